@@ -1,0 +1,284 @@
+"""Row-level data checks as pure functions, and the suites that combine them.
+
+Each check takes a row (and its schema entry) and returns a list of problems; empty means
+pass. `validate` turns them into DataFrame columns for Great Expectations, `check-data`
+runs them on any EdgeJSON-format file.
+
+What the arithmetic check recognises (on any EdgeJSON file, not only ours), in every
+object of the expected output:
+  * a line-items array: a list of objects that each have a quantity (`quantity`, `qty`) and
+    a price (`unit_price`, `price`); an item's `line_total` (or `amount`) must equal
+    quantity x price;
+  * next to that array: `subtotal` must equal the sum of quantity x price; the total
+    (`total`, `total_amount`, `grand_total`) must equal that sum less `discount_percentage`
+    (or `discount_percent`) percent and less `discount_amount`, plus `tax`/`tax_amount` and
+    `shipping`/`shipping_cost`;
+  * counts: an integer `<x>_count` next to a list `<x>`, `<x>s` or `<x>es` equals its length;
+  * a schema may name its own fields instead, with a top-level annotation
+    `"x-arithmetic": {"items": ..., "quantity": ..., "price": ..., "subtotal": ..., "total": ...,
+    "tax": ..., "shipping": ..., "discount_percentage": ...}` (any subset but items/quantity/price).
+Amounts are compared to the cent, with a tolerance for per-step rounding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from stages.catalog import SchemaEntry
+
+ROW_CHECKS = ("parses", "schema_valid", "grounded", "arithmetic", "dates_in_order", "prompt_length")
+SET_CHECKS = ("unique_prompt", "unique_id")
+# The suites a version can be gated by. v2's suite is the historical one: it had no arithmetic
+# expectation, which is how the derived-totals defect shipped.
+SUITES: dict[str, tuple[str, ...]] = {
+    "full": ROW_CHECKS + SET_CHECKS,
+    "v2": tuple(c for c in ROW_CHECKS + SET_CHECKS if c != "arithmetic"),
+}
+
+DATE_PAIRS = (
+    ("start_date", "end_date"), ("start_time", "end_time"), ("start", "end"),
+    ("issue_date", "due_date"), ("order_date", "ship_date"), ("ship_date", "delivery_date"),
+    ("order_date", "delivery_date"), ("created_at", "updated_at"), ("created_at", "resolved_at"),
+    ("admission_date", "discharge_date"), ("check_in", "check_out"), ("valid_from", "valid_until"),
+)
+ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "quantity": ("quantity", "qty"),
+    "price": ("unit_price", "price"),
+    "line_total": ("line_total", "amount"),
+    "subtotal": ("subtotal",),
+    "total": ("total", "total_amount", "grand_total"),
+    "tax": ("tax", "tax_amount"),
+    "shipping": ("shipping", "shipping_cost"),
+    "discount_percentage": ("discount_percentage", "discount_percent"),
+    "discount_amount": ("discount_amount",),
+}
+
+_NUMBER = re.compile(r"(?<![\d.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_LONG_DATE = re.compile(rf"\b({_MONTHS}) (\d{{1,2}}), (\d{{4}})\b")
+_SHORT_DATE = re.compile(r"\b(\d{1,2}) (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (\d{4})\b")
+_BOOL_WORDS = {True: ("yes", "true", "enabled", "on", "active"), False: ("no", "false", "disabled", "off", "inactive")}
+_MAX_DEPTH = 64
+
+
+def parse_output(value: Any) -> tuple[Any, str | None]:
+    """The expected output as an object: rows may carry it as an object or as a JSON string."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            return None, f"expected_output does not parse: {str(exc)[:80]}"
+    if not isinstance(value, dict):
+        return None, f"expected_output is a {type(value).__name__}, expected an object"
+    return value, None
+
+
+def iter_leaves(obj: Any, path: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """(path, value) for every scalar leaf, paths like `line_items[1].unit_price`."""
+    if depth > _MAX_DEPTH:
+        raise ValueError("nesting deeper than 64 levels")
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from iter_leaves(v, f"{path}.{k}" if path else str(k), depth + 1)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from iter_leaves(v, f"{path}[{i}]", depth + 1)
+    else:
+        yield path, obj
+
+
+def _iter_objects(obj: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(obj, dict):
+        yield obj
+        for v in obj.values():
+            yield from _iter_objects(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _iter_objects(v)
+
+
+class TextIndex:
+    """A prompt normalised once: lower-cased text, the numbers in it, and the dates in it (ISO)."""
+
+    def __init__(self, text: str):
+        self.text = " ".join(text.lower().split())
+        self.numbers = {float(m.replace(",", "")) for m in _NUMBER.findall(self.text)}
+        dates = set(_ISO_DATE.findall(self.text))
+        for month, day, year in _LONG_DATE.findall(self.text):
+            dates.add(_iso(year, month, day))
+        for day, mon, year in _SHORT_DATE.findall(self.text):
+            dates.add(_iso(year, mon, day))
+        self.dates = dates
+
+    def has(self, value: Any) -> bool:
+        if value is None:
+            return True
+        if isinstance(value, bool):
+            return any(re.search(rf"\b{w}\b", self.text) for w in _BOOL_WORDS[value])
+        if isinstance(value, (int, float)):
+            return any(math.isclose(value, n, rel_tol=1e-9, abs_tol=1e-9) for n in self.numbers)
+        s = " ".join(str(value).lower().split())
+        if _ISO_DATE.fullmatch(s) and s in self.dates:
+            return True
+        return s in self.text
+
+
+def _iso(year: str, month: str, day: str) -> str:
+    m = dt.datetime.strptime(month[:3], "%b").month
+    return f"{int(year):04d}-{m:02d}-{int(day):02d}"
+
+
+def check_grounded(output: dict[str, Any], prompt: str) -> list[str]:
+    index = TextIndex(prompt)
+    return [f"{p}={v!r} not in text" for p, v in iter_leaves(output) if not index.has(v)]
+
+
+def _num(obj: dict[str, Any], names: tuple[str, ...]) -> float | None:
+    for n in names:
+        v = obj.get(n)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+    return None
+
+
+def check_arithmetic(output: dict[str, Any], schema: dict[str, Any] | None = None) -> list[str]:
+    roles = {k: v for k, v in ROLE_NAMES.items()}
+    items_keys: tuple[str, ...] = ()
+    note = (schema or {}).get("x-arithmetic")
+    if isinstance(note, dict):
+        items_keys = (note["items"],) if "items" in note else ()
+        for role, field in note.items():
+            if role in roles:
+                roles[role] = (field,)
+    problems: list[str] = []
+    for obj in _iter_objects(output):
+        for key, value in obj.items():
+            if isinstance(value, list):
+                problems += _check_items(obj, key, value, roles, items_keys)
+            if key.endswith("_count") and isinstance(value, int) and not isinstance(value, bool):
+                stem = key[: -len("_count")]
+                for cand in (stem, stem + "s", stem + "es"):
+                    if isinstance(obj.get(cand), list) and len(obj[cand]) != value:
+                        problems.append(f"{key}={value} but {cand} has {len(obj[cand])}")
+    return problems
+
+
+def _check_items(parent: dict[str, Any], key: str, items: list[Any], roles: dict[str, tuple[str, ...]], items_keys: tuple[str, ...]) -> list[str]:
+    if not items or not all(isinstance(i, dict) for i in items):
+        return []
+    if items_keys and key not in items_keys:
+        return []
+    lines = []
+    problems = []
+    for n, item in enumerate(items):
+        q, p = _num(item, roles["quantity"]), _num(item, roles["price"])
+        if q is None or p is None:
+            return []  # not a line-items array
+        line = round(q * p, 2)
+        stated = _num(item, roles["line_total"])
+        if stated is not None and abs(stated - line) > 0.011:
+            problems.append(f"{key}[{n}] line total {stated} != quantity*price {line}")
+        lines.append(line)
+    total_items = sum(lines)
+    tol = 0.02 + 0.005 * len(lines)
+    sub = _num(parent, roles["subtotal"])
+    if sub is not None and abs(sub - total_items) > tol:
+        problems.append(f"subtotal {sub} != sum(quantity*price) {total_items:.2f} over {key}")
+    total = _num(parent, roles["total"])
+    if total is not None:
+        disc = _num(parent, roles["discount_percentage"]) or 0.0
+        expect = total_items * (1 - disc / 100) - (_num(parent, roles["discount_amount"]) or 0.0)
+        expect += (_num(parent, roles["tax"]) or 0.0) + (_num(parent, roles["shipping"]) or 0.0)
+        if abs(total - expect) > tol:
+            problems.append(f"total {total} != derived {expect:.2f} over {key}")
+    return problems
+
+
+def _parse_when(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def check_dates_in_order(output: dict[str, Any]) -> list[str]:
+    problems = []
+    for obj in _iter_objects(output):
+        for first, second in DATE_PAIRS:
+            a, b = _parse_when(obj.get(first)), _parse_when(obj.get(second))
+            if a is not None and b is not None and b < a:
+                problems.append(f"{second} {obj[second]} is before {first} {obj[first]}")
+    return problems
+
+
+def normalise_prompt(prompt: str) -> str:
+    """For duplicate and leak checks: lower case, punctuation dropped, whitespace collapsed."""
+    return " ".join(re.sub(r"[^\w\s]", " ", prompt.lower()).split())
+
+
+def row_failures(row: dict[str, Any], entry: SchemaEntry | None, prompt_chars: tuple[int, int], suite: tuple[str, ...]) -> dict[str, str]:
+    """check name -> first problem, for the row-level checks in `suite` that the row fails."""
+    fails: dict[str, str] = {}
+    output, err = parse_output(row.get("expected_output"))
+    prompt = row.get("prompt") if isinstance(row.get("prompt"), str) else ""
+    if "prompt_length" in suite and not (prompt_chars[0] <= len(prompt) <= prompt_chars[1]):
+        fails["prompt_length"] = f"prompt has {len(prompt)} chars, expected {prompt_chars[0]}..{prompt_chars[1]}"
+    if err is not None:
+        for check in ("parses", "schema_valid", "grounded", "arithmetic", "dates_in_order"):
+            if check in suite:
+                fails[check] = err
+        return fails
+    assert output is not None
+    if "schema_valid" in suite:
+        if entry is None:
+            fails["schema_valid"] = f"no schema named {row.get('schema_id')!r} in the catalog"
+        else:
+            errs = entry.errors(output)
+            if errs:
+                fails["schema_valid"] = errs[0]
+    try:
+        if "grounded" in suite and (p := check_grounded(output, prompt)):
+            fails["grounded"] = p[0]
+        if "arithmetic" in suite and (p := check_arithmetic(output, entry.schema if entry else None)):
+            fails["arithmetic"] = p[0]
+        if "dates_in_order" in suite and (p := check_dates_in_order(output)):
+            fails["dates_in_order"] = p[0]
+    except (ValueError, RecursionError) as exc:
+        fails["parses"] = f"expected_output unusable: {exc}"
+    return fails
+
+
+def set_failures(rows: list[dict[str, Any]], suite: tuple[str, ...]) -> list[dict[str, str]]:
+    """Per row, the set-level checks it fails: a later copy of an earlier prompt or id."""
+    seen_prompts: dict[str, Any] = {}
+    seen_ids: dict[str, Any] = {}
+    out: list[dict[str, str]] = []
+    for row in rows:
+        fails = {}
+        norm = normalise_prompt(str(row.get("prompt", "")))
+        rid = str(row.get("id"))
+        if "unique_prompt" in suite and norm in seen_prompts:
+            fails["unique_prompt"] = f"same text as row {seen_prompts[norm]}"
+        if "unique_id" in suite and rid in seen_ids:
+            fails["unique_id"] = f"id {rid} used twice"
+        seen_prompts.setdefault(norm, rid)
+        seen_ids.setdefault(rid, rid)
+        out.append(fails)
+    return out
+
+
+def screen(rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], prompt_chars: tuple[int, int], suite: tuple[str, ...]) -> list[dict[str, str]]:
+    """Per row, the checks of `suite` it fails (row checks and set checks)."""
+    per_row = [row_failures(r, catalog.get(str(r.get("schema_id"))), prompt_chars, suite) for r in rows]
+    for fails, set_fails in zip(per_row, set_failures(rows, suite)):
+        fails.update(set_fails)
+    return per_row

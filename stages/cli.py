@@ -1,0 +1,145 @@
+"""`slmbench --help`: the one CLI. Each command is a thin wrapper over a stage's `main()`.
+
+Bad input raises SLMBenchError; the CLI prints it on one line to stderr and exits 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from stages.errors import SLMBenchError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="SLMBench: EdgeJSON data, models and metrics as a DVC pipeline.")
+F = TypeVar("F", bound=Callable[..., Any])
+
+ParamsOpt = Annotated[Path, typer.Option("--params", help="params.yaml to read.")]
+VersionOpt = Annotated[str, typer.Option("--version", help="Dataset version, a key of `datasets` in params.yaml (e.g. v3).")]
+
+
+def friendly(fn: F) -> F:
+    """Turn SLMBenchError into one line on stderr and exit code 2; no traceback for bad input."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SLMBenchError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@friendly
+def generate(
+    version: VersionOpt,
+    out: Annotated[Path, typer.Option(help="Output JSONL, e.g. data/v3/generated.jsonl.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Generate one dataset version from its recipe.
+
+    Example: slmbench generate --version v3 --out data/v3/generated.jsonl
+    """
+    from stages import generate as stage
+
+    n = stage.main(version, params, out)
+    typer.echo(f"generate {version}: {n} rows -> {out}", err=True)
+
+
+@app.command()
+@friendly
+def validate(
+    version: VersionOpt,
+    inp: Annotated[Path, typer.Option("--in", help="Generated JSONL.")],
+    validated: Annotated[Path, typer.Option(help="Accepted rows (written only when the gate passes).")],
+    quarantine: Annotated[Path, typer.Option(help="Rejected rows, each with the checks it failed.")],
+    metrics: Annotated[Path, typer.Option(help="quality.json to write.")],
+    docs: Annotated[Path, typer.Option(help="Folder for the GX Data Docs site.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Gate one dataset version with jsonschema and Great Expectations.
+
+    Example: slmbench validate --version v3 --in data/v3/generated.jsonl --validated data/v3/validated.jsonl
+    --quarantine data/v3/quarantine.jsonl --metrics metrics/v3/quality.json --docs metrics/v3/data_docs
+    """
+    from stages import validate as stage
+
+    result = stage.main(version, params, inp, validated, quarantine, metrics, docs)
+    q = result.quality
+    typer.echo(
+        f"validate {version}: {q['rows_accepted']} accepted, {q['rows_rejected']} rejected, {q['rows_regenerated']} regenerated; "
+        f"corrupt under the full suite: {q['corrupt_rate_full_suite']:.3f}",
+        err=True,
+    )
+    if not result.passed:
+        typer.echo(f"error: the {version} gate failed ({len(result.failed_expectations)} expectation(s)):", err=True)
+        for line in result.failed_expectations:
+            typer.echo(f"  - {line}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def split(
+    version: VersionOpt,
+    inp: Annotated[Path, typer.Option("--in", help="Validated JSONL.")],
+    train: Annotated[Path, typer.Option(help="Train JSONL to write.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL to write.")],
+    metrics: Annotated[Path, typer.Option(help="split.json to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Split one version, stratified by schema, with a leak check.
+
+    Example: slmbench split --version v3 --in data/v3/validated.jsonl --train data/v3/train.jsonl --test data/v3/test.jsonl --metrics metrics/v3/split.json
+    """
+    from stages import split as stage
+
+    m = stage.main(version, params, inp, train, test, metrics)
+    typer.echo(f"split {version}: {m['train_rows']} train, {m['test_rows']} test, 0 leaks", err=True)
+
+
+@app.command("check-data")
+@friendly
+def check_data(
+    file: Annotated[Path, typer.Argument(help="Any EdgeJSON-format JSONL file.")],
+    schemas: Annotated[Path, typer.Option(help="Folder of JSON Schemas (tier subfolders optional).")] = Path("schemas"),
+    suite: Annotated[str, typer.Option(help="Suite to apply: full or v2.")] = "full",
+    min_per_schema: Annotated[int, typer.Option(help="Fail when a schema has fewer rows than this (0: report coverage only).")] = 0,
+    prompt_min: Annotated[int, typer.Option(help="Minimum prompt length, characters.")] = 20,
+    prompt_max: Annotated[int, typer.Option(help="Maximum prompt length, characters.")] = 4000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Audit a JSONL file with the pipeline's checks; exits 1 when any row fails.
+
+    Example: slmbench check-data data/v2/validated.jsonl --schemas schemas --json
+    """
+    from stages.audit import check_file
+
+    report = check_file(file, schemas, suite, min_per_schema, (prompt_min, prompt_max))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        typer.echo(f"{file}: {report['rows']} rows, {report['failed_rows']} failed ({suite} suite)")
+        for check, n in report["failures_by_check"].items():
+            if n:
+                typer.echo(f"  {check}: {n}")
+        for line in report["coverage_problems"]:
+            typer.echo(f"  coverage: {line}")
+    if report["failed_rows"] or report["coverage_problems"]:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Load params.yaml into typed objects. Unknown or mistyped keys are errors that name the key.
+
+Resolution order: the file, then CLI overrides (`-S key=value` style is DVC's job), then this
+validation. Every section is a dataclass; its field comments give units and meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from stages.errors import SLMBenchError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One dataset version: how it is generated and how it is gated."""
+
+    seed: int  # base seed; every row's seed is derived from it, the schema id and the row index
+    generator: str  # generator revision: "v2" (historical derived-totals bug) or "v3" (fixed)
+    suite: str  # expectation suite that gates the version: "v2" (historical) or "full"
+    rows_per_schema: int  # rows generated per schema (25 schemas x 32 = 800 rows)
+    surfaces: list[str]  # surface forms, used round-robin per schema
+    prompt_chars: list[int]  # [min, max] prompt length in characters
+    max_reject_rate: float  # the gate fails when more than this share of generated rows is rejected
+    min_per_schema: int  # coverage: accepted rows each schema must have
+    regenerate: bool  # selective regeneration: replace rejected rows with fresh seeds
+    max_attempts: int = 5  # regeneration attempts per rejected row before giving up
+    teacher_fraction: float = 0.0  # share of rows paraphrased by the teacher (needs teacher.backend)
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    test_fraction: float  # share of each schema's rows that goes to test
+    seed: int
+
+
+@dataclass(frozen=True)
+class TeacherParams:
+    backend: str  # "none"; teacher paraphrasing (vllm, openai) is not built yet
+
+
+@dataclass(frozen=True)
+class ReleaseParams:
+    dataset: str  # the dataset version the models train and are scored on
+
+
+@dataclass(frozen=True)
+class Params:
+    schemas_dir: str  # folder of schemas: <dir>/<tier>/<schema_id>.json
+    datasets: dict[str, Recipe]
+    split: SplitParams
+    teacher: TeacherParams
+    release: ReleaseParams
+    extra: dict[str, Any] = field(default_factory=dict)  # sections owned by later stages
+
+
+# Top-level sections read by stages that have their own loaders; passed through untouched.
+PASSTHROUGH = ("models", "train", "quantize", "evaluate")
+
+
+def _check_type(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, where)  # type: ignore[arg-type]
+    if origin in (list,):
+        (inner,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise SLMBenchError(f"params.yaml: {where}: expected a list, got {value!r}")
+        return [_check_type(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _, inner = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise SLMBenchError(f"params.yaml: {where}: expected a mapping, got {value!r}")
+        return {str(k): _check_type(v, inner, f"{where}.{k}") for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if tp is Any:
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool) or not isinstance(value, tp):
+        raise SLMBenchError(f"params.yaml: {where}: expected {tp.__name__}, got {value!r}")
+    return value
+
+
+def build(cls: type[T], data: Any, where: str) -> T:
+    """Construct dataclass `cls` from a mapping, rejecting unknown keys with a suggestion."""
+    if not isinstance(data, dict):
+        raise SLMBenchError(f"params.yaml: {where}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in data:
+        if key not in fields or key == "extra":
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; expected one of {', '.join(sorted(fields))}"
+            raise SLMBenchError(f"params.yaml: unknown key {where + '.' if where else ''}{key}{hint}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name in data:
+            kwargs[name] = _check_type(data[name], hints[name], f"{where}.{name}" if where else name)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise SLMBenchError(f"params.yaml: missing key {where + '.' if where else ''}{name}")
+    return cls(**kwargs)
+
+
+def load(path: Path = Path("params.yaml")) -> Params:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SLMBenchError(f"{path}: params file not found") from None
+    except yaml.YAMLError as exc:
+        raise SLMBenchError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise SLMBenchError(f"{path}: expected a mapping at the top level")
+    extra = {k: raw.pop(k) for k in PASSTHROUGH if k in raw}
+    params = build(Params, raw, "")
+    params = dataclasses.replace(params, extra=extra)
+    _semantic_checks(params)
+    return params
+
+
+def _semantic_checks(p: Params) -> None:
+    from stages.checks import SUITES
+    from stages.templates import REVISIONS
+    from stages.templates.render import SURFACES
+
+    for name, r in p.datasets.items():
+        w = f"params.yaml: datasets.{name}"
+        if r.generator not in REVISIONS:
+            raise SLMBenchError(f"{w}.generator: expected one of {', '.join(REVISIONS)}, got {r.generator!r}")
+        if r.suite not in SUITES:
+            raise SLMBenchError(f"{w}.suite: expected one of {', '.join(SUITES)}, got {r.suite!r}")
+        bad = [s for s in r.surfaces if s not in SURFACES]
+        if bad or not r.surfaces:
+            raise SLMBenchError(f"{w}.surfaces: expected a non-empty subset of {', '.join(SURFACES)}, got {r.surfaces!r}")
+        if len(r.prompt_chars) != 2 or r.prompt_chars[0] > r.prompt_chars[1]:
+            raise SLMBenchError(f"{w}.prompt_chars: expected [min, max], got {r.prompt_chars!r}")
+        if r.rows_per_schema < 1 or r.max_attempts < 0:
+            raise SLMBenchError(f"{w}: rows_per_schema must be >= 1 and max_attempts >= 0")
+        if not 0.0 <= r.max_reject_rate <= 1.0:
+            raise SLMBenchError(f"{w}.max_reject_rate: expected a share in [0, 1], got {r.max_reject_rate}")
+        if r.teacher_fraction > 0 and p.teacher.backend == "none":
+            raise SLMBenchError(f"{w}.teacher_fraction is {r.teacher_fraction} but teacher.backend is none")
+    if p.teacher.backend != "none":
+        raise SLMBenchError(f"params.yaml: teacher.backend: expected 'none' (teacher backends are not built yet), got {p.teacher.backend!r}")
+    if not 0.0 < p.split.test_fraction < 1.0:
+        raise SLMBenchError(f"params.yaml: split.test_fraction: expected a share in (0, 1), got {p.split.test_fraction}")
+    if p.release.dataset not in p.datasets:
+        raise SLMBenchError(f"params.yaml: release.dataset: {p.release.dataset!r} is not one of datasets: {', '.join(p.datasets)}")
+
+
+def recipe(p: Params, version: str) -> Recipe:
+    if version not in p.datasets:
+        raise SLMBenchError(f"params.yaml: no dataset version {version!r}; expected one of {', '.join(p.datasets)}")
+    return p.datasets[version]

@@ -1,0 +1,85 @@
+"""EdgeJSON rows: read JSONL with line-numbered errors, write atomically with sorted keys.
+
+A row has `id`, `schema_id`, `prompt` and `expected_output`; pipeline rows also carry
+`complexity`, `source`, `surface` and `version` (external files may lack these).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from stages.errors import SLMBenchError
+
+REQUIRED_FIELDS = ("id", "schema_id", "prompt", "expected_output")
+ROW_FIELDS = ("id", "schema_id", "complexity", "prompt", "expected_output", "source", "surface", "version")
+
+
+def dumps_row(row: dict[str, Any]) -> str:
+    """One JSONL line: sorted keys, compact, UTF-8 kept as is, so output is byte-stable."""
+    return json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+def read_rows(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> list[dict[str, Any]]:
+    """All rows of a JSONL file. A broken line, a non-object or a missing field is a one-line error."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SLMBenchError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise SLMBenchError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise SLMBenchError(f"{path}:{lineno}: broken JSONL line ({exc.msg} at column {exc.colno}); expected one JSON object per line") from None
+        if not isinstance(row, dict):
+            raise SLMBenchError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
+        missing = [k for k in required if k not in row]
+        if missing:
+            raise SLMBenchError(f"{path}:{lineno}: row lacks required field(s) {', '.join(missing)}")
+        rows.append(row)
+    if not rows:
+        raise SLMBenchError(f"{path}: empty file; expected EdgeJSON rows, one JSON object per line")
+    return rows
+
+
+@contextmanager
+def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Write to a temp file in the same folder, then rename: readers see the old file or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_rows(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    n = 0
+    with atomic_open(path) as fh:
+        for row in rows:
+            fh.write(dumps_row(row) + "\n")
+            n += 1
+    return n
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """A small JSON file (metrics), sorted keys, trailing newline, written atomically."""
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
