@@ -106,6 +106,46 @@ def split(
     typer.echo(f"split {version}: {m['train_rows']} train, {m['test_rows']} test, 0 leaks", err=True)
 
 
+@app.command("base-model")
+@friendly
+def base_model(
+    name: Annotated[str, typer.Option(help="Base name, a key of `bases` in params.yaml.")],
+    out: Annotated[Path, typer.Option(help="Output directory, e.g. models/base/smollm2-135m-instruct.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Convert a base model to an fp32 safetensors checkpoint with its tokenizer.
+
+    Example: slmbench base-model --name smollm2-135m-instruct --out models/base/smollm2-135m-instruct
+    """
+    from stages import base_model as stage
+
+    typer.echo(f"base-model {name}: -> {stage.main(name, params, out)}", err=True)
+
+
+@app.command()
+@friendly
+def train(
+    model: Annotated[str, typer.Option(help="Model name, a key of `models` in params.yaml.")],
+    train_file: Annotated[Path, typer.Option("--train", help="Train split JSONL.")],
+    base: Annotated[Path, typer.Option(help="Base checkpoint directory (safetensors).")],
+    adapter: Annotated[Path, typer.Option(help="Output directory for the LoRA adapter.")],
+    merged: Annotated[Path, typer.Option(help="Output directory for the merged model.")],
+    metrics: Annotated[Path, typer.Option(help="train.json to write.")],
+    live: Annotated[Path, typer.Option(help="dvclive directory for the per-step curves.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """LoRA-tune a model on a train split and merge it.
+
+    Example: slmbench train --model smollm2-135m-lora --train data/v3/train.jsonl --base models/base/smollm2-135m-instruct
+    --adapter models/smollm2-135m-lora/adapter --merged models/smollm2-135m-lora/merged --metrics metrics/smollm2-135m-lora/train.json
+    --live metrics/smollm2-135m-lora/train_live
+    """
+    from stages import train as stage
+
+    r = stage.main(model, params, train_file, base, adapter, merged, metrics, live)
+    typer.echo(f"train {model}: {r['steps']} steps, {r['tokens']} tokens at {r['tokens_per_s']} tok/s, final loss {r['final_loss']}", err=True)
+
+
 @app.command("check-data")
 @friendly
 def check_data(

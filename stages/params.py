@@ -10,7 +10,7 @@ import dataclasses
 import difflib
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,17 +55,56 @@ class ReleaseParams:
 
 
 @dataclass(frozen=True)
+class ModelParams:
+    """One fine-tuned model: its base and every LoRA training setting."""
+
+    base: str  # a key of `bases`
+    r: int  # LoRA rank
+    alpha: int  # LoRA alpha (scale = alpha / r)
+    dropout: float  # LoRA dropout
+    target_modules: list[str]  # linear layers that get adapters
+    lr: float  # peak learning rate
+    scheduler: str  # transformers scheduler name: linear, cosine, constant_with_warmup, ...
+    warmup_steps: int  # optimizer steps of warmup
+    epochs: float  # passes over the train split (ignored when max_steps > 0)
+    max_steps: int  # optimizer steps; -1 means run `epochs`
+    batch_size: int  # examples per micro-batch (padded to the batch's longest)
+    grad_accum: int  # micro-batches per optimizer step
+    max_length: int  # tokens; longer examples are dropped and counted
+    threads: int  # torch CPU threads
+    precision: str  # "bf16" (autocast) or "fp32"
+    seed: int
+
+
+@dataclass(frozen=True)
+class QuantizeParams:
+    q4_type: str  # the 4-bit GGUF type: Q4_0 (every tensor 4-bit) or Q4_K_M (falls back to q5_0 here)
+    check_rows: int  # test rows whose greedy answers each GGUF must reproduce
+    check_tokens: int  # tokens generated per check row
+    threads: int
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    rows_per_schema: int  # test rows per schema to score (0: the whole test split)
+    max_new_tokens: int  # generation cap per answer, tokens
+    hf_batch_size: int  # HF generate batch (left-padded)
+    threads: int
+    n_ctx: int  # llama.cpp context, tokens
+    enforce_formats: bool  # constrained decoding also enforces `format` (date-time, email, ...)
+
+
+@dataclass(frozen=True)
 class Params:
     schemas_dir: str  # folder of schemas: <dir>/<tier>/<schema_id>.json
     datasets: dict[str, Recipe]
     split: SplitParams
     teacher: TeacherParams
     release: ReleaseParams
-    extra: dict[str, Any] = field(default_factory=dict)  # sections owned by later stages
-
-
-# Top-level sections read by stages that have their own loaders; passed through untouched.
-PASSTHROUGH = ("models", "train", "quantize", "evaluate")
+    bases: dict[str, str]  # name -> embedded:<name>, a local directory, or a hub id
+    models: dict[str, ModelParams]
+    quantize: QuantizeParams
+    evaluate: EvaluateParams
 
 
 def _check_type(value: Any, tp: Any, where: str) -> Any:
@@ -123,10 +162,13 @@ def load(path: Path = Path("params.yaml")) -> Params:
         raise SLMBenchError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(raw, dict):
         raise SLMBenchError(f"{path}: expected a mapping at the top level")
-    extra = {k: raw.pop(k) for k in PASSTHROUGH if k in raw}
-    params = build(Params, raw, "")
-    params = dataclasses.replace(params, extra=extra)
-    _semantic_checks(params)
+    try:
+        params = build(Params, raw, "")
+        _semantic_checks(params)
+    except SLMBenchError as exc:
+        # Messages are written against "params.yaml"; name the file actually read.
+        msg = str(exc)
+        raise SLMBenchError(f"{path}{msg[len('params.yaml'):]}" if msg.startswith("params.yaml") else msg) from None
     return params
 
 
@@ -154,6 +196,16 @@ def _semantic_checks(p: Params) -> None:
             raise SLMBenchError(f"{w}.teacher_fraction is {r.teacher_fraction} but teacher.backend is none")
     if p.teacher.backend != "none":
         raise SLMBenchError(f"params.yaml: teacher.backend: expected 'none' (teacher backends are not built yet), got {p.teacher.backend!r}")
+    for name, m in p.models.items():
+        w = f"params.yaml: models.{name}"
+        if m.base not in p.bases:
+            raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases)}")
+        if m.precision not in ("bf16", "fp32"):
+            raise SLMBenchError(f"{w}.precision: expected bf16 or fp32, got {m.precision!r}")
+        if m.max_steps == 0 or (m.max_steps < 0 and m.epochs <= 0):
+            raise SLMBenchError(f"{w}: set max_steps > 0, or max_steps: -1 with epochs > 0")
+    if p.quantize.q4_type.upper() not in ("Q4_0", "Q4_1", "Q4_K_M", "Q4_K_S"):
+        raise SLMBenchError(f"params.yaml: quantize.q4_type: expected Q4_0, Q4_1, Q4_K_M or Q4_K_S, got {p.quantize.q4_type!r}")
     if not 0.0 < p.split.test_fraction < 1.0:
         raise SLMBenchError(f"params.yaml: split.test_fraction: expected a share in (0, 1), got {p.split.test_fraction}")
     if p.release.dataset not in p.datasets:

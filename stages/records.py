@@ -6,6 +6,7 @@ A row has `id`, `schema_id`, `prompt` and `expected_output`; pipeline rows also 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -35,7 +36,9 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> list[d
     except UnicodeDecodeError as exc:
         raise SLMBenchError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() also breaks on U+2028, U+0085 and friends, which
+    # dumps_row (ensure_ascii=False) writes raw inside strings. A trailing "\r" is JSON whitespace.
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -58,6 +61,9 @@ def atomic_open(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Write to a temp file in the same folder, then rename: readers see the old file or the new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A SIGKILLed writer cannot clean up after itself; its leftovers go before the next write.
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as fh:

@@ -59,7 +59,7 @@ def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[
             fails["unique_id"] = f"id {row.get('id')} used twice"
         if fails:
             quarantine.append({**row, "failed_checks": dict(sorted(fails.items()))})
-            rejected_by_check.update(fails)
+            rejected_by_check.update(fails.keys())  # count check names; `fails` maps them to messages
             return False
         seen_prompts.add(norm)
         seen_ids.add(str(row.get("id")))

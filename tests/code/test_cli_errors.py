@@ -1,0 +1,107 @@
+"""Bad input: every case exits non-zero with one line that names the file, line or key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from stages.cli import app
+
+GOOD_ROW = {"id": "r1", "schema_id": "rating", "prompt": "Ada rated the Desk Lamp 4 stars on 2024-03-05.", "expected_output": {}}
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code not in (0, None), result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def _check(path: Path, schemas: Path) -> str:
+    return _one_line_error(CliRunner().invoke(app, ["check-data", str(path), "--schemas", str(schemas)]))
+
+
+@pytest.fixture
+def rows_file(tmp_path: Path) -> Path:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(GOOD_ROW) + "\n", encoding="utf-8")
+    return path
+
+
+def test_malformed_schema_json_names_the_file_and_line(tmp_path: Path, rows_file: Path):
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "broken.json").write_text('{\n  "type": "object",\n  "properties": {\n}\n', encoding="utf-8")
+    line = _check(rows_file, schemas)
+    assert f"{schemas / 'broken.json'}:" in line and "malformed schema JSON" in line
+
+
+def test_a_schema_that_is_not_json_schema_names_the_file_and_key(tmp_path: Path, rows_file: Path):
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "bad_type.json").write_text('{"type": 12}', encoding="utf-8")
+    line = _check(rows_file, schemas)
+    assert str(schemas / "bad_type.json") in line and "not a valid JSON Schema at type" in line
+
+
+def test_unknown_params_key_is_named_with_a_suggestion(tmp_path: Path, repo_root: Path):
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
+    raw["datasets"]["v3"]["rows_per_schem"] = raw["datasets"]["v3"].pop("rows_per_schema")
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    out = tmp_path / "generated.jsonl"
+    result = CliRunner().invoke(app, ["generate", "--version", "v3", "--out", str(out), "--params", str(params)])
+    line = _one_line_error(result)
+    assert "datasets.v3.rows_per_schem" in line and "rows_per_schema" in line
+    assert not out.exists()
+
+
+def test_broken_jsonl_line_is_reported_with_its_line_number(tmp_path: Path, repo_root: Path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text(json.dumps(GOOD_ROW) + '\n{"id": "r2", "prompt": \n', encoding="utf-8")
+    line = _check(path, repo_root / "schemas")
+    assert f"{path}:2:" in line and "broken JSONL line" in line
+
+
+def test_a_row_without_expected_output_is_named(tmp_path: Path, repo_root: Path):
+    path = tmp_path / "missing.jsonl"
+    row = {k: v for k, v in GOOD_ROW.items() if k != "expected_output"}
+    path.write_text(json.dumps(GOOD_ROW) + "\n" + json.dumps(row) + "\n", encoding="utf-8")
+    line = _check(path, repo_root / "schemas")
+    assert f"{path}:2:" in line and "expected_output" in line
+
+
+def test_an_empty_file_is_an_error(tmp_path: Path, repo_root: Path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n\n", encoding="utf-8")
+    line = _check(path, repo_root / "schemas")
+    assert str(path) in line and "empty file" in line
+
+
+def test_a_missing_file_is_an_error(tmp_path: Path, repo_root: Path):
+    path = tmp_path / "nope.jsonl"
+    line = _check(path, repo_root / "schemas")
+    assert str(path) in line and "not found" in line
+
+
+def test_every_command_has_help_text():
+    group = typer.main.get_command(app)  # typer vendors click: duck-type, do not import click
+    runner = CliRunner()
+    assert {"generate", "validate", "split", "check-data"} <= set(group.commands)
+    for name, command in group.commands.items():
+        assert (command.help or "").strip(), f"{name} has no help text"
+        for param in command.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert (param.help or "").strip(), f"{name} {param.opts} has no help text"
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "Usage" in result.output
+    top = runner.invoke(app, ["--help"])
+    assert top.exit_code == 0 and "check-data" in top.output

@@ -1,0 +1,63 @@
+"""Shared fixtures for SLMBench's tests: the repo, its real params and catalog, tiny params copies."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+# Great Expectations must not phone home from a test run (validate also sets this default).
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def real_params(repo_root: Path) -> Any:
+    from stages import params as P
+
+    return P.load(repo_root / "params.yaml")
+
+
+@pytest.fixture(scope="session")
+def catalog(repo_root: Path) -> dict[str, Any]:
+    from stages.catalog import load_catalog
+
+    return load_catalog(repo_root / "schemas")
+
+
+@pytest.fixture
+def make_params(tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Write a params.yaml copy into tmp_path; `overrides` maps a version to recipe keys to change.
+
+    The copy points `schemas_dir` at the repo's schemas by absolute path, so commands can run
+    from any working directory.
+    """
+    monkeypatch.setenv("GX_ANALYTICS_ENABLED", "False")
+
+    def write(name: str = "params.yaml", **overrides: dict[str, Any]) -> Path:
+        raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
+        raw["schemas_dir"] = str(repo_root / "schemas")
+        for version, changes in overrides.items():
+            raw["datasets"][version].update(changes)
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def tiny_params(make_params: Callable[..., Path]) -> Path:
+    """A params.yaml copy with 4 rows per schema (and a coverage minimum of 4) for v2 and v3."""
+    tiny = {"rows_per_schema": 4, "min_per_schema": 4}
+    return make_params(v2=dict(tiny), v3=dict(tiny))

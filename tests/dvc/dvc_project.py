@@ -1,0 +1,112 @@
+"""Helpers for the DVC end-to-end tests: a tiny, git-initialised copy of the project and a dvc runner.
+
+Real `dvc` and real `git` run in a subprocess, in a copy of the project under a temporary folder,
+with the repo's virtual environment first on PATH (so a stage's `python -m stages.cli ...` uses
+it, and `python -m` imports the copy's `stages/` from the working directory, not the repo's).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# What a stage of the data half reads. No dvc.lock, no data: each copy is reproduced from scratch.
+COPY_DIRS = ("stages", "schemas")
+COPY_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore")
+TINY = {"rows_per_schema": 4, "min_per_schema": 4}
+DVC_TIMEOUT_S = 300
+
+
+def venv_bin() -> Path:
+    bin_dir = REPO_ROOT / ".venv" / "bin"
+    return bin_dir if (bin_dir / "dvc").exists() else Path(sys.executable).parent
+
+
+def dvc_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{venv_bin()}{os.pathsep}{env.get('PATH', '')}"
+    env["GX_ANALYTICS_ENABLED"] = "False"
+    env["DVC_NO_ANALYTICS"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"  # so a killed run's log holds everything printed before the kill
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)  # the copy's stages/ must come from its working directory
+    return env
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command in `cwd`; stdout and stderr together in `.stdout`. A failure shows the output."""
+    proc = subprocess.run(cmd, cwd=cwd, env=dvc_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=DVC_TIMEOUT_S)
+    if check and proc.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode} in {cwd}:\n{proc.stdout}")
+    return proc
+
+
+def dvc(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return run(["dvc", *args], project, check=check)
+
+
+def stages_run(output: str) -> set[str]:
+    """Names of the stages a `dvc repro` output says it ran."""
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+def edit_params(project: Path, edit: Callable[[dict[str, Any]], None]) -> None:
+    path = project / "params.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(raw)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+
+
+def build_project(dest: Path) -> Path:
+    """Copy the data half of the repo into `dest`, shrink params to 4 rows per schema, git init and commit."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    if not (venv_bin() / "dvc").exists():
+        pytest.skip(f"dvc is not installed in {venv_bin()}")
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for d in COPY_DIRS:
+        shutil.copytree(REPO_ROOT / d, dest / d, ignore=ignore)
+    for f in COPY_FILES:
+        (dest / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO_ROOT / f, dest / f)
+
+    def shrink(raw: dict[str, Any]) -> None:
+        for recipe in raw["datasets"].values():
+            recipe.update(TINY)
+
+    edit_params(dest, shrink)
+    run(["git", "init", "-q"], dest)
+    run(["git", "config", "user.name", "SLMBench tests"], dest)
+    run(["git", "config", "user.email", "tests@slmbench.invalid"], dest)
+    run(["git", "config", "commit.gpgsign", "false"], dest)
+    run(["git", "add", "-A"], dest)
+    run(["git", "commit", "-q", "-m", "tiny SLMBench project"], dest)
+    return dest
+
+
+def data_outputs(project: Path) -> dict[str, bytes]:
+    """Every deterministic output of the data stages, by relative path. Data Docs carry timestamps: left out."""
+    versions = sorted(yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))["datasets"])
+    names = [f"data/{v}/{n}.jsonl" for v in versions for n in ("generated", "validated", "quarantine", "train", "test")]
+    names += [f"metrics/{v}/{n}.json" for v in versions for n in ("quality", "split")]
+    missing = [n for n in names if not (project / n).is_file()]
+    assert not missing, f"missing outputs in {project}: {missing}"
+    return {n: (project / n).read_bytes() for n in names}
+
+
+def leftover_temp_files(project: Path) -> list[str]:
+    """Temp files of an interrupted atomic write (`.<name>.<random>.tmp`) or Data Docs staging folders."""
+    found = [p for p in (project / "data").rglob(".*.tmp")]
+    found += [p for p in (project / "metrics").rglob("*.tmp")]
+    return sorted(str(p.relative_to(project)) for p in found)
