@@ -146,6 +146,91 @@ def train(
     typer.echo(f"train {model}: {r['steps']} steps, {r['tokens']} tokens at {r['tokens_per_s']} tok/s, final loss {r['final_loss']}", err=True)
 
 
+@app.command()
+@friendly
+def quantize(
+    model: Annotated[str, typer.Option(help="Model name, a key of `models` in params.yaml.")],
+    merged: Annotated[Path, typer.Option(help="Merged model directory (safetensors).")],
+    test: Annotated[Path, typer.Option(help="Test JSONL; its first rows drive the greedy check.")],
+    out: Annotated[Path, typer.Option(help="Output directory for the GGUF files.")],
+    metrics: Annotated[Path, typer.Option(help="quantize.json to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Convert a merged model to GGUF f16, then Q8_0 and a 4-bit type, and check greedy agreement.
+
+    Example: slmbench quantize --model smollm2-135m-lora --merged models/smollm2-135m-lora/merged --test data/v3/test.jsonl
+    --out models/smollm2-135m-lora/gguf --metrics metrics/smollm2-135m-lora/quantize.json
+    """
+    from stages import quantize as stage
+
+    r = stage.main(model, params, merged, test, out, metrics)
+    typer.echo(f"quantize {model}: Q8_0 {r['q8_0_size_mb']} MB, {r['q4_type']} {r['q4_size_mb']} MB", err=True)
+
+
+@app.command("evaluate-release")
+@friendly
+def evaluate_release(
+    model: Annotated[str, typer.Option(help="Model name, a key of `models` in params.yaml.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL.")],
+    base: Annotated[Path, typer.Option(help="Base checkpoint directory (the untuned variant).")],
+    merged: Annotated[Path, typer.Option(help="Merged model directory.")],
+    gguf: Annotated[Path, typer.Option(help="Directory with model-q8_0.gguf and model-q4*.gguf.")],
+    out: Annotated[Path, typer.Option(help="eval.json to write (flat keys).")],
+    by_schema: Annotated[Path, typer.Option(help="eval_by_schema.json to write.")],
+    predictions: Annotated[Path, typer.Option(help="Per-row predictions JSONL.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """The evaluate stage: every variant, free and constrained decoding.
+
+    Example: slmbench evaluate-release --model smollm2-135m-lora --test data/v3/test.jsonl --base models/base/smollm2-135m-instruct
+    --merged models/smollm2-135m-lora/merged --gguf models/smollm2-135m-lora/gguf --out metrics/smollm2-135m-lora/eval.json
+    --by-schema metrics/smollm2-135m-lora/eval_by_schema.json --predictions models/smollm2-135m-lora/predictions.jsonl
+    """
+    from stages import evaluate as stage
+
+    stage.main(model, params, test, base, merged, gguf, out, by_schema, predictions)
+
+
+@app.command()
+@friendly
+def evaluate(
+    model: Annotated[Path, typer.Option(help="An HF model directory (safetensors) or a .gguf file.")],
+    data: Annotated[Path, typer.Option(help="Any EdgeJSON-format JSONL.")],
+    out: Annotated[Path, typer.Option(help="JSON report to write.")],
+    schemas: Annotated[Path, typer.Option(help="Folder of JSON Schemas.")] = Path("schemas"),
+    constrained: Annotated[bool, typer.Option(help="Schema-constrained decoding (GGUF only).")] = False,
+    limit: Annotated[int, typer.Option(help="Score only the first N rows (0: all).")] = 0,
+    max_new_tokens: Annotated[int, typer.Option(help="Generation cap per answer, tokens.")] = 384,
+    threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
+) -> None:
+    """Score any model on any EdgeJSON-format file.
+
+    Example: slmbench evaluate --model models/smollm2-135m-lora/gguf/model-q8_0.gguf --data data/v3/test.jsonl --schemas schemas --constrained --limit 20 --out out.json
+    """
+    from stages import evaluate as stage
+
+    r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads)
+    typer.echo(f"evaluate: n={r['n']} json_exact={r['json_exact']:.3f} field_f1={r['field_f1']:.3f} schema_valid={r['schema_valid']:.3f} json_parse={r['json_parse']:.3f}")
+
+
+@app.command()
+@friendly
+def report(
+    out: Annotated[Path, typer.Option(help="Markdown report to write.")] = Path("metrics/report.md"),
+    metrics_dir: Annotated[Path, typer.Option(help="Folder of metrics files.")] = Path("metrics"),
+    models_dir: Annotated[Path, typer.Option(help="Folder of models; model cards go to <dir>/<model>/README.md.")] = Path("models"),
+    tiers: Annotated[Path, typer.Option(help="Per-tier scores JSON for the bar plot.")] = Path("metrics/tier_scores.json"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write the release table and a model card per model.
+
+    Example: slmbench report --out metrics/report.md
+    """
+    from stages import report as stage
+
+    stage.main(params, metrics_dir, models_dir, out, tiers)
+
+
 @app.command("check-data")
 @friendly
 def check_data(

@@ -81,12 +81,14 @@ class QuantizeParams:
     q4_type: str  # the 4-bit GGUF type: Q4_0 (every tensor 4-bit) or Q4_K_M (falls back to q5_0 here)
     check_rows: int  # test rows whose greedy answers each GGUF must reproduce
     check_tokens: int  # tokens generated per check row
+    min_agreement: float  # mean share of each merged-model answer a quantized GGUF must reproduce from the start
     threads: int
 
 
 @dataclass(frozen=True)
 class EvaluateParams:
     rows_per_schema: int  # test rows per schema to score (0: the whole test split)
+    max_rows: int  # cap on scored rows after that (0: no cap)
     max_new_tokens: int  # generation cap per answer, tokens
     hf_batch_size: int  # HF generate batch (left-padded)
     threads: int

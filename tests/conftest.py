@@ -61,3 +61,34 @@ def tiny_params(make_params: Callable[..., Path]) -> Path:
     """A params.yaml copy with 4 rows per schema (and a coverage minimum of 4) for v2 and v3."""
     tiny = {"rows_per_schema": 4, "min_per_schema": 4}
     return make_params(v2=dict(tiny), v3=dict(tiny))
+
+
+# A tiny randomly initialised Llama with the real SmolLM2 tokenizer, built once per session.
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from stages.models import embedded_gguf
+
+    gguf = embedded_gguf("smollm2-135m-instruct")
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=64,  # a multiple of 32, so GGUF Q8_0/Q4_0 blocks fit
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+        initializer_range=0.4,  # peaky logits: greedy choices do not hinge on rounding
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.eos_token_id,
+    )
+    out = tmp_path_factory.mktemp("tiny-llama")
+    LlamaForCausalLM(cfg).save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    return out

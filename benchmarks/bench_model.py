@@ -1,0 +1,100 @@
+"""python benchmarks/bench_model.py [--model smollm2-135m-lora] [--steps 3] [--rows 4]
+
+Side by side, in one run, on the same config and rows:
+  * LoRA training tokens/s: transformers Trainer vs a plain torch loop (same batches, bf16 autocast);
+  * generation tokens/s: GGUF Q8_0 in llama.cpp vs HF generate on the merged model (target >= 5x);
+  * quality from the pipeline's metrics/<model>/eval.json: base vs tuned, free vs constrained.
+Needs a finished `dvc repro` (models/base, models/<model>/merged and gguf).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict[str, float]:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
+
+    from stages.train import IGNORE, encode
+
+    torch.set_num_threads(cfg.threads)
+    tok = AutoTokenizer.from_pretrained(base)
+    examples, _ = encode(rows, catalog, tok, cfg.max_length)
+    n = steps * cfg.batch_size
+    examples = examples[:n]
+    collate = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt")
+    tokens = sum(len(e["input_ids"]) for e in examples)
+
+    def fresh():
+        torch.manual_seed(cfg.seed)
+        m = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+        return get_peft_model(m, LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM"))
+
+    out = {}
+    model = fresh()
+    args = TrainingArguments(output_dir="/tmp/bench-trainer", per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed)
+    t = time.perf_counter()
+    Trainer(model=model, args=args, train_dataset=examples, data_collator=collate).train()
+    out["trainer_tok_s"] = tokens / (time.perf_counter() - t)
+
+    model = fresh()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    model.train()
+    t = time.perf_counter()
+    for i in range(steps):
+        batch = collate(examples[i * cfg.batch_size : (i + 1) * cfg.batch_size])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+            loss = model(**batch).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    out["plain_loop_tok_s"] = tokens / (time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="smollm2-135m-lora")
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--rows", type=int, default=4)
+    a = ap.parse_args()
+
+    from stages import params as P
+    from stages.catalog import load_catalog
+    from stages.evaluate import evaluate_model, select_rows
+    from stages.records import read_rows
+
+    p = P.load(Path("params.yaml"))
+    cfg = p.models[a.model]
+    catalog = load_catalog(Path(p.schemas_dir))
+    ds = p.release.dataset
+    base, merged, gguf = Path(f"models/base/{cfg.base}"), Path(f"models/{a.model}/merged"), Path(f"models/{a.model}/gguf/model-q8_0.gguf")
+
+    tr = train_speeds(base, read_rows(Path(f"data/{ds}/train.jsonl")), catalog, cfg, a.steps)
+    rows = select_rows(read_rows(Path(f"data/{ds}/test.jsonl")), 1)[: a.rows]
+    hf, _ = evaluate_model(merged, rows, catalog, False, p.evaluate.max_new_tokens, cfg.threads, p.evaluate.n_ctx, p.evaluate.hf_batch_size, False)
+    gg, _ = evaluate_model(gguf, rows, catalog, False, p.evaluate.max_new_tokens, cfg.threads, p.evaluate.n_ctx, p.evaluate.hf_batch_size, False)
+
+    print(f"training ({cfg.precision}, batch {cfg.batch_size}, {a.steps} steps, same examples)")
+    print(f"  Trainer     {tr['trainer_tok_s']:8.1f} tok/s")
+    print(f"  plain loop  {tr['plain_loop_tok_s']:8.1f} tok/s   ratio loop/Trainer {tr['plain_loop_tok_s'] / tr['trainer_tok_s']:.2f}")
+    print(f"generation ({len(rows)} test rows, greedy, free)")
+    print(f"  HF generate (batch {p.evaluate.hf_batch_size}) {hf['tokens_per_s']:8.1f} tok/s")
+    print(f"  GGUF Q8_0 llama.cpp     {gg['tokens_per_s']:8.1f} tok/s   ratio {gg['tokens_per_s'] / max(hf['tokens_per_s'], 1e-9):.1f}x (target >= 5x)")
+    ev_path = Path(f"metrics/{a.model}/eval.json")
+    ev = json.loads(ev_path.read_text()) if ev_path.exists() else {}
+    print(f"quality on the pipeline's test rows ({ev_path})")
+    print(f"  {'variant/decoding':28s} json_exact field_f1 schema_valid")
+    for v, d in (("hf_base", "free"), ("hf_tuned", "free"), ("gguf_q8_0", "free"), ("gguf_q8_0", "constrained"), ("gguf_q4", "free"), ("gguf_q4", "constrained")):
+        k = f"{v}.{d}"
+        if f"{k}.json_exact" in ev:
+            print(f"  {k:28s} {ev[k + '.json_exact']:10.3f} {ev[k + '.field_f1']:8.3f} {ev[k + '.schema_valid']:12.3f}")
+
+
+if __name__ == "__main__":
+    main()

