@@ -8,11 +8,11 @@ against the original bf16 release.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from stages.errors import SLMBenchError
 from stages.models import check_safetensors_dir, embedded_gguf
+from stages.records import atomic_dir
 
 
 def load_source(source: str) -> tuple[object, object]:
@@ -50,12 +50,9 @@ def load_source(source: str) -> tuple[object, object]:
 def run(source: str, out: Path) -> Path:
     model, tok = load_source(source)
     out = Path(out)
-    staging = out.with_name(out.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging, safe_serialization=True)  # type: ignore[attr-defined]
-    tok.save_pretrained(staging)  # type: ignore[attr-defined]
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
+    with atomic_dir(out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)  # type: ignore[attr-defined]
+        tok.save_pretrained(staging)  # type: ignore[attr-defined]
     return out
 
 

@@ -16,7 +16,6 @@ answer from its start (they may branch at near-ties); otherwise the stage fails.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 
 from stages.errors import SLMBenchError
 from stages.params import QuantizeParams
+from stages.records import atomic_dir
 
 FTYPES = {"Q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "Q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "Q4_1": "LLAMA_FTYPE_MOSTLY_Q4_1", "Q4_K_M": "LLAMA_FTYPE_MOSTLY_Q4_K_M", "Q4_K_S": "LLAMA_FTYPE_MOSTLY_Q4_K_S"}
 
@@ -96,10 +96,7 @@ def _prefix_share(ref: str, got: str) -> float:
 def run(merged: Path, out_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, Any], cfg: QuantizeParams) -> dict[str, Any]:
     qtype = cfg.q4_type.upper()
     out_dir = Path(out_dir)
-    staging = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    with tempfile.TemporaryDirectory(prefix="gguf-", dir=staging.parent) as tmp:
+    with atomic_dir(out_dir) as staging, tempfile.TemporaryDirectory(prefix="gguf-", dir=staging.parent) as tmp:
         f16 = Path(tmp) / "model-f16.gguf"
         to_f16(Path(merged), f16)
         files = {"q8_0": staging / "model-q8_0.gguf", "q4": staging / f"model-{qtype.lower()}.gguf"}
@@ -107,8 +104,6 @@ def run(merged: Path, out_dir: Path, rows: list[dict[str, Any]], catalog: dict[s
         quantize_file(f16, files["q4"], qtype, cfg.threads)
         f16_mb = f16.stat().st_size / 1e6
         check = greedy_check(Path(merged), {"f16": f16, **files}, rows[: cfg.check_rows], catalog, cfg) if cfg.check_rows else {}
-    shutil.rmtree(out_dir, ignore_errors=True)
-    staging.rename(out_dir)
     return {
         "f16_size_mb": round(f16_mb, 2),
         "q8_0_size_mb": round((out_dir / files["q8_0"].name).stat().st_size / 1e6, 2),

@@ -8,7 +8,6 @@ lengths grouped), dvclive logs loss and learning rate per step.
 
 from __future__ import annotations
 
-import json
 import resource
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ from typing import Any
 from stages.errors import SLMBenchError
 from stages.models import answer_text, chat_messages, check_safetensors_dir
 from stages.params import ModelParams
+from stages.records import atomic_dir
 
 IGNORE = -100  # label id the loss skips
 
@@ -129,14 +129,10 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
 
 
 def _save_atomic(model: Any, tok: Any, out: Path) -> None:
-    out = Path(out)
-    staging = out.with_name(out.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging, safe_serialization=True)
-    if tok is not None:
-        tok.save_pretrained(staging)
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
+    with atomic_dir(out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        if tok is not None:
+            tok.save_pretrained(staging)
 
 
 def main(name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 from stages.catalog import TIERS, SchemaEntry
 from stages.checks import SET_CHECKS, SUITES, normalise_prompt, row_failures, screen
 from stages.params import Recipe
+from stages.records import atomic_dir
 from stages.templates.rows import RowMaker, slot_of
 
 
@@ -197,11 +198,8 @@ def gx_gate(version: str, rows: list[dict[str, Any]], catalog: dict[str, SchemaE
                     failed.append(f"{prop} ({cfg.type} on {cfg.kwargs.get('column')}): {detail}")
         if docs_dir is not None:
             site = Path(tmp) / "gx" / "uncommitted" / "data_docs" / "local_site"
-            staging = Path(docs_dir).with_name(Path(docs_dir).name + ".tmp")
-            shutil.rmtree(staging, ignore_errors=True)
-            shutil.copytree(site, staging)
-            shutil.rmtree(docs_dir, ignore_errors=True)
-            staging.rename(docs_dir)
+            with atomic_dir(Path(docs_dir)) as staging:
+                shutil.copytree(site, staging, dirs_exist_ok=True)
     return sorted(failed)
 
 
