@@ -26,4 +26,5 @@ if [ ! -f "$CONV/convert_hf_to_gguf.py" ]; then
   cp -r "$tmp"/llama_cpp_python-0.3.36/vendor/llama.cpp/. "$CONV"/
   rm -rf "$tmp"
 fi
+bash .ci/plots.sh  # offline `dvc plots show`: vega inlined into a page template in the venv
 echo "setup done: activate with '. .venv/bin/activate'"

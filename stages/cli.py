@@ -5,6 +5,7 @@ Bad input raises SLMBenchError; the CLI prints it on one line to stderr and exit
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -164,7 +165,7 @@ def quantize(
     from stages import quantize as stage
 
     r = stage.main(model, params, merged, test, out, metrics)
-    typer.echo(f"quantize {model}: Q8_0 {r['q8_0_size_mb']} MB, {r['q4_type']} {r['q4_size_mb']} MB", err=True)
+    typer.echo(f"quantize {model}: Q8_0 {r['q8_0_size_mb']} MB, 4-bit {r['q4_size_mb']} MB", err=True)
 
 
 @app.command("evaluate-release")
@@ -260,6 +261,80 @@ def check_data(
             typer.echo(f"  coverage: {line}")
     if report["failed_rows"] or report["coverage_problems"]:
         raise typer.Exit(1)
+
+@app.command()
+@friendly
+def compare(
+    a: Annotated[str, typer.Argument(help="VERSION or VERSION@REV (a commit, tag or branch), e.g. v2 or v2@edgejson-v2.")],
+    b: Annotated[str, typer.Argument(help="The other side, same form.")],
+    md: Annotated[bool, typer.Option("--md", help="Print a Markdown table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every metric as JSON.")] = False,
+    all_keys: Annotated[bool, typer.Option("--all", help="Every key, not only the headline ones (per-schema counts, tiers, checks).")] = False,
+    repo: Annotated[Path, typer.Option(help="The DVC repo to read.")] = Path("."),
+) -> None:
+    """Diff two dataset versions: their quality figures, and the scores of models trained on each.
+
+    Example: slmbench compare v2 v3 --md; slmbench compare v2@edgejson-v2 v3@edgejson-v3
+    """
+    from stages import history
+
+    result = history.compare(repo, a, b)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        typer.echo(history.compare_table(result, md, headline_only=not all_keys))
+
+
+@app.command()
+@friendly
+def audit(
+    revisions: Annotated[list[str] | None, typer.Option("--revisions", help="`all` (every commit) or git revisions; repeat the option for several.")] = None,
+    allow: Annotated[list[str] | None, typer.Option("--allow", help="A version whose corrupt rows are a known historical defect; repeatable.")] = None,
+    md: Annotated[bool, typer.Option("--md", help="Print Markdown tables.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
+    plot: Annotated[Path, typer.Option(help="With --revisions: HTML plot of corrupt rate and model scores over revisions.")] = Path("dvc_plots/audit_history.html"),
+    repo: Annotated[Path, typer.Option(help="The DVC repo to audit.")] = Path("."),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Audit every dataset version with today's full suite; exits 1 if accepted data is corrupt.
+
+    A version marked `known_defect` in its recipe, or named with --allow, is reported but does not fail.
+    Example: slmbench audit; slmbench audit --revisions all --md; slmbench audit --revisions edgejson-v2 --revisions edgejson-v3
+    """
+    from stages import history
+
+    repo = Path(repo)
+    entries = history.audit_workspace(repo, params if params.is_absolute() or repo == Path(".") else repo / params, allow or [])
+    hist = history.history(repo, revisions) if revisions else None
+    plot_path = None
+    if hist is not None:
+        plot_path = history.history_plot(hist, plot if plot.is_absolute() else repo / plot, _plots_template(repo))
+    if as_json:
+        typer.echo(json.dumps({"versions": entries, "history": hist, "plot": str(plot_path) if plot_path else None}, indent=2, sort_keys=True, default=str))
+    else:
+        typer.echo(history.audit_text(entries, hist, md))
+        if plot_path:
+            typer.echo(f"plot: {plot_path}")
+    failed = history.audit_failed(entries)
+    if failed:
+        typer.echo(f"error: accepted data of {', '.join(failed)} fails today's full suite (mark a known historical defect with --allow or the recipe's known_defect)", err=True)
+        raise typer.Exit(1)
+
+
+def _plots_template(repo: Path) -> str | None:
+    """The HTML template `dvc plots show` uses in this repo (config `plots.html_template`), if any."""
+    from dvc.repo import Repo
+
+    with contextlib.suppress(Exception):
+        r = Repo(str(repo))
+        try:
+            t = r.config.get("plots", {}).get("html_template")
+            if t:
+                path = Path(t) if Path(t).is_absolute() else Path(r.dvc_dir) / t
+                return str(path) if path.is_file() else None
+        finally:
+            r.close()
+    return None
 
 
 def main() -> None:

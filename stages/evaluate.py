@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import resource
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +29,17 @@ from stages.scoring import aggregate, higher_is_better, score_row
 MAX_RESTARTS = 5
 
 
+def _exit_with(parent: int) -> None:
+    """Watchdog thread of a worker: end it when its parent is gone (a killed stage leaves no orphan)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def _worker(kind: str, path: str, prompts: list[str], schemas: list[Any], start: int, max_new: int, threads: int, n_ctx: int, batch: int, out_file: str) -> None:
     from stages.runtime import GGUFRunner, HFRunner
+
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
 
     with open(out_file, "a", encoding="utf-8") as fh:
         if kind == "hf":
@@ -159,15 +171,17 @@ def flatten(variant: str, decoding: str, agg: dict[str, Any]) -> tuple[dict[str,
 
 
 def run_release(model: str, base_dir: Path, merged: Path, gguf_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], cfg: Any) -> tuple[dict[str, float], dict[str, float], list[dict[str, Any]]]:
-    q4 = sorted(p for p in Path(gguf_dir).glob("model-q4*.gguf"))
-    variants: list[tuple[str, Path, tuple[str, ...]]] = [
-        ("hf_base", base_dir, ("free",)),
-        ("hf_tuned", merged, ("free",)),
-        ("gguf_q8_0", Path(gguf_dir) / "model-q8_0.gguf", ("free", "constrained")),
-    ]
-    if not q4:
-        raise SLMBenchError(f"{gguf_dir}: no model-q4*.gguf; rerun the quantize stage")
-    variants.append(("gguf_q4", q4[0], ("free", "constrained")))
+    paths: dict[str, tuple[Path, tuple[str, ...]]] = {
+        "hf_base": (base_dir, ("free",)),
+        "hf_tuned": (merged, ("free",)),
+        "gguf_q8_0": (Path(gguf_dir) / "model-q8_0.gguf", ("free", "constrained")),
+    }
+    if "gguf_q4" in cfg.variants:
+        q4 = sorted(p for p in Path(gguf_dir).glob("model-q4*.gguf"))
+        if not q4:
+            raise SLMBenchError(f"{gguf_dir}: no model-q4*.gguf; rerun the quantize stage")
+        paths["gguf_q4"] = (q4[0], ("free", "constrained"))
+    variants = [(v, *paths[v]) for v in cfg.variants]
     flat: dict[str, float] = {}
     by_schema: dict[str, float] = {}
     preds: list[dict[str, Any]] = []
@@ -190,7 +204,8 @@ def main(model: str, params_path: Path, test_file: Path, base_dir: Path, merged:
     p = P.load(params_path)
     if model not in p.models:
         raise SLMBenchError(f"params.yaml: no model {model!r} under models")
-    rows = select_rows(read_rows(test_file), p.evaluate.rows_per_schema)
+    rows = [r for r in read_rows(test_file) if r.get("complexity") in p.evaluate.tiers]
+    rows = select_rows(rows, p.evaluate.rows_per_schema)
     rows = rows[: p.evaluate.max_rows] if p.evaluate.max_rows > 0 else rows
     flat, by_schema, preds = run_release(model, base_dir, merged, gguf_dir, rows, load_catalog(Path(p.schemas_dir)), p.evaluate)
     write_rows(predictions, preds)

@@ -108,7 +108,6 @@ def run(merged: Path, out_dir: Path, rows: list[dict[str, Any]], catalog: dict[s
         "f16_size_mb": round(f16_mb, 2),
         "q8_0_size_mb": round((out_dir / files["q8_0"].name).stat().st_size / 1e6, 2),
         "q4_size_mb": round((out_dir / files["q4"].name).stat().st_size / 1e6, 2),
-        "q4_type": qtype,
         "check_rows": min(cfg.check_rows, len(rows)),
         **{f"greedy_{k}": v for k, v in check.items()},
     }

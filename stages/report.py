@@ -72,7 +72,7 @@ def model_card(name: str, m: ModelParams, p: Params, metrics_dir: Path) -> str:
             "",
             *tiers,
             "",
-            f"Sizes: Q8_0 {qz.get('q8_0_size_mb')} MB, {qz.get('q4_type')} {qz.get('q4_size_mb')} MB, f16 {qz.get('f16_size_mb')} MB.",
+            f"Sizes: Q8_0 {qz.get('q8_0_size_mb')} MB, {p.quantize.q4_type} {qz.get('q4_size_mb')} MB, f16 {qz.get('f16_size_mb')} MB.",
             "",
             "## Use",
             "",
@@ -109,6 +109,23 @@ def quality_rows(p: Params, metrics_dir: Path) -> list[dict[str, Any]]:
     return [{"version": v, **{k: _load(metrics_dir / v / "quality.json").get(k) for k in keys}} for v in p.datasets]
 
 
+RELEASE_KEYS = ("rows_accepted", "rows_rejected", "reject_rate", "rows_regenerated", "corrupt_rows_full_suite", "corrupt_rate_full_suite", "gate_passed")
+
+
+def release_metrics(p: Params, metrics_dir: Path) -> dict[str, Any]:
+    """The release dataset's quality figures under stable keys, whichever version is the release.
+
+    `metrics/<v>/quality.json` exists for every version in every revision, so diffing those across
+    two release tags shows nothing; this file changes exactly when the release's data does.
+    """
+    q = _load(metrics_dir / p.release.dataset / "quality.json")
+    sp = _load(metrics_dir / p.release.dataset / "split.json")
+    out: dict[str, Any] = {f"dataset.{k}": q.get(k) for k in RELEASE_KEYS}
+    out["dataset.train_rows"] = sp.get("train_rows")
+    out["dataset.test_rows"] = sp.get("test_rows")
+    return {k: v for k, v in out.items() if v is not None}
+
+
 def run(p: Params, metrics_dir: Path, models_dir: Path) -> tuple[str, dict[str, str]]:
     lines = ["# SLMBench release report", "", f"Dataset: {p.release.dataset}. Metrics are means over the scored test rows.", ""]
     for name in p.models:
@@ -124,6 +141,7 @@ def main(params_path: Path, metrics_dir: Path, models_dir: Path, out: Path, tier
     p = P.load(params_path)
     write_json(tiers_out, tier_rows(p, Path(metrics_dir)))
     write_json(Path(metrics_dir) / "dataset_quality.json", quality_rows(p, Path(metrics_dir)))
+    write_json(Path(metrics_dir) / "release.json", release_metrics(p, Path(metrics_dir)))
     report, cards = run(p, Path(metrics_dir), Path(models_dir))
     with atomic_open(out) as fh:
         fh.write(report)

@@ -103,7 +103,7 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
         )
         shutil.rmtree(live_dir, ignore_errors=True)
         live = Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=False, report=None)
-        trainer = Trainer(model=model, args=args, train_dataset=examples, data_collator=counter, callbacks=[DVCLiveCallback(live=live)])
+        trainer = Trainer(model=model, args=args, train_dataset=examples, data_collator=counter, callbacks=[step_curves(DVCLiveCallback)(live=live)])
         start = time.perf_counter()
         out = trainer.train()
         wall = time.perf_counter() - start
@@ -124,8 +124,21 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
         "wall_s": round(wall, 2),
         "peak_rss_mb": peak_rss_mb(),
         "trainable_params": int(trainable),
-        "precision": cfg.precision,
     }
+
+
+def step_curves(base: type) -> type:
+    """DVCLiveCallback that logs only the per-step curves; the Trainer's end-of-run summary goes to train.json."""
+
+    class StepCurves(base):  # type: ignore[misc, valid-type]
+        KEEP = ("loss", "learning_rate", "grad_norm")
+
+        def on_log(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            logs = {k: v for k, v in (kwargs.get("logs") or {}).items() if k in self.KEEP}
+            if logs:
+                super().on_log(args, state, control, **{**kwargs, "logs": logs})
+
+    return StepCurves
 
 
 def _save_atomic(model: Any, tok: Any, out: Path) -> None:

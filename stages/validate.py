@@ -84,18 +84,19 @@ def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[
     # Today's full suite over what this version's own gate accepted.
     full = screen(accepted, catalog, bounds, SUITES["full"])
     corrupt = [(r, f) for r, f in zip(accepted, full) if f]
+    bad = Counter(str(r["schema_id"]) for r, _ in corrupt)
     quality: dict[str, Any] = {
         "rows_total": n_generated,
         "rows_accepted": len(accepted),
         "rows_rejected": n_rejected,
         "reject_rate": round(n_rejected / max(1, n_generated + regenerated), 6),
         "rows_regenerated": regenerated,
-        "suite": recipe.suite,
         "failures_by_check": {c: rejected_by_check.get(c, 0) for c in SUITES[recipe.suite]},
         "corrupt_rows_full_suite": len(corrupt),
         "corrupt_rate_full_suite": round(len(corrupt) / max(1, len(accepted)), 6),
         "full_suite_failures_by_check": {c: sum(1 for _, f in corrupt if c in f) for c in SUITES["full"]},
-        "corrupt_by_schema": dict(sorted(Counter(str(r["schema_id"]) for r, _ in corrupt).items())),
+        # every schema, zeros included, so the keys are the same in every version and revision
+        "corrupt_by_schema": {sid: bad.get(sid, 0) for sid in sorted(catalog)},
         "rows_by_schema": dict(sorted(counts.items())),
         "rows_by_tier": {t: tiers.get(t, 0) for t in TIERS},
     }
@@ -104,7 +105,7 @@ def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[
     if quality["reject_rate"] > recipe.max_reject_rate:
         result.failed_expectations.append(f"reject rate {quality['reject_rate']:.3f} exceeds the recipe's limit {recipe.max_reject_rate}")
     quality["gate_passed"] = result.passed
-    quality["failed_expectations"] = list(result.failed_expectations)
+    quality["gate_failed_expectations"] = len(result.failed_expectations)
     return result
 
 
@@ -216,6 +217,8 @@ def main(version: str, params_path: Path, inp: Path, validated: Path, quarantine
     result = run(version, recipe, rows, catalog, docs_dir=docs)
     write_rows(quarantine, result.quarantine)
     write_json(metrics, result.quality)
+    # The verdict in words, beside the numbers: which suite judged the version and what failed.
+    write_json(Path(metrics).with_name("gate.json"), {"version": version, "suite": recipe.suite, "checks": list(SUITES[recipe.suite]), "passed": result.passed, "failed_expectations": list(result.failed_expectations)})
     if result.passed:
         write_rows(validated, result.accepted)
     return result

@@ -105,3 +105,26 @@ def test_every_command_has_help_text():
         assert "Usage" in result.output
     top = runner.invoke(app, ["--help"])
     assert top.exit_code == 0 and "check-data" in top.output
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [("variants", ["gguf_q3"], "evaluate.variants"), ("tiers", ["easy"], "evaluate.tiers")])
+def test_unknown_evaluate_variant_or_tier_is_named(tmp_path: Path, repo_root: Path, key: str, value: list[str], expected: str):
+    from stages import params as P
+    from stages.errors import SLMBenchError
+
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
+    raw["evaluate"][key] = value
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(SLMBenchError, match=expected):
+        P.load(path)
+
+
+def test_compare_and_audit_bad_input_is_one_line(tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(repo_root)
+    line = _one_line_error(CliRunner().invoke(app, ["compare", "v2", "v9"]))
+    assert "v9" in line and "v2, v3" in line
+    line = _one_line_error(CliRunner().invoke(app, ["compare", "v2@", "v3"]))
+    assert "VERSION@REV" in line
+    line = _one_line_error(CliRunner().invoke(app, ["audit", "--allow", "v7"]))
+    assert "--allow v7" in line

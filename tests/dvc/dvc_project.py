@@ -67,12 +67,26 @@ def edit_params(project: Path, edit: Callable[[dict[str, Any]], None]) -> None:
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
 
 
-def build_project(dest: Path) -> Path:
-    """Copy the data half of the repo into `dest`, shrink params to 4 rows per schema, git init and commit."""
+def require_git_and_dvc() -> None:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     if not (venv_bin() / "dvc").exists():
         pytest.skip(f"dvc is not installed in {venv_bin()}")
+
+
+def git_init_commit(dest: Path, message: str) -> None:
+    """`git init` in `dest` with a local identity, and commit everything there."""
+    run(["git", "init", "-q"], dest)
+    run(["git", "config", "user.name", "SLMBench tests"], dest)
+    run(["git", "config", "user.email", "tests@slmbench.invalid"], dest)
+    run(["git", "config", "commit.gpgsign", "false"], dest)
+    run(["git", "add", "-A"], dest)
+    run(["git", "commit", "-q", "-m", message], dest)
+
+
+def build_project(dest: Path) -> Path:
+    """Copy the data half of the repo into `dest`, shrink params to 4 rows per schema, git init and commit."""
+    require_git_and_dvc()
     dest.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for d in COPY_DIRS:
@@ -86,12 +100,7 @@ def build_project(dest: Path) -> Path:
             recipe.update(TINY)
 
     edit_params(dest, shrink)
-    run(["git", "init", "-q"], dest)
-    run(["git", "config", "user.name", "SLMBench tests"], dest)
-    run(["git", "config", "user.email", "tests@slmbench.invalid"], dest)
-    run(["git", "config", "commit.gpgsign", "false"], dest)
-    run(["git", "add", "-A"], dest)
-    run(["git", "commit", "-q", "-m", "tiny SLMBench project"], dest)
+    git_init_commit(dest, "tiny SLMBench project")
     return dest
 
 
