@@ -220,6 +220,99 @@ def check_dates_in_order(output: dict[str, Any]) -> list[str]:
     return problems
 
 
+# L1 format: what a teacher's answer must not carry into a prompt.
+_CHAT_MARKUP = re.compile(r"<\|[a-z_]+\|>|\[/?INST\]|</?s>|</?think>|^\s*(assistant|user|system)\s*:|```", re.IGNORECASE | re.MULTILINE)
+_ECHO = ("rewrite the text", "rewritten text", "keep every name", "do not add any new values", "answer with the")
+
+
+def prompt_text(prompt: str) -> str:
+    """The text part of a pipeline prompt (after the instruction line and a blank line)."""
+    return prompt.split("\n\n", 1)[1] if "\n\n" in prompt else prompt
+
+
+def check_format(prompt: str) -> list[str]:
+    """L1: non-empty text, no chat markup or code fences, no echo of the teacher's instruction."""
+    text = prompt_text(prompt)
+    if not text.strip():
+        return ["empty text"]
+    if m := _CHAT_MARKUP.search(text):
+        return [f"chat markup {m.group(0).strip()!r} in the text"]
+    low = text.lower()
+    if echo := next((e for e in _ECHO if e in low), None):
+        return [f"echoes the instruction ({echo!r})"]
+    return []
+
+
+def shingles(prompt: str, n: int = 3) -> set[tuple[str, ...]]:
+    words = normalise_prompt(prompt_text(prompt)).split()
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def near_duplicates(rows: list[dict[str, Any]], threshold: float = 0.85) -> dict[int, str]:
+    """Row index -> the earlier row (same schema) whose text it nearly repeats (word 3-gram Jaccard)."""
+    out: dict[int, str] = {}
+    seen: dict[str, list[tuple[str, set[tuple[str, ...]]]]] = {}
+    for i, r in enumerate(rows):
+        sh = shingles(str(r.get("prompt", "")))
+        group = seen.setdefault(str(r.get("schema_id")), [])
+        for rid, other in group:
+            if sh and other and len(sh & other) / len(sh | other) >= threshold:
+                out[i] = rid
+                break
+        group.append((str(r.get("id")), sh))
+    return out
+
+
+# The five-level validator (every row, template or teacher): level -> the checks it is made of.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "L1_format": ("format", "prompt_length"),
+    "L2_schema": ("parses", "schema_valid"),
+    "L3_grounding": ("grounded",),
+    "L4_semantics": ("arithmetic", "dates_in_order"),
+    "L5_uniqueness": ("unique_prompt", "unique_id", "near_duplicate"),
+}
+
+
+def row_levels(row: dict[str, Any], entry: SchemaEntry | None, prompt_chars: tuple[int, int]) -> dict[str, str]:
+    """Level -> first problem, for the row-level part of the five levels (L1-L4) that the row fails."""
+    fails = row_failures(row, entry, prompt_chars, ROW_CHECKS + ("format",))
+    return {lvl: fails[c] for lvl, checks in LEVELS.items() for c in checks if c in fails and lvl not in ("L5_uniqueness",)} if fails else {}
+
+
+def five_levels(rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], prompt_chars: tuple[int, int]) -> list[dict[str, str]]:
+    """Per row, level -> first problem, for the levels it fails (all five, L5 across the rows)."""
+    out = [row_levels(r, catalog.get(str(r.get("schema_id"))), prompt_chars) for r in rows]
+    dup = set_failures(rows, ("unique_prompt", "unique_id"))
+    near = near_duplicates(rows)
+    for i, fails in enumerate(out):
+        if dup[i]:
+            fails.setdefault("L5_uniqueness", next(iter(dup[i].values())))
+        elif i in near:
+            fails.setdefault("L5_uniqueness", f"near-duplicate of row {near[i]}")
+    return out
+
+
+def level_rates(rows: list[dict[str, Any]], levels: list[dict[str, str]]) -> dict[str, Any]:
+    """Pass rates per level, overall, per source and per schema, plus the all-five pass rate."""
+
+    def rates(idx: list[int]) -> dict[str, float]:
+        n = max(1, len(idx))
+        r = {lvl: round(sum(1 for i in idx if lvl not in levels[i]) / n, 6) for lvl in LEVELS}
+        r["all_levels"] = round(sum(1 for i in idx if not levels[i]) / n, 6)
+        r["rows"] = len(idx)
+        return r
+
+    by: dict[str, dict[str, list[int]]] = {"source": {}, "schema": {}}
+    for i, row in enumerate(rows):
+        by["source"].setdefault(str(row.get("source", "template")), []).append(i)
+        by["schema"].setdefault(str(row.get("schema_id")), []).append(i)
+    return {
+        "overall": rates(list(range(len(rows)))),
+        "by_source": {k: rates(v) for k, v in sorted(by["source"].items())},
+        "by_schema": {k: rates(v) for k, v in sorted(by["schema"].items())},
+    }
+
+
 def normalise_prompt(prompt: str) -> str:
     """For duplicate and leak checks: lower case, punctuation dropped, whitespace collapsed."""
     return " ".join(re.sub(r"[^\w\s]", " ", prompt.lower()).split())
@@ -245,6 +338,8 @@ def row_failures(row: dict[str, Any], entry: SchemaEntry | None, prompt_chars: t
             errs = entry.errors(output)
             if errs:
                 fails["schema_valid"] = errs[0]
+    if "format" in suite and (p := check_format(prompt)):
+        fails["format"] = p[0]
     try:
         if "grounded" in suite and (p := check_grounded(output, prompt)):
             fails["grounded"] = p[0]

@@ -43,15 +43,18 @@ def friendly(fn: F) -> F:
 def generate(
     version: VersionOpt,
     out: Annotated[Path, typer.Option(help="Output JSONL, e.g. data/v3/generated.jsonl.")],
+    teacher_metrics: Annotated[Path | None, typer.Option(help="teacher.json to write: rows sent, kept, fallbacks by reason, calls, cache hits.")] = None,
+    teacher_log: Annotated[Path | None, typer.Option(help="Per-row teacher log (JSONL): teacher, register, attempts, outcome, reason.")] = None,
+    teacher_cache: Annotated[Path | None, typer.Option(help="Teacher output cache (JSONL), read and rewritten.")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Generate one dataset version from its recipe.
+    """Generate one dataset version from its recipe (and the teacher, if `teacher.backend` is not none).
 
-    Example: slmbench generate --version v3 --out data/v3/generated.jsonl
+    Example: slmbench generate --version v3 --out data/v3/generated.jsonl --teacher-metrics metrics/v3/teacher.json
     """
     from stages import generate as stage
 
-    n = stage.main(version, params, out)
+    n = stage.main(version, params, out, teacher_metrics, teacher_log, teacher_cache)
     typer.echo(f"generate {version}: {n} rows -> {out}", err=True)
 
 

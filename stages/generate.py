@@ -1,19 +1,27 @@
 """`slmbench generate --version v3 --out data/v3/generated.jsonl`: Faker rows for one dataset version.
 
 Rows for every schema in the catalog, `rows_per_schema` each, in a fixed order, so the same
-params give a byte-identical file. Teacher paraphrasing is not built: the recipe's
-`teacher_fraction` must be 0 while `teacher.backend` is none (params.py enforces it).
+params give a byte-identical file. With a teacher (`teacher.backend` vllm or openai), a
+`teacher_fraction` of the rows, chosen by a hash of the row id, have their text rewritten by the
+teacher in a register (email, chat, note, report); the record (`expected_output`) is never
+taken from the teacher. A paraphrase is kept only if the five-level validator passes it (L1-L4
+per row, L5 across the version); otherwise the row keeps its template text, and the reason is
+counted in `metrics/<v>/teacher.json` and logged per row.
 """
 
 from __future__ import annotations
 
+import tempfile
+import time
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tqdm import tqdm
 
 from stages.catalog import SchemaEntry
-from stages.params import Recipe
+from stages.params import Recipe, TeacherParams
 from stages.templates.rows import RowMaker
 
 
@@ -23,12 +31,130 @@ def run(version: str, recipe: Recipe, catalog: dict[str, SchemaEntry], progress:
     return [maker.make(entry, i) for entry, i in tqdm(slots, desc=f"generate {version}", unit="row", disable=not progress)]
 
 
-def main(version: str, params_path: Path, out: Path) -> int:
+def _error_kind(error: str) -> str:
+    for kind in ("timeout", "unreachable", "HTTP", "exceeds max_model_len", "empty answer"):
+        if kind in error:
+            return {"unreachable": "server_unreachable", "HTTP": "server_error", "exceeds max_model_len": "too_long", "empty answer": "empty_answer"}.get(kind, kind)
+    return "teacher_error"
+
+
+def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: TeacherParams, catalog: dict[str, SchemaEntry], cache_path: Path | None, progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
+    """(rows with accepted paraphrases, teacher metrics, per-row log). Pure given the cache."""
+    from stages.checks import LEVELS, five_levels, prompt_text, row_levels
+    from stages.teacher import Cache, build_backend, call_cached, derived_seed, request_prompt, route, stable_unit
+
+    stats: dict[str, Any] = {"enabled": int(tp.backend != "none"), "fraction": recipe.teacher_fraction, "rows": len(rows)}
+    if tp.backend == "none" or recipe.teacher_fraction <= 0:
+        return rows, stats | {"rows_sent": 0, "teacher_rows": 0, "teacher_share": 0.0}, []
+    bounds = (recipe.prompt_chars[0], recipe.prompt_chars[1])
+    selected = [i for i, r in enumerate(rows) if stable_unit(recipe.seed, "teacher", r["id"]) < recipe.teacher_fraction]
+    cache = Cache(cache_path)
+    out = list(rows)
+    log: dict[int, dict[str, Any]] = {}
+    reasons: Counter[str] = Counter()
+    level_fails: Counter[str] = Counter()
+    candidates = passed = tokens = calls = 0
+    used_keys: set[str] = set()
+    backends: dict[str, Any] = {}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="teacher-model-") as work:
+        # Every teacher a row routes to is checked before any call (bad settings fail here).
+        for name in sorted({route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes) for i in selected}):
+            cfg = tp.resolve(name)
+            backends[name] = build_backend(name, SimpleNamespace(**vars(cfg), **vars(tp.vllm), **vars(tp.openai)), Path(work))
+        pending = selected
+        for attempt in range(tp.attempts):
+            if not pending:
+                break
+            bar = tqdm(total=len(pending), desc=f"teacher {version} try {attempt + 1}", unit="row", disable=not progress)
+            groups: dict[str, list[int]] = {}
+            for i in pending:
+                groups.setdefault(route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes), []).append(i)
+            still: list[int] = []
+            for name, idx in sorted(groups.items()):
+                registers = {i: tp.registers[int(stable_unit(recipe.seed, "register", rows[i]["id"]) * len(tp.registers))] for i in idx}
+                prompts = [request_prompt(prompt_text(rows[i]["prompt"]), registers[i]) for i in idx]
+                samplings = [{"temperature": tp.temperature, "top_p": tp.top_p, "max_tokens": tp.max_tokens, "seed": derived_seed(tp.seed, rows[i]["id"], attempt)} for i in idx]
+                misses_before = cache.misses
+                results, keys = call_cached(backends[name], cache, prompts, samplings, bar.update)
+                calls += cache.misses - misses_before
+                for i, res, key in zip(idx, results, keys):
+                    entry = log.setdefault(i, {"id": rows[i]["id"], "teacher": name, "register": registers[i], "attempts": 0})
+                    entry["attempts"] = attempt + 1
+                    if res.text is None:
+                        entry["reason"] = res.error
+                        if "unreachable" not in str(res.error):  # a server that is down stays down
+                            still.append(i)
+                        continue
+                    used_keys.add(key)
+                    tokens += 0 if res.cached else res.tokens
+                    candidates += 1
+                    instruction = rows[i]["prompt"].split("\n\n", 1)[0]
+                    cand = dict(rows[i], prompt=instruction + "\n\n" + res.text.strip(), source="teacher", surface=registers[i])
+                    fails = row_levels(cand, catalog.get(rows[i]["schema_id"]), bounds)
+                    for lvl in fails:
+                        level_fails[lvl] += 1
+                    if fails:
+                        lvl, why = next(iter(fails.items()))
+                        entry["reason"] = f"{lvl}: {why}"
+                        still.append(i)
+                    else:
+                        passed += 1
+                        out[i] = cand
+                        entry.pop("reason", None)
+            pending = still
+            bar.close()
+    # L5 across the version: a paraphrase that repeats another row's text goes back to its template.
+    for i, fails in enumerate(five_levels(out, catalog, bounds)):
+        if out[i]["source"] == "teacher" and "L5_uniqueness" in fails:
+            out[i] = rows[i]
+            log[i]["reason"] = f"L5_uniqueness: {fails['L5_uniqueness']}"
+            level_fails["L5_uniqueness"] += 1
+            passed -= 1
+    for i in selected:
+        entry = log.get(i, {"id": rows[i]["id"], "reason": "not attempted"})
+        entry["outcome"] = "teacher" if out[i]["source"] == "teacher" else "template fallback"
+        if entry["outcome"] != "teacher":
+            reason = str(entry.get("reason", "unknown"))
+            reasons[reason.split(":", 1)[0] if reason.startswith("L") else _error_kind(reason)] += 1
+        log[i] = entry
+    wall = time.perf_counter() - start
+    teacher_rows = sum(1 for r in out if r["source"] == "teacher")
+    cache.save(keep=used_keys)
+    stats.update(
+        rows_sent=len(selected),
+        teacher_rows=teacher_rows,
+        teacher_share=round(teacher_rows / max(1, len(rows)), 6),
+        fallbacks=len(selected) - teacher_rows,
+        fallback_reasons={k: reasons.get(k, 0) for k in sorted(set(reasons) | set(LEVELS))},
+        candidates=candidates,
+        candidates_passed=passed,
+        candidate_pass_rate=round(passed / max(1, candidates), 6),
+        candidate_level_pass_rate={lvl: round(1 - level_fails.get(lvl, 0) / max(1, candidates), 6) for lvl in LEVELS},
+        calls=calls,
+        cache_hits=cache.hits,
+        new_tokens=tokens,
+        seconds=round(wall, 2),
+    )
+    return out, stats, [log[i] for i in sorted(log)]
+
+
+def main(version: str, params_path: Path, out: Path, teacher_metrics: Path | None = None, teacher_log: Path | None = None, cache: Path | None = None) -> int:
     from stages import params as P
     from stages.catalog import load_catalog
-    from stages.records import write_rows
+    from stages.records import write_json, write_rows
 
     p = P.load(params_path)
     recipe = P.recipe(p, version)
-    rows = run(version, recipe, load_catalog(Path(p.schemas_dir)))
+    catalog = load_catalog(Path(p.schemas_dir))
+    rows = run(version, recipe, catalog)
+    rows, stats, log = paraphrase(rows, version, recipe, p.teacher, catalog, cache)
+    if cache is not None and not Path(cache).exists():
+        from stages.teacher import Cache
+
+        Cache(cache).save()  # an empty cache: the stage always has its outputs
+    if teacher_log is not None:
+        write_rows(teacher_log, log)
+    if teacher_metrics is not None:
+        write_json(teacher_metrics, stats)
     return write_rows(out, rows)

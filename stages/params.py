@@ -38,7 +38,7 @@ class Recipe:
     min_per_schema: int  # coverage: accepted rows each schema must have
     regenerate: bool  # selective regeneration: replace rejected rows with fresh seeds
     max_attempts: int = 5  # regeneration attempts per rejected row before giving up
-    teacher_fraction: float = 0.0  # share of rows paraphrased by the teacher (needs teacher.backend)
+    teacher_fraction: float = 0.0  # share of rows sent to the teacher (ignored while teacher.backend is none)
     known_defect: str = ""  # a documented historical defect: `slmbench audit` reports it but does not fail on it
 
 
@@ -49,8 +49,57 @@ class SplitParams:
 
 
 @dataclass(frozen=True)
+class TeacherModel:
+    """One teacher: a backend and a model (and, for `openai`, the server)."""
+
+    backend: str  # vllm | openai
+    model: str  # vllm: a model directory, `embedded:<name>` or a hub id; openai: the served model name
+    base_url: str = ""  # openai: e.g. http://127.0.0.1:8011/v1
+    api_key_env: str = ""  # openai: the env var that holds the API key ("" = no key)
+    allow_remote: bool = False  # openai: a base_url that is not loopback needs this
+
+
+@dataclass(frozen=True)
+class VLLMSettings:
+    python: str = ""  # interpreter of the environment with vLLM ("" = .venv-teacher/bin/python, else this one)
+    dtype: str = "float32"  # float32: the output does not depend on the batch (bfloat16 is ~1.5x faster but does)
+    max_model_len: int = 1024
+    tensor_parallel_size: int = 1  # GPUs per engine on a multi-GPU machine
+    kv_cache_gib: int = 1  # VLLM_CPU_KVCACHE_SPACE on CPU
+    worker_timeout_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    concurrency: int = 4  # requests in flight
+    timeout_s: float = 60.0  # per request
+    retries: int = 2  # after the first try, with exponential backoff
+    backoff_s: float = 1.0
+
+
+@dataclass(frozen=True)
 class TeacherParams:
-    backend: str  # "none"; teacher paraphrasing (vllm, openai) is not built yet
+    backend: str  # none | vllm | openai: the default teacher's backend (none: no teacher at all)
+    model: str = "embedded:smollm2-135m-instruct"
+    base_url: str = ""
+    api_key_env: str = ""
+    allow_remote: bool = False
+    teachers: dict[str, TeacherModel] = dataclasses.field(default_factory=dict)  # more teachers, by name
+    routes: dict[str, str] = dataclasses.field(default_factory=dict)  # schema keyword or tier -> teacher name (first match wins)
+    registers: list[str] = dataclasses.field(default_factory=lambda: ["email", "chat", "note", "report"])
+    temperature: float = 0.7
+    top_p: float = 0.9
+    max_tokens: int = 384
+    seed: int = 1234  # per-request seeds derive from it, the row id and the attempt
+    attempts: int = 2  # paraphrase tries per row before it falls back to its template text
+    vllm: VLLMSettings = dataclasses.field(default_factory=VLLMSettings)
+    openai: OpenAISettings = dataclasses.field(default_factory=OpenAISettings)
+
+    def default_model(self) -> TeacherModel:
+        return TeacherModel(self.backend, self.model, self.base_url, self.api_key_env, self.allow_remote)
+
+    def resolve(self, name: str) -> TeacherModel:
+        return self.default_model() if name == "default" else self.teachers[name]
 
 
 @dataclass(frozen=True)
@@ -200,16 +249,14 @@ def _semantic_checks(p: Params) -> None:
             raise SLMBenchError(f"{w}: rows_per_schema must be >= 1 and max_attempts >= 0")
         if not 0.0 <= r.max_reject_rate <= 1.0:
             raise SLMBenchError(f"{w}.max_reject_rate: expected a share in [0, 1], got {r.max_reject_rate}")
-        if r.teacher_fraction > 0 and p.teacher.backend == "none":
-            raise SLMBenchError(f"{w}.teacher_fraction is {r.teacher_fraction} but teacher.backend is none")
+        if not 0.0 <= r.teacher_fraction <= 1.0:
+            raise SLMBenchError(f"{w}.teacher_fraction: expected a share in [0, 1], got {r.teacher_fraction}")
     bad = [v for v in p.evaluate.variants if v not in VARIANTS]
     if bad or not p.evaluate.variants:
         raise SLMBenchError(f"params.yaml: evaluate.variants: expected a non-empty subset of {', '.join(VARIANTS)}, got {p.evaluate.variants!r}")
     bad = [t for t in p.evaluate.tiers if t not in ("simple", "medium", "complex")]
     if bad or not p.evaluate.tiers:
         raise SLMBenchError(f"params.yaml: evaluate.tiers: expected a non-empty subset of simple, medium, complex, got {p.evaluate.tiers!r}")
-    if p.teacher.backend != "none":
-        raise SLMBenchError(f"params.yaml: teacher.backend: expected 'none' (teacher backends are not built yet), got {p.teacher.backend!r}")
     for name, m in p.models.items():
         w = f"params.yaml: models.{name}"
         if m.base not in p.bases:
@@ -224,6 +271,30 @@ def _semantic_checks(p: Params) -> None:
         raise SLMBenchError(f"params.yaml: split.test_fraction: expected a share in (0, 1), got {p.split.test_fraction}")
     if p.release.dataset not in p.datasets:
         raise SLMBenchError(f"params.yaml: release.dataset: {p.release.dataset!r} is not one of datasets: {', '.join(p.datasets)}")
+    _teacher_checks(p.teacher)
+
+
+def _teacher_checks(t: TeacherParams) -> None:
+    from stages.teacher import REGISTERS, check_url
+
+    backends = ("none", "vllm", "openai")
+    if t.backend not in backends:
+        raise SLMBenchError(f"params.yaml: teacher.backend: expected one of {', '.join(backends)}, got {t.backend!r}")
+    for name, m in t.teachers.items():
+        if m.backend not in ("vllm", "openai"):
+            raise SLMBenchError(f"params.yaml: teacher.teachers.{name}.backend: expected vllm or openai, got {m.backend!r}")
+        if m.backend == "openai":
+            check_url(name, m.base_url, m.allow_remote)
+    for key, name in t.routes.items():
+        if name != "default" and name not in t.teachers:
+            raise SLMBenchError(f"params.yaml: teacher.routes.{key}: no teacher named {name!r}; define it under teacher.teachers or use default")
+    if t.backend == "openai":
+        check_url("default", t.base_url, t.allow_remote)
+    bad = [r for r in t.registers if r not in REGISTERS]
+    if bad or not t.registers:
+        raise SLMBenchError(f"params.yaml: teacher.registers: expected a non-empty subset of {', '.join(REGISTERS)}, got {t.registers!r}")
+    if t.attempts < 1 or t.max_tokens < 1:
+        raise SLMBenchError("params.yaml: teacher.attempts and teacher.max_tokens must be >= 1")
 
 
 def recipe(p: Params, version: str) -> Recipe:

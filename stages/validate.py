@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.catalog import TIERS, SchemaEntry
-from stages.checks import SET_CHECKS, SUITES, normalise_prompt, row_failures, screen
+from stages.checks import SET_CHECKS, SUITES, five_levels, level_rates, normalise_prompt, row_failures, screen
 from stages.params import Recipe
 from stages.records import atomic_dir
 from stages.templates.rows import RowMaker, slot_of
@@ -100,6 +100,10 @@ def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[
         "rows_by_schema": dict(sorted(counts.items())),
         "rows_by_tier": {t: tiers.get(t, 0) for t in TIERS},
     }
+    # The five-level validator over every generated row, template or teacher (before any
+    # regeneration): pass rates per level, per source and per schema.
+    quality["levels"] = level_rates(rows, five_levels(rows, catalog, bounds))
+    quality["rows_by_source"] = dict(sorted(Counter(str(r.get("source", "template")) for r in accepted).items()))
     result = GateResult(accepted, quarantine, quality)
     result.failed_expectations = gx_gate(version, accepted, catalog, recipe, suite, docs_dir)
     if quality["reject_rate"] > recipe.max_reject_rate:

