@@ -311,7 +311,7 @@ def audit(
     hist = history.history(repo, revisions) if revisions else None
     plot_path = None
     if hist is not None:
-        plot_path = history.history_plot(hist, plot if plot.is_absolute() else repo / plot, _plots_template(repo))
+        plot_path = history.history_plot(hist, (plot if plot.is_absolute() else repo / plot).resolve(), _plots_template(repo))
     if as_json:
         typer.echo(json.dumps({"versions": entries, "history": hist, "plot": str(plot_path) if plot_path else None}, indent=2, sort_keys=True, default=str))
     else:

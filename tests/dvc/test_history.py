@@ -110,6 +110,7 @@ def test_audit_over_revisions(history_repo: Path) -> None:
     assert tagged["edgejson-v2"]["json_exact"] is not None and tagged["edgejson-v3"]["json_exact"] is not None
     assert any(not r["available"] for r in hist)  # the first commit, before any run
     plot = Path(report["plot"])
+    assert plot.is_absolute() and plot.is_relative_to(history_repo.resolve()), plot  # written inside the audited repo
     assert plot.is_file() and "vegaEmbed" in plot.read_text(), plot
     assert json.loads(plot.with_suffix(".json").read_text())
 
