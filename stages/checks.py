@@ -276,7 +276,11 @@ LEVELS: dict[str, tuple[str, ...]] = {
 def row_levels(row: dict[str, Any], entry: SchemaEntry | None, prompt_chars: tuple[int, int]) -> dict[str, str]:
     """Level -> first problem, for the row-level part of the five levels (L1-L4) that the row fails."""
     fails = row_failures(row, entry, prompt_chars, ROW_CHECKS + ("format",))
-    return {lvl: fails[c] for lvl, checks in LEVELS.items() for c in checks if c in fails and lvl not in ("L5_uniqueness",)} if fails else {}
+    out: dict[str, str] = {}
+    for lvl, checks in LEVELS.items():
+        if problem := next((fails[c] for c in checks if c in fails), None):
+            out[lvl] = problem
+    return out
 
 
 def five_levels(rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], prompt_chars: tuple[int, int]) -> list[dict[str, str]]:

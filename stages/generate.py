@@ -31,11 +31,12 @@ def run(version: str, recipe: Recipe, catalog: dict[str, SchemaEntry], progress:
     return [maker.make(entry, i) for entry, i in tqdm(slots, desc=f"generate {version}", unit="row", disable=not progress)]
 
 
+ERROR_KINDS = (("timeout", "timeout"), ("unreachable", "server_unreachable"), ("HTTP", "server_error"), ("exceeds max_model_len", "too_long"), ("empty answer", "empty_answer"))
+
+
 def _error_kind(error: str) -> str:
-    for kind in ("timeout", "unreachable", "HTTP", "exceeds max_model_len", "empty answer"):
-        if kind in error:
-            return {"unreachable": "server_unreachable", "HTTP": "server_error", "exceeds max_model_len": "too_long", "empty answer": "empty_answer"}.get(kind, kind)
-    return "teacher_error"
+    """The fallback-reason bucket of a failed teacher call."""
+    return next((kind for needle, kind in ERROR_KINDS if needle in error), "teacher_error")
 
 
 def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: TeacherParams, catalog: dict[str, SchemaEntry], cache_path: Path | None, progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
