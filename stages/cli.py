@@ -206,6 +206,7 @@ def evaluate(
     limit: Annotated[int, typer.Option(help="Score only the first N rows (0: all).")] = 0,
     max_new_tokens: Annotated[int, typer.Option(help="Generation cap per answer, tokens.")] = 384,
     threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
+    enforce_formats: Annotated[bool, typer.Option(help="With --constrained, also force the date, time, date-time and uuid formats and the patterns.")] = True,
 ) -> None:
     """Score any model on any EdgeJSON-format file.
 
@@ -213,7 +214,7 @@ def evaluate(
     """
     from stages import evaluate as stage
 
-    r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads)
+    r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats)
     typer.echo(f"evaluate: n={r['n']} json_exact={r['json_exact']:.3f} field_f1={r['field_f1']:.3f} schema_valid={r['schema_valid']:.3f} json_parse={r['json_parse']:.3f}")
 
 

@@ -214,14 +214,14 @@ def main(model: str, params_path: Path, test_file: Path, base_dir: Path, merged:
     return flat
 
 
-def main_any(model: Path, data: Path, schemas: Path, constrained: bool, limit: int, out: Path, max_new_tokens: int, threads: int) -> dict[str, Any]:
+def main_any(model: Path, data: Path, schemas: Path, constrained: bool, limit: int, out: Path, max_new_tokens: int, threads: int, enforce_formats: bool = True) -> dict[str, Any]:
     from stages.catalog import load_catalog
     from stages.records import read_rows, write_json
 
     rows = read_rows(data)
     rows = rows[:limit] if limit > 0 else rows
     catalog = load_catalog(schemas)
-    agg, _ = evaluate_model(model, rows, catalog, constrained, max_new_tokens, threads, 2048, 8, False)
+    agg, _ = evaluate_model(model, rows, catalog, constrained, max_new_tokens, threads, 2048, 8, enforce_formats)
     agg["higher_is_better"] = higher_is_better()
     write_json(out, agg)
     return agg

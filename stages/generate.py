@@ -1,16 +1,18 @@
 """`slmbench generate --version v3 --out data/v3/generated.jsonl`: Faker rows for one dataset version.
 
 Rows for every schema in the catalog, `rows_per_schema` each, in a fixed order, so the same
-params give a byte-identical file. With a teacher (`teacher.backend` vllm or openai), a
-`teacher_fraction` of the rows, chosen by a hash of the row id, have their text rewritten by the
-teacher in a register (email, chat, note, report); the record (`expected_output`) is never
-taken from the teacher. A paraphrase is kept only if the five-level validator passes it (L1-L4
+params give a byte-identical file. With a teacher (`teacher.backend` vllm or openai), rows are
+offered to the teacher in a fixed order (a hash of the row id), in waves sized by the pass rate so
+far, until `teacher_fraction` of the version's rows have teacher text or `teacher_max_sent` of
+them have been offered. The teacher rewrites a row's text in a register (email, chat, note,
+report); the record (`expected_output`) is never taken from the teacher. A paraphrase is kept only if the five-level validator passes it (L1-L4
 per row, L5 across the version); otherwise the row keeps its template text, and the reason is
 counted in `metrics/<v>/teacher.json` and logged per row.
 """
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from collections import Counter
@@ -39,79 +41,105 @@ def _error_kind(error: str) -> str:
     return next((kind for needle, kind in ERROR_KINDS if needle in error), "teacher_error")
 
 
+MIN_WAVE_RATE = 0.05  # sizing later waves, a pass rate below this counts as this
+
+
+def _send_wave(wave: list[int], rows: list[dict[str, Any]], out: list[dict[str, Any]], version: str, wave_no: int, recipe: Recipe, tp: TeacherParams, catalog: dict[str, SchemaEntry], bounds: tuple[int, int], backends: dict[str, Any], cache: Any, log: dict[int, dict[str, Any]], level_fails: Counter[str], counts: Counter[str], used_keys: set[str], progress: bool) -> None:
+    """Up to `tp.attempts` tries per row of one wave; a paraphrase that passes L1-L4 replaces the row's text in `out`."""
+    from stages.checks import prompt_text, row_levels
+    from stages.teacher import call_cached, derived_seed, request_prompt, route, stable_unit
+
+    pending = wave
+    for attempt in range(tp.attempts):
+        if not pending:
+            break
+        bar = tqdm(total=len(pending), desc=f"teacher {version} wave {wave_no} try {attempt + 1}", unit="row", disable=not progress)
+        groups: dict[str, list[int]] = {}
+        for i in pending:
+            groups.setdefault(route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes), []).append(i)
+        still: list[int] = []
+        for name, idx in sorted(groups.items()):
+            registers = {i: tp.registers[int(stable_unit(recipe.seed, "register", rows[i]["id"]) * len(tp.registers))] for i in idx}
+            prompts = [request_prompt(prompt_text(rows[i]["prompt"]), registers[i]) for i in idx]
+            samplings = [{"temperature": tp.temperature, "top_p": tp.top_p, "max_tokens": tp.max_tokens, "seed": derived_seed(tp.seed, rows[i]["id"], attempt)} for i in idx]
+            misses_before = cache.misses
+            results, keys = call_cached(backends[name], cache, prompts, samplings, bar.update)
+            counts["calls"] += cache.misses - misses_before
+            for i, res, key in zip(idx, results, keys):
+                entry = log.setdefault(i, {"id": rows[i]["id"], "teacher": name, "register": registers[i], "attempts": 0})
+                entry["attempts"] = attempt + 1
+                if res.text is None:
+                    entry["reason"] = res.error
+                    if "unreachable" not in str(res.error):  # a server that is down stays down
+                        still.append(i)
+                    continue
+                used_keys.add(key)
+                counts["tokens"] += 0 if res.cached else res.tokens
+                counts["candidates"] += 1
+                instruction = rows[i]["prompt"].split("\n\n", 1)[0]
+                cand = dict(rows[i], prompt=instruction + "\n\n" + res.text.strip(), source="teacher", surface=registers[i])
+                fails = row_levels(cand, catalog.get(rows[i]["schema_id"]), bounds)
+                for lvl in fails:
+                    level_fails[lvl] += 1
+                if fails:
+                    lvl, why = next(iter(fails.items()))
+                    entry["reason"] = f"{lvl}: {why}"
+                    still.append(i)
+                else:
+                    counts["passed"] += 1
+                    out[i] = cand
+                    entry.pop("reason", None)
+        pending = still
+        bar.close()
+
+
 def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: TeacherParams, catalog: dict[str, SchemaEntry], cache_path: Path | None, progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
     """(rows with accepted paraphrases, teacher metrics, per-row log). Pure given the cache."""
-    from stages.checks import LEVELS, five_levels, prompt_text, row_levels
-    from stages.teacher import Cache, build_backend, call_cached, derived_seed, request_prompt, route, stable_unit
+    from stages.checks import LEVELS, five_levels
+    from stages.teacher import Cache, build_backend, route, stable_unit
 
     stats: dict[str, Any] = {"enabled": int(tp.backend != "none"), "fraction": recipe.teacher_fraction, "rows": len(rows)}
     if tp.backend == "none" or recipe.teacher_fraction <= 0:
         return rows, stats | {"rows_sent": 0, "teacher_rows": 0, "teacher_share": 0.0}, []
     bounds = (recipe.prompt_chars[0], recipe.prompt_chars[1])
-    selected = [i for i, r in enumerate(rows) if stable_unit(recipe.seed, "teacher", r["id"]) < recipe.teacher_fraction]
+    # Rows are offered in a fixed order (a hash of seed and row id), in waves, until the target
+    # share of teacher rows is met or `teacher_max_sent` of the rows have been offered.
+    order = sorted(range(len(rows)), key=lambda i: (stable_unit(recipe.seed, "teacher", rows[i]["id"]), i))
+    target = round(recipe.teacher_fraction * len(rows))
+    cap = max(target, round(recipe.teacher_max_sent * len(rows)))
     cache = Cache(cache_path)
     out = list(rows)
     log: dict[int, dict[str, Any]] = {}
     reasons: Counter[str] = Counter()
     level_fails: Counter[str] = Counter()
-    candidates = passed = tokens = calls = 0
+    counts = Counter[str]()
     used_keys: set[str] = set()
     backends: dict[str, Any] = {}
     start = time.perf_counter()
+    selected: list[int] = []
+    waves = 0
     with tempfile.TemporaryDirectory(prefix="teacher-model-") as work:
-        # Every teacher a row routes to is checked before any call (bad settings fail here).
-        for name in sorted({route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes) for i in selected}):
+        # Every teacher a row may route to is checked before any call (bad settings fail here).
+        for name in sorted({route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes) for i in order[:cap]}):
             cfg = tp.resolve(name)
             backends[name] = build_backend(name, SimpleNamespace(**vars(cfg), **vars(tp.vllm), **vars(tp.openai)), Path(work))
-        pending = selected
-        for attempt in range(tp.attempts):
-            if not pending:
+        while len(selected) < cap:
+            kept = sum(1 for i in selected if out[i]["source"] == "teacher")
+            if kept >= target:
                 break
-            bar = tqdm(total=len(pending), desc=f"teacher {version} try {attempt + 1}", unit="row", disable=not progress)
-            groups: dict[str, list[int]] = {}
-            for i in pending:
-                groups.setdefault(route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes), []).append(i)
-            still: list[int] = []
-            for name, idx in sorted(groups.items()):
-                registers = {i: tp.registers[int(stable_unit(recipe.seed, "register", rows[i]["id"]) * len(tp.registers))] for i in idx}
-                prompts = [request_prompt(prompt_text(rows[i]["prompt"]), registers[i]) for i in idx]
-                samplings = [{"temperature": tp.temperature, "top_p": tp.top_p, "max_tokens": tp.max_tokens, "seed": derived_seed(tp.seed, rows[i]["id"], attempt)} for i in idx]
-                misses_before = cache.misses
-                results, keys = call_cached(backends[name], cache, prompts, samplings, bar.update)
-                calls += cache.misses - misses_before
-                for i, res, key in zip(idx, results, keys):
-                    entry = log.setdefault(i, {"id": rows[i]["id"], "teacher": name, "register": registers[i], "attempts": 0})
-                    entry["attempts"] = attempt + 1
-                    if res.text is None:
-                        entry["reason"] = res.error
-                        if "unreachable" not in str(res.error):  # a server that is down stays down
-                            still.append(i)
-                        continue
-                    used_keys.add(key)
-                    tokens += 0 if res.cached else res.tokens
-                    candidates += 1
-                    instruction = rows[i]["prompt"].split("\n\n", 1)[0]
-                    cand = dict(rows[i], prompt=instruction + "\n\n" + res.text.strip(), source="teacher", surface=registers[i])
-                    fails = row_levels(cand, catalog.get(rows[i]["schema_id"]), bounds)
-                    for lvl in fails:
-                        level_fails[lvl] += 1
-                    if fails:
-                        lvl, why = next(iter(fails.items()))
-                        entry["reason"] = f"{lvl}: {why}"
-                        still.append(i)
-                    else:
-                        passed += 1
-                        out[i] = cand
-                        entry.pop("reason", None)
-            pending = still
-            bar.close()
+            rate = kept / len(selected) if selected else 1.0  # the first wave assumes every row passes
+            size = min(cap - len(selected), max(1, math.ceil((target - kept) / max(rate, MIN_WAVE_RATE))))
+            wave = order[len(selected) : len(selected) + size]
+            selected += wave
+            waves += 1
+            _send_wave(wave, rows, out, version, waves, recipe, tp, catalog, bounds, backends, cache, log, level_fails, counts, used_keys, progress)
     # L5 across the version: a paraphrase that repeats another row's text goes back to its template.
     for i, fails in enumerate(five_levels(out, catalog, bounds)):
         if out[i]["source"] == "teacher" and "L5_uniqueness" in fails:
             out[i] = rows[i]
             log[i]["reason"] = f"L5_uniqueness: {fails['L5_uniqueness']}"
             level_fails["L5_uniqueness"] += 1
-            passed -= 1
+            counts["passed"] -= 1
     for i in selected:
         entry = log.get(i, {"id": rows[i]["id"], "reason": "not attempted"})
         entry["outcome"] = "teacher" if out[i]["source"] == "teacher" else "template fallback"
@@ -122,19 +150,23 @@ def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: Tea
     wall = time.perf_counter() - start
     teacher_rows = sum(1 for r in out if r["source"] == "teacher")
     cache.save(keep=used_keys)
+    candidates = counts["candidates"]
     stats.update(
+        target_rows=target,
+        max_sent=cap,
+        waves=waves,
         rows_sent=len(selected),
         teacher_rows=teacher_rows,
         teacher_share=round(teacher_rows / max(1, len(rows)), 6),
         fallbacks=len(selected) - teacher_rows,
         fallback_reasons={k: reasons.get(k, 0) for k in sorted(set(reasons) | set(LEVELS))},
         candidates=candidates,
-        candidates_passed=passed,
-        candidate_pass_rate=round(passed / max(1, candidates), 6),
+        candidates_passed=counts["passed"],
+        candidate_pass_rate=round(counts["passed"] / max(1, candidates), 6),
         candidate_level_pass_rate={lvl: round(1 - level_fails.get(lvl, 0) / max(1, candidates), 6) for lvl in LEVELS},
-        calls=calls,
+        calls=counts["calls"],
         cache_hits=cache.hits,
-        new_tokens=tokens,
+        new_tokens=counts["tokens"],
         seconds=round(wall, 2),
     )
     return out, stats, [log[i] for i in sorted(log)]

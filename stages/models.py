@@ -64,7 +64,7 @@ def skeleton(schema: dict[str, Any]) -> str:
             return "|".join(str(v) for v in node["enum"])
         if t == "object" or "properties" in node:
             req = set(node.get("required", []))
-            return {k + ("" if k in req else "?"): walk(v) for k, v in node.get("properties", {}).items()}
+            return {k + ("" if k in req else "?"): walk(node["properties"][k]) for k in key_order(node)}
         if t == "array":
             return [walk(node.get("items", {}))]
         if isinstance(t, list):
@@ -81,6 +81,28 @@ def chat_messages(prompt: str, schema_id: str, schema: dict[str, Any]) -> list[d
     ]
 
 
-def answer_text(expected: dict[str, Any]) -> str:
-    """The target answer: compact JSON in the record's own key order."""
-    return json.dumps(expected, separators=(",", ":"), ensure_ascii=False)
+def key_order(node: dict[str, Any]) -> list[str]:
+    """An object schema's keys in the order llama.cpp's JSON-schema grammar emits them:
+    required properties in declaration order, then the optional ones."""
+    props = list(node.get("properties", {}))
+    req = set(node.get("required", []))
+    return [k for k in props if k in req] + [k for k in props if k not in req]
+
+
+def in_schema_order(value: Any, node: dict[str, Any]) -> Any:
+    """`value` with every object's keys in `key_order` of its (sub)schema; keys the schema does
+    not declare keep their place after the declared ones."""
+    if isinstance(value, dict):
+        props = node.get("properties", {})
+        keys = [k for k in key_order(node) if k in value] + [k for k in value if k not in props]
+        return {k: in_schema_order(value[k], props.get(k, {})) for k in keys}
+    if isinstance(value, list):
+        items = node.get("items", {})
+        return [in_schema_order(v, items if isinstance(items, dict) else {}) for v in value]
+    return value
+
+
+def answer_text(expected: dict[str, Any], schema: dict[str, Any]) -> str:
+    """The target answer: compact JSON with keys in the schema's grammar order, so the model
+    learns the same order that the skeleton shows and constrained decoding forces."""
+    return json.dumps(in_schema_order(expected, schema), separators=(",", ":"), ensure_ascii=False)

@@ -38,7 +38,8 @@ class Recipe:
     min_per_schema: int  # coverage: accepted rows each schema must have
     regenerate: bool  # selective regeneration: replace rejected rows with fresh seeds
     max_attempts: int = 5  # regeneration attempts per rejected row before giving up
-    teacher_fraction: float = 0.0  # share of rows sent to the teacher (ignored while teacher.backend is none)
+    teacher_fraction: float = 0.0  # target share of rows whose text comes from the teacher (ignored while teacher.backend is none)
+    teacher_max_sent: float = 1.0  # most rows offered to the teacher, as a share of the version, however many fail
     known_defect: str = ""  # a documented historical defect: `slmbench audit` reports it but does not fail on it
 
 
@@ -146,7 +147,7 @@ class EvaluateParams:
     hf_batch_size: int  # HF generate batch (left-padded)
     threads: int
     n_ctx: int  # llama.cpp context, tokens
-    enforce_formats: bool  # constrained decoding also enforces `format` (date-time, email, ...)
+    enforce_formats: bool  # constrained decoding also forces `pattern` and the formats llama.cpp implements
     variants: list[str] = dataclasses.field(default_factory=lambda: list(VARIANTS))  # which of VARIANTS to score
     tiers: list[str] = dataclasses.field(default_factory=lambda: ["simple", "medium", "complex"])  # test rows of these tiers only
 
@@ -251,6 +252,8 @@ def _semantic_checks(p: Params) -> None:
             raise SLMBenchError(f"{w}.max_reject_rate: expected a share in [0, 1], got {r.max_reject_rate}")
         if not 0.0 <= r.teacher_fraction <= 1.0:
             raise SLMBenchError(f"{w}.teacher_fraction: expected a share in [0, 1], got {r.teacher_fraction}")
+        if not 0.0 <= r.teacher_max_sent <= 1.0:
+            raise SLMBenchError(f"{w}.teacher_max_sent: expected a share in [0, 1], got {r.teacher_max_sent}")
     bad = [v for v in p.evaluate.variants if v not in VARIANTS]
     if bad or not p.evaluate.variants:
         raise SLMBenchError(f"params.yaml: evaluate.variants: expected a non-empty subset of {', '.join(VARIANTS)}, got {p.evaluate.variants!r}")

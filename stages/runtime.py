@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,18 +66,60 @@ def render_prompts_gguf(path: Path, rows: list[dict[str, Any]], catalog: dict[st
     return prompts
 
 
+GRAMMAR_FORMATS = ("date", "time", "date-time", "uuid")  # the string formats llama.cpp's grammar builder implements
+
+
+def grammar_pattern(pattern: str) -> str:
+    """A regex rewritten for llama.cpp's grammar builder. The builder copies an escaped literal
+    such as `\\.` or `\\/` into a GBNF string, where the GBNF parser rejects the escape (and
+    llama.cpp 0.3.36 then crashes at the first sampled token). Outside a character class such an
+    escape becomes a one-character class (`[.]`); inside one it loses the backslash (except `\\-`, a range dash). Escapes the
+    builder handles itself (quantifiers, brackets, `|`) are kept."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt in ".-/:,;!@#%&='<>~`_ " and not (in_class and nxt == "-"):
+                out.append(nxt if in_class else f"[{nxt}]")
+            else:
+                out.append(c + nxt)
+            i += 2
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def grammar_schema(schema: dict[str, Any], enforce_formats: bool) -> dict[str, Any]:
-    """The schema a grammar is built from: structure and types always; `format` and `pattern` only
-    when enforced (llama.cpp forces date-times into its own RFC 3339 shape, and its grammar
-    builder rejects some regex escapes such as `\\.`); annotations dropped."""
-    value_rules = ("format", "pattern")
+    """The schema a grammar is built from. Structure and types always. With `enforce_formats`,
+    also the `format`s llama.cpp implements (date, time, date-time, uuid) and `pattern`s; without
+    it, both are scored but not forced. Annotations are dropped."""
 
     def strip(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: strip(v) for k, v in node.items() if not k.startswith("x-") and k not in ("$id", "$schema") and (enforce_formats or k not in value_rules)}
         if isinstance(node, list):
             return [strip(v) for v in node]
-        return node
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for k, v in node.items():
+            if k.startswith("x-") or k in ("$id", "$schema"):
+                continue
+            if k == "format" and not (enforce_formats and v in GRAMMAR_FORMATS):
+                continue
+            if k == "pattern" and isinstance(v, str):
+                if enforce_formats:
+                    out[k] = grammar_pattern(v)
+                continue
+            if k in ("properties", "patternProperties", "$defs", "definitions") and isinstance(v, dict):
+                out[k] = {name: strip(sub) for name, sub in v.items()}  # names here are data, not keywords
+            else:
+                out[k] = v if k in ("enum", "const", "required", "default", "examples") else strip(v)
+        return out
 
     return strip(copy.deepcopy(schema))
 

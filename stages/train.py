@@ -8,6 +8,7 @@ lengths grouped), dvclive logs loss and learning rate per step.
 
 from __future__ import annotations
 
+import json
 import resource
 import shutil
 import tempfile
@@ -34,7 +35,7 @@ def encode(rows: list[dict[str, Any]], catalog: dict[str, Any], tok: Any, max_le
         prompt_ids = tok.apply_chat_template(chat_messages(row["prompt"], row["schema_id"], entry.schema), add_generation_prompt=True, tokenize=True)
         if isinstance(prompt_ids, dict) or hasattr(prompt_ids, "input_ids"):
             prompt_ids = prompt_ids["input_ids"]
-        answer_ids = tok(answer_text(row["expected_output"]), add_special_tokens=False)["input_ids"] + [eos]
+        answer_ids = tok(answer_text(row["expected_output"], entry.schema), add_special_tokens=False)["input_ids"] + [eos]
         ids = list(prompt_ids) + answer_ids
         if len(ids) > max_length:
             dropped += 1
@@ -132,6 +133,10 @@ def step_curves(base: type) -> type:
 
     class StepCurves(base):  # type: ignore[misc, valid-type]
         KEEP = ("loss", "learning_rate", "grad_norm")
+        MACHINE_LOCAL = ("output_dir", "logging_dir")  # a temp folder: recording it would break byte-identity
+
+        def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            self.live.log_params({k: v for k, v in args.to_dict().items() if k not in self.MACHINE_LOCAL})
 
         def on_log(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             logs = {k: v for k, v in (kwargs.get("logs") or {}).items() if k in self.KEEP}
@@ -146,6 +151,18 @@ def _save_atomic(model: Any, tok: Any, out: Path) -> None:
         model.save_pretrained(staging, safe_serialization=True)
         if tok is not None:
             tok.save_pretrained(staging)
+        _sort_target_modules(Path(staging) / "adapter_config.json")
+
+
+def _sort_target_modules(config: Path) -> None:
+    """peft writes `target_modules` from a set, so its order changes between runs; sort it so the
+    same params give a byte-identical adapter_config.json."""
+    if not config.is_file():
+        return
+    cfg = json.loads(config.read_text())
+    if isinstance(cfg.get("target_modules"), list):
+        cfg["target_modules"] = sorted(cfg["target_modules"])
+        config.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
 
 
 def main(name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path) -> dict[str, Any]:

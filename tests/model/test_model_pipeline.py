@@ -51,6 +51,9 @@ def test_train_outputs_and_same_loss_curve_on_rerun(trained: dict) -> None:
     assert m1["steps"] == 2 and m1["tokens"] > 0 and m1["tokens_per_s"] > 0 and m1["peak_rss_mb"] > 0
     for key in ("steps", "tokens", "final_loss", "train_loss"):
         assert m1[key] == m2[key], key
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        assert (out / "adapter" / name).read_bytes() == (out / "adapter2" / name).read_bytes(), name
+    assert "output_dir" not in (out / "live" / "params.yaml").read_text()
     curve = (out / "live" / "plots" / "metrics" / "loss.tsv").read_text().splitlines()
     assert curve[0].split("\t")[:2] == ["step", "loss"] and len(curve) == 3
 
@@ -65,7 +68,8 @@ def test_loss_is_on_answer_tokens_only(tiny_model_dir: Path, rows: list[dict], r
     (ex,), dropped = encode(rows[:1], load_catalog(repo_root / "schemas"), tok, 4096)
     labelled = [t for t, lab in zip(ex["input_ids"], ex["labels"]) if lab != IGNORE]
     assert dropped == 0
-    assert tok.decode(labelled) == answer_text(rows[0]["expected_output"]) + tok.eos_token
+    schema = load_catalog(repo_root / "schemas")[rows[0]["schema_id"]].schema
+    assert tok.decode(labelled) == answer_text(rows[0]["expected_output"], schema) + tok.eos_token
 
 
 def test_quantize_and_evaluate_gguf_and_hf(trained: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:

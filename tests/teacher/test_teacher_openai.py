@@ -70,11 +70,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> str:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def write_params(tmp: Path, teacher: dict[str, Any], fraction: float = 0.4, rows: int = 1) -> Path:
+def write_params(tmp: Path, teacher: dict[str, Any], fraction: float = 0.4, rows: int = 1, max_sent: float | None = None) -> Path:
     raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
     raw["schemas_dir"] = str(REPO_ROOT / "schemas")
     raw["teacher"].update(teacher)
-    raw["datasets"]["v3"].update(rows_per_schema=rows, min_per_schema=rows, teacher_fraction=fraction)
+    raw["datasets"]["v3"].update(rows_per_schema=rows, min_per_schema=rows, teacher_fraction=fraction, teacher_max_sent=fraction if max_sent is None else max_sent)
     path = tmp / "params.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
@@ -94,7 +94,7 @@ def teacher_cfg(url: str, **extra: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def first_run(server: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("openai")
-    params = write_params(tmp, teacher_cfg(server))
+    params = write_params(tmp, teacher_cfg(server), fraction=0.2, max_sent=0.4)  # target 5 of 25 rows, at most 10 offered
     cache = tmp / "cache.jsonl"
     rows, stats, log = generate(tmp, params, cache)
     return {"tmp": tmp, "params": params, "cache": cache, "rows": rows, "stats": stats, "log": log}
@@ -107,6 +107,12 @@ def test_teacher_rows_keep_the_template_record(first_run: dict[str, Any]) -> Non
     template = G.run("v3", p.datasets["v3"], catalog, progress=False)
     assert stats["rows_sent"] > 0 and stats["calls"] == stats["rows_sent"] and stats["candidates"] == stats["rows_sent"]
     assert stats["teacher_rows"] + stats["fallbacks"] == stats["rows_sent"] == len(log)
+    # waves: offering stops at the target share or at the cap, never between the two
+    assert stats["target_rows"] == 5 and stats["max_sent"] == 10 and stats["rows_sent"] <= 10
+    if stats["teacher_rows"] < stats["target_rows"]:
+        assert stats["rows_sent"] == 10 and stats["waves"] >= 2, stats
+    else:
+        assert stats["rows_sent"] >= 5, stats
     for row, tmpl in zip(rows, template):
         assert row["id"] == tmpl["id"] and row["expected_output"] == tmpl["expected_output"]  # ground truth is never the teacher's
         if row["source"] == "teacher":

@@ -62,7 +62,7 @@ def test_generate_stage_with_the_vllm_backend(model_dir: Path, tmp_path: Path) -
     raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
     raw["schemas_dir"] = str(REPO_ROOT / "schemas")
     raw["teacher"].update(backend="vllm", model=str(model_dir), attempts=1, max_tokens=192, vllm={"python": PYTHON})
-    raw["datasets"]["v3"].update(rows_per_schema=1, min_per_schema=1, teacher_fraction=0.3)
+    raw["datasets"]["v3"].update(rows_per_schema=1, min_per_schema=1, teacher_fraction=0.3, teacher_max_sent=0.3)
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     out, metrics, log, cache = tmp_path / "gen.jsonl", tmp_path / "teacher.json", tmp_path / "log.jsonl", tmp_path / "cache.jsonl"
