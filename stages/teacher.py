@@ -40,10 +40,12 @@ REGISTERS = ("email", "chat", "note", "report")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEFAULT = "default"
 
+# Measured on 48 v3 rows with the embedded 135M teacher (vLLM, fp32): all-five pass rate 0.17 for
+# a plain "keep every value" request at temperature 0.7, 0.35 at 0.3, 0.40 with this wording at 0.3.
 REQUEST = (
-    "Rewrite the text below as {article} {register}. Keep every name, number, date, code, email "
-    "address and other value exactly as written, and do not add any new values. Answer with the "
-    "rewritten text only.\n\nText:\n{text}"
+    "Rewrite the text below as {article} {register}. Copy every name, number, date, code, email "
+    "address and ID character for character; never round, reformat, translate or skip a value, "
+    "and add no new values. Answer with the rewritten text only.\n\nText:\n{text}"
 )
 
 
