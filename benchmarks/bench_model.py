@@ -1,4 +1,4 @@
-"""python benchmarks/bench_model.py [--model smollm2-135m-lora] [--steps 3] [--rows 4]
+"""python benchmarks/bench_model.py [--model smollm2-135m-lora] [--steps 6] [--rows 4]
 
 Side by side, in one run, on the same config and rows:
   * LoRA training tokens/s: transformers Trainer vs a plain torch loop (same batches, bf16 autocast);
@@ -11,56 +11,75 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from pathlib import Path
 
 
 def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict[str, float]:
+    """Tokens/s of the Trainer and of a plain loop on the same examples, batch and precision.
+    The first optimizer step of each (allocation, Trainer setup) is excluded from the timing, and
+    the two alternate order over two rounds, so neither gains from running second."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
 
-    from stages.train import IGNORE, encode
+    from stages.train import IGNORE, TokenCounter, encode
 
     torch.set_num_threads(cfg.threads)
     tok = AutoTokenizer.from_pretrained(base)
     examples, _ = encode(rows, catalog, tok, cfg.max_length)
-    n = steps * cfg.batch_size
-    examples = examples[:n]
-    collate = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt")
-    tokens = sum(len(e["input_ids"]) for e in examples)
+    examples = examples[: steps * cfg.batch_size]
 
     def fresh():
         torch.manual_seed(cfg.seed)
         m = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
         return get_peft_model(m, LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM"))
 
-    out = {}
-    model = fresh()
-    args = TrainingArguments(output_dir="/tmp/bench-trainer", per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed)
-    t = time.perf_counter()
-    Trainer(model=model, args=args, train_dataset=examples, data_collator=collate).train()
-    out["trainer_tok_s"] = tokens / (time.perf_counter() - t)
+    class Marks(TrainerCallback):
+        def __init__(self, counter):
+            self.counter, self.marks = counter, []
 
-    model = fresh()
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
-    model.train()
-    t = time.perf_counter()
-    for i in range(steps):
-        batch = collate(examples[i * cfg.batch_size : (i + 1) * cfg.batch_size])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
-            loss = model(**batch).loss
-        loss.backward()
-        opt.step()
-        opt.zero_grad()
-    out["plain_loop_tok_s"] = tokens / (time.perf_counter() - t)
-    return out
+        def on_step_end(self, args, state, control, **kw):
+            self.marks.append((time.perf_counter(), self.counter.tokens))
+
+    def trainer_run() -> float:
+        counter = TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
+        marks = Marks(counter)
+        with tempfile.TemporaryDirectory() as tmp:
+            args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed, logging_steps=10**6)
+            Trainer(model=fresh(), args=args, train_dataset=examples, data_collator=counter, callbacks=[marks]).train()
+        (t0, k0), (t1, k1) = marks.marks[0], marks.marks[-1]
+        return (k1 - k0) / (t1 - t0)
+
+    def loop_run() -> float:
+        model = fresh()
+        counter = TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+        model.train()
+        marks = []
+        for i in range(steps):
+            batch = counter(examples[i * cfg.batch_size : (i + 1) * cfg.batch_size])
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                loss = model(**batch).loss
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            marks.append((time.perf_counter(), counter.tokens))
+        (t0, k0), (t1, k1) = marks[0], marks[-1]
+        return (k1 - k0) / (t1 - t0)
+
+    runs = {"trainer": [], "loop": []}
+    for order in (("trainer", "loop"), ("loop", "trainer")):
+        for name in order:
+            runs[name].append(trainer_run() if name == "trainer" else loop_run())
+    return {"trainer_tok_s": sum(runs["trainer"]) / 2, "plain_loop_tok_s": sum(runs["loop"]) / 2}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="smollm2-135m-lora")
-    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--rows", type=int, default=4)
     a = ap.parse_args()
 
@@ -80,7 +99,7 @@ def main() -> None:
     hf, _ = evaluate_model(merged, rows, catalog, False, p.evaluate.max_new_tokens, cfg.threads, p.evaluate.n_ctx, p.evaluate.hf_batch_size, False)
     gg, _ = evaluate_model(gguf, rows, catalog, False, p.evaluate.max_new_tokens, cfg.threads, p.evaluate.n_ctx, p.evaluate.hf_batch_size, False)
 
-    print(f"training ({cfg.precision}, batch {cfg.batch_size}, {a.steps} steps, same examples)")
+    print(f"training ({cfg.precision}, batch {cfg.batch_size}, {a.steps} steps, same examples, first step excluded, mean of 2 alternating rounds)")
     print(f"  Trainer     {tr['trainer_tok_s']:8.1f} tok/s")
     print(f"  plain loop  {tr['plain_loop_tok_s']:8.1f} tok/s   ratio loop/Trainer {tr['plain_loop_tok_s'] / tr['trainer_tok_s']:.2f}")
     print(f"generation ({len(rows)} test rows, greedy, free)")
