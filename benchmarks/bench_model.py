@@ -17,12 +17,14 @@ from pathlib import Path
 
 
 def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict[str, float]:
-    """Tokens/s of the Trainer and of a plain loop on the same examples, batch and precision.
-    The first optimizer step of each (allocation, Trainer setup) is excluded from the timing, and
+    """Tokens/s of the Trainer and of a plain loop on the same examples, batch, precision, AdamW,
+    lr schedule and gradient clipping (the Trainer's max_grad_norm 1.0).
+    Both see the same batches in the same order (the Trainer samples sequentially here). The first
+    optimizer step of each (allocation, Trainer setup) is excluded from the timing, and
     the two alternate order over two rounds, so neither gains from running second."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments, get_scheduler
 
     from stages.train import IGNORE, TokenCounter, encode
 
@@ -47,7 +49,7 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict
         counter = TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
         marks = Marks(counter)
         with tempfile.TemporaryDirectory() as tmp:
-            args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed, logging_steps=10**6)
+            args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler, warmup_steps=cfg.warmup_steps, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed, logging_steps=10**6, train_sampling_strategy="sequential")
             Trainer(model=fresh(), args=args, train_dataset=examples, data_collator=counter, callbacks=[marks]).train()
         (t0, k0), (t1, k1) = marks.marks[0], marks.marks[-1]
         return (k1 - k0) / (t1 - t0)
@@ -55,7 +57,9 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict
     def loop_run() -> float:
         model = fresh()
         counter = TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
-        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(params, lr=cfg.lr)
+        sched = get_scheduler(cfg.scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=steps)
         model.train()
         marks = []
         for i in range(steps):
@@ -63,7 +67,9 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
                 loss = model(**batch).loss
             loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)  # the Trainer's default max_grad_norm
             opt.step()
+            sched.step()
             opt.zero_grad()
             marks.append((time.perf_counter(), counter.tokens))
         (t0, k0), (t1, k1) = marks[0], marks[-1]
