@@ -1,7 +1,7 @@
 """python benchmarks/bench_model.py [--model smollm2-135m-lora] [--steps 6] [--rows 4]
 
 Side by side, in one run, on the same config and rows:
-  * LoRA training tokens/s: transformers Trainer vs a plain torch loop (same batches, bf16 autocast);
+  * LoRA training tokens/s: transformers Trainer vs the train stage's plain loop (same batches, bf16 autocast);
   * generation tokens/s: GGUF Q8_0 in llama.cpp vs HF generate on the merged model (target >= 5x);
   * quality from the pipeline's metrics/<model>/eval.json: base vs tuned, free vs constrained.
 Needs a finished `dvc repro` (models/base, models/<model>/merged and gguf).
@@ -17,26 +17,32 @@ from pathlib import Path
 
 
 def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict[str, float]:
-    """Tokens/s of the Trainer and of a plain loop on the same examples, batch, precision, AdamW,
-    lr schedule and gradient clipping (the Trainer's max_grad_norm 1.0).
-    Both see the same batches in the same order (the Trainer samples sequentially here). The first
-    optimizer step of each (allocation, Trainer setup) is excluded from the timing, and
-    the two alternate order over two rounds, so neither gains from running second."""
+    """Tokens/s of the transformers Trainer and of the stage's own loop (`stages.train.train_loop`)
+    on the same examples, batch, precision, AdamW, lr schedule and gradient clipping (1.0).
+    Both group the examples by length over the whole set (one megabatch), so they train on the same
+    batches, in their own order. The first optimizer step of each (allocation, Trainer setup) is
+    excluded, and the two alternate order over two rounds, so neither gains from running second."""
+    import dataclasses
+
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments, get_scheduler
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
 
-    from stages.train import IGNORE, TokenCounter, encode
+    from stages.train import IGNORE, TokenCounter, encode, train_loop
 
     torch.set_num_threads(cfg.threads)
     tok = AutoTokenizer.from_pretrained(base)
     examples, _ = encode(rows, catalog, tok, cfg.max_length)
     examples = examples[: steps * cfg.batch_size]
+    run_cfg = dataclasses.replace(cfg, max_steps=steps, grad_accum=1)
 
     def fresh():
         torch.manual_seed(cfg.seed)
         m = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
         return get_peft_model(m, LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM"))
+
+    def counter() -> TokenCounter:
+        return TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
 
     class Marks(TrainerCallback):
         def __init__(self, counter):
@@ -46,32 +52,17 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict
             self.marks.append((time.perf_counter(), self.counter.tokens))
 
     def trainer_run() -> float:
-        counter = TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
-        marks = Marks(counter)
+        c = counter()
+        marks = Marks(c)
         with tempfile.TemporaryDirectory() as tmp:
-            args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler, warmup_steps=cfg.warmup_steps, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed, logging_steps=10**6, train_sampling_strategy="sequential")
-            Trainer(model=fresh(), args=args, train_dataset=examples, data_collator=counter, callbacks=[marks]).train()
+            args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler, warmup_steps=cfg.warmup_steps, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed, logging_steps=10**6, train_sampling_strategy="group_by_length")
+            Trainer(model=fresh(), args=args, train_dataset=examples, data_collator=c, callbacks=[marks]).train()
         (t0, k0), (t1, k1) = marks.marks[0], marks.marks[-1]
         return (k1 - k0) / (t1 - t0)
 
     def loop_run() -> float:
-        model = fresh()
-        counter = TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
-        params = [p for p in model.parameters() if p.requires_grad]
-        opt = torch.optim.AdamW(params, lr=cfg.lr)
-        sched = get_scheduler(cfg.scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=steps)
-        model.train()
-        marks = []
-        for i in range(steps):
-            batch = counter(examples[i * cfg.batch_size : (i + 1) * cfg.batch_size])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
-                loss = model(**batch).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)  # the Trainer's default max_grad_norm
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            marks.append((time.perf_counter(), counter.tokens))
+        c, marks = counter(), []
+        train_loop(fresh(), examples, run_cfg, c, on_step=lambda *_: marks.append((time.perf_counter(), c.tokens)), progress=False)
         (t0, k0), (t1, k1) = marks[0], marks[-1]
         return (k1 - k0) / (t1 - t0)
 
@@ -107,7 +98,7 @@ def main() -> None:
 
     print(f"training ({cfg.precision}, batch {cfg.batch_size}, {a.steps} steps, same examples, first step excluded, mean of 2 alternating rounds)")
     print(f"  Trainer     {tr['trainer_tok_s']:8.1f} tok/s")
-    print(f"  plain loop  {tr['plain_loop_tok_s']:8.1f} tok/s   ratio loop/Trainer {tr['plain_loop_tok_s'] / tr['trainer_tok_s']:.2f}")
+    print(f"  stage loop  {tr['plain_loop_tok_s']:8.1f} tok/s   ratio loop/Trainer {tr['plain_loop_tok_s'] / tr['trainer_tok_s']:.2f}")
     print(f"generation ({len(rows)} test rows, greedy, free)")
     print(f"  HF generate (batch {p.evaluate.hf_batch_size}) {hf['tokens_per_s']:8.1f} tok/s")
     print(f"  GGUF Q8_0 llama.cpp     {gg['tokens_per_s']:8.1f} tok/s   ratio {gg['tokens_per_s'] / max(hf['tokens_per_s'], 1e-9):.1f}x (target >= 5x)")

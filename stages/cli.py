@@ -147,7 +147,8 @@ def train(
     from stages import train as stage
 
     r = stage.main(model, params, train_file, base, adapter, merged, metrics, live)
-    typer.echo(f"train {model}: {r['steps']} steps, {r['tokens']} tokens at {r['tokens_per_s']} tok/s, final loss {r['final_loss']}", err=True)
+    if r:  # under torchrun only process 0 reports
+        typer.echo(f"train {model}: {r['steps']} steps, {r['tokens']} tokens at {r['tokens_per_s']} tok/s, final loss {r['final_loss']}", err=True)
 
 
 @app.command()

@@ -34,7 +34,7 @@ def tiny_repo(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) ->
         p["bases"] = {"tiny": str(tiny_model_dir)}
         m = p["models"][MODEL]
         m.update(base="tiny", r=4, alpha=8, max_steps=1, batch_size=2, grad_accum=1, warmup_steps=0, precision="fp32")
-        p["quantize"].update(check_rows=1, check_tokens=8, min_agreement=0.0)
+        p["quantize"].update(check_rows=1, check_tokens=8)
         p["evaluate"].update(rows_per_schema=1, max_rows=2, max_new_tokens=8, hf_batch_size=2)
 
     edit_params(root, tiny)

@@ -75,10 +75,11 @@ def test_loss_is_on_answer_tokens_only(tiny_model_dir: Path, rows: list[dict], r
 def test_quantize_and_evaluate_gguf_and_hf(trained: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:
     p = trained["params"]
     catalog = load_catalog(repo_root / "schemas")
-    qcfg = dataclasses.replace(p.quantize, check_rows=2, check_tokens=8, min_agreement=0.0)
+    qcfg = dataclasses.replace(p.quantize, check_rows=2, check_tokens=8)  # the real min_agreement
     gguf_dir = tmp_path / "gguf"
     q = quantize_run(trained["dir"] / "merged", gguf_dir, rows, catalog, qcfg)
     assert q["greedy_exact_f16"] == 1.0 and q["greedy_prefix_f16"] == 1.0
+    assert q["greedy_prefix_q8_0"] >= p.quantize.min_agreement and q["greedy_prefix_q4"] >= p.quantize.min_agreement
     assert 0 < q["q4_size_mb"] < q["q8_0_size_mb"] < q["f16_size_mb"]
     assert (gguf_dir / "model-q8_0.gguf").read_bytes()[:4] == b"GGUF"
     few = rows[:2]
