@@ -5,8 +5,8 @@ params give a byte-identical file. With a teacher (`teacher.backend` vllm or ope
 offered to the teacher in a fixed order (a hash of the row id), in waves sized by the pass rate so
 far, until `teacher_fraction` of the version's rows have teacher text or `teacher_max_sent` of
 them have been offered. The teacher rewrites a row's text in a register (email, chat, note,
-report); the record (`expected_output`) is never taken from the teacher. A paraphrase is kept only if the five-level validator passes it (L1-L4
-per row, L5 across the version); otherwise the row keeps its template text, and the reason is
+report); the record (`expected_output`) is never taken from the teacher. A paraphrase is kept
+only if the five-level validator passes it (L1-L4 per row, L5 across the version); otherwise the row keeps its template text, and the reason is
 counted in `metrics/<v>/teacher.json` and logged per row.
 """
 
@@ -16,6 +16,7 @@ import math
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from tqdm import tqdm
 
 from stages.catalog import SchemaEntry
+from stages.checks import prompt_text, row_levels
 from stages.params import Recipe, TeacherParams
 from stages.templates.rows import RowMaker
 
@@ -44,53 +46,81 @@ def _error_kind(error: str) -> str:
 MIN_WAVE_RATE = 0.05  # sizing later waves, a pass rate below this counts as this
 
 
-def _send_wave(wave: list[int], rows: list[dict[str, Any]], out: list[dict[str, Any]], version: str, wave_no: int, recipe: Recipe, tp: TeacherParams, catalog: dict[str, SchemaEntry], bounds: tuple[int, int], backends: dict[str, Any], cache: Any, log: dict[int, dict[str, Any]], level_fails: Counter[str], counts: Counter[str], used_keys: set[str], progress: bool) -> None:
-    """Up to `tp.attempts` tries per row of one wave; a paraphrase that passes L1-L4 replaces the row's text in `out`."""
-    from stages.checks import prompt_text, row_levels
-    from stages.teacher import call_cached, derived_seed, request_prompt, route, stable_unit
+@dataclass
+class _Waves:
+    """What the teacher waves of one version share: the rows, their routes and registers, the
+    backends and cache, and the running tallies the metrics are built from."""
 
-    pending = wave
-    for attempt in range(tp.attempts):
-        if not pending:
-            break
-        bar = tqdm(total=len(pending), desc=f"teacher {version} wave {wave_no} try {attempt + 1}", unit="row", disable=not progress)
-        groups: dict[str, list[int]] = {}
-        for i in pending:
-            groups.setdefault(route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes), []).append(i)
-        still: list[int] = []
-        for name, idx in sorted(groups.items()):
-            registers = {i: tp.registers[int(stable_unit(recipe.seed, "register", rows[i]["id"]) * len(tp.registers))] for i in idx}
-            prompts = [request_prompt(prompt_text(rows[i]["prompt"]), registers[i]) for i in idx]
-            samplings = [{"temperature": tp.temperature, "top_p": tp.top_p, "max_tokens": tp.max_tokens, "seed": derived_seed(tp.seed, rows[i]["id"], attempt)} for i in idx]
-            misses_before = cache.misses
-            results, keys = call_cached(backends[name], cache, prompts, samplings, bar.update)
-            counts["calls"] += cache.misses - misses_before
-            for i, res, key in zip(idx, results, keys):
-                entry = log.setdefault(i, {"id": rows[i]["id"], "teacher": name, "register": registers[i], "attempts": 0})
-                entry["attempts"] = attempt + 1
-                if res.text is None:
-                    entry["reason"] = res.error
-                    if "unreachable" not in str(res.error):  # a server that is down stays down
+    rows: list[dict[str, Any]]
+    version: str
+    recipe: Recipe
+    tp: TeacherParams
+    catalog: dict[str, SchemaEntry]
+    backends: dict[str, Any]
+    cache: Any
+    progress: bool
+    out: list[dict[str, Any]] = field(init=False)  # rows, with the accepted paraphrases swapped in
+    bounds: tuple[int, int] = field(init=False)  # the recipe's prompt length bounds
+    routes: dict[int, str] = field(default_factory=dict)  # row index -> teacher name, for the rows that may be offered
+    log: dict[int, dict[str, Any]] = field(default_factory=dict)
+    level_fails: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)
+    used_keys: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.out = list(self.rows)
+        self.bounds = (self.recipe.prompt_chars[0], self.recipe.prompt_chars[1])
+
+    def send(self, wave: list[int], wave_no: int) -> None:
+        """Up to `tp.attempts` tries per row of one wave; a paraphrase that passes L1-L4 replaces the row's text in `out`."""
+        from stages.teacher import call_cached, derived_seed, request_prompt, stable_unit
+
+        rows, tp, pending = self.rows, self.tp, wave
+        registers = {i: tp.registers[int(stable_unit(self.recipe.seed, "register", rows[i]["id"]) * len(tp.registers))] for i in wave}
+        for attempt in range(tp.attempts):
+            if not pending:
+                break
+            bar = tqdm(total=len(pending), desc=f"teacher {self.version} wave {wave_no} try {attempt + 1}", unit="row", disable=not self.progress)
+            groups: dict[str, list[int]] = {}
+            for i in pending:
+                groups.setdefault(self.routes[i], []).append(i)
+            still: list[int] = []
+            for name, idx in sorted(groups.items()):
+                prompts = [request_prompt(prompt_text(rows[i]["prompt"]), registers[i]) for i in idx]
+                samplings = [{"temperature": tp.temperature, "top_p": tp.top_p, "max_tokens": tp.max_tokens, "seed": derived_seed(tp.seed, rows[i]["id"], attempt)} for i in idx]
+                misses_before = self.cache.misses
+                results, keys = call_cached(self.backends[name], self.cache, prompts, samplings, bar.update)
+                self.counts["calls"] += self.cache.misses - misses_before
+                for i, res, key in zip(idx, results, keys):
+                    entry = self.log.setdefault(i, {"id": rows[i]["id"], "teacher": name, "register": registers[i], "attempts": 0})
+                    entry["attempts"] = attempt + 1
+                    if res.text is None:
+                        entry["reason"] = res.error
+                        if "unreachable" not in str(res.error):  # a server that is down stays down
+                            still.append(i)
+                        continue
+                    self.used_keys.add(key)
+                    if self._judge(i, res.text, registers[i], entry):
                         still.append(i)
-                    continue
-                used_keys.add(key)
-                counts["tokens"] += 0 if res.cached else res.tokens
-                counts["candidates"] += 1
-                instruction = rows[i]["prompt"].split("\n\n", 1)[0]
-                cand = dict(rows[i], prompt=instruction + "\n\n" + res.text.strip(), source="teacher", surface=registers[i])
-                fails = row_levels(cand, catalog.get(rows[i]["schema_id"]), bounds)
-                for lvl in fails:
-                    level_fails[lvl] += 1
-                if fails:
-                    lvl, why = next(iter(fails.items()))
-                    entry["reason"] = f"{lvl}: {why}"
-                    still.append(i)
-                else:
-                    counts["passed"] += 1
-                    out[i] = cand
-                    entry.pop("reason", None)
-        pending = still
-        bar.close()
+                    self.counts["tokens"] += 0 if res.cached else res.tokens
+            pending = still
+            bar.close()
+
+    def _judge(self, i: int, text: str, register: str, entry: dict[str, Any]) -> bool:
+        """Check one paraphrase with L1-L4; keep it in `out` if it passes. True when it failed."""
+        self.counts["candidates"] += 1
+        instruction = self.rows[i]["prompt"].split("\n\n", 1)[0]
+        cand = dict(self.rows[i], prompt=instruction + "\n\n" + text.strip(), source="teacher", surface=register)
+        fails = row_levels(cand, self.catalog.get(self.rows[i]["schema_id"]), self.bounds)
+        self.level_fails.update(fails.keys())
+        if fails:
+            lvl, why = next(iter(fails.items()))
+            entry["reason"] = f"{lvl}: {why}"
+            return True
+        self.counts["passed"] += 1
+        self.out[i] = cand
+        entry.pop("reason", None)
+        return False
 
 
 def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: TeacherParams, catalog: dict[str, SchemaEntry], cache_path: Path | None, progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
@@ -101,30 +131,22 @@ def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: Tea
     stats: dict[str, Any] = {"enabled": int(tp.backend != "none"), "fraction": recipe.teacher_fraction, "rows": len(rows)}
     if tp.backend == "none" or recipe.teacher_fraction <= 0:
         return rows, stats | {"rows_sent": 0, "teacher_rows": 0, "teacher_share": 0.0}, []
-    bounds = (recipe.prompt_chars[0], recipe.prompt_chars[1])
     # Rows are offered in a fixed order (a hash of seed and row id), in waves, until the target
     # share of teacher rows is met or `teacher_max_sent` of the rows have been offered.
     order = sorted(range(len(rows)), key=lambda i: (stable_unit(recipe.seed, "teacher", rows[i]["id"]), i))
     target = round(recipe.teacher_fraction * len(rows))
     cap = max(target, round(recipe.teacher_max_sent * len(rows)))
     cache = Cache(cache_path)
-    out = list(rows)
-    log: dict[int, dict[str, Any]] = {}
-    reasons: Counter[str] = Counter()
-    level_fails: Counter[str] = Counter()
-    counts = Counter[str]()
-    used_keys: set[str] = set()
-    backends: dict[str, Any] = {}
     start = time.perf_counter()
     selected: list[int] = []
     waves = 0
     with tempfile.TemporaryDirectory(prefix="teacher-model-") as work:
         # Every teacher a row may route to is checked before any call (bad settings fail here).
-        for name in sorted({route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes) for i in order[:cap]}):
-            cfg = tp.resolve(name)
-            backends[name] = build_backend(name, SimpleNamespace(**vars(cfg), **vars(tp.vllm), **vars(tp.openai)), Path(work))
+        routes = {i: route(rows[i]["schema_id"], str(rows[i].get("complexity")), tp.routes) for i in order[:cap]}
+        backends = {name: build_backend(name, SimpleNamespace(**vars(tp.resolve(name)), **vars(tp.vllm), **vars(tp.openai)), Path(work)) for name in sorted(set(routes.values()))}
+        w = _Waves(rows, version, recipe, tp, catalog, backends, cache, progress, routes=routes)
         while len(selected) < cap:
-            kept = sum(1 for i in selected if out[i]["source"] == "teacher")
+            kept = sum(1 for i in selected if w.out[i]["source"] == "teacher")
             if kept >= target:
                 break
             rate = kept / len(selected) if selected else 1.0  # the first wave assumes every row passes
@@ -132,9 +154,10 @@ def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: Tea
             wave = order[len(selected) : len(selected) + size]
             selected += wave
             waves += 1
-            _send_wave(wave, rows, out, version, waves, recipe, tp, catalog, bounds, backends, cache, log, level_fails, counts, used_keys, progress)
+            w.send(wave, waves)
+    out, log, level_fails, counts, reasons = w.out, w.log, w.level_fails, w.counts, Counter[str]()
     # L5 across the version: a paraphrase that repeats another row's text goes back to its template.
-    for i, fails in enumerate(five_levels(out, catalog, bounds)):
+    for i, fails in enumerate(five_levels(out, catalog, w.bounds)):
         if out[i]["source"] == "teacher" and "L5_uniqueness" in fails:
             out[i] = rows[i]
             log[i]["reason"] = f"L5_uniqueness: {fails['L5_uniqueness']}"
@@ -149,7 +172,7 @@ def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: Tea
         log[i] = entry
     wall = time.perf_counter() - start
     teacher_rows = sum(1 for r in out if r["source"] == "teacher")
-    cache.save(keep=used_keys)
+    cache.save(keep=w.used_keys)
     candidates = counts["candidates"]
     stats.update(
         target_rows=target,
