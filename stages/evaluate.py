@@ -7,7 +7,7 @@ resumes at the next row. Peak RSS is per process, so it is per variant.
 
 Variants: hf_base (the untuned base, transformers), hf_tuned (the merged model, transformers),
 gguf_q8_0 and gguf_q4 (llama.cpp). Decodings: free, and constrained (llama.cpp's JSON-schema
-grammar). HF runs free only: no constrained-decoding library is wired for transformers here.
+grammar, with `uniqueItems` enforced around it: see stages/runtime.py). HF runs free only: no constrained-decoding library is wired for transformers here.
 """
 
 from __future__ import annotations

@@ -101,3 +101,77 @@ def test_formats_llama_cpp_lacks_become_patterns_and_small_integer_ranges_enums(
         for v in bad:
             assert not re.fullmatch(pattern, v), (fmt, v)
     assert "pattern" not in grammar_schema(schema, False)["properties"]["mail"]
+
+
+UNIQUE = {
+    "type": "object",
+    "properties": {
+        "tags": {"type": "array", "uniqueItems": True, "items": {"type": "string"}},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "labels": {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": ["work", "home", "travel"]}},
+    },
+}
+
+
+def test_scan_finds_the_open_unique_item_and_the_first_repeat() -> None:
+    from stages.runtime import first_duplicate, open_unique_item
+
+    assert open_unique_item('{"tags":["a","b', UNIQUE) == ("b", {"a"}, None)
+    assert open_unique_item('{"tags":["a", ', UNIQUE) == (None, {"a"}, None)
+    assert open_unique_item('{"tags":["a"', UNIQUE) is None  # an item just closed; no new one yet
+    assert open_unique_item('{"notes":["a","', UNIQUE) is None  # repeats are allowed there
+    assert open_unique_item('{"tags":["a\\"b","', UNIQUE) == ("", {'a\\"b'}, None)  # raw text, escapes kept
+    assert open_unique_item('{"tags":["a\\', UNIQUE) is None  # an escape half written: not judged
+    assert open_unique_item('{"tags":"x","notes":["a"],"labels":["work","ho', UNIQUE) == ("ho", {"work"}, ["work", "home", "travel"])
+    assert open_unique_item('{"notes":["a"],"tags":["', UNIQUE) == ("", set(), None)  # keys and other arrays' items are not items
+    text = '{"tags":["a","b","a","c"],"notes":["x","x"]}'
+    cut = first_duplicate(text, UNIQUE)
+    assert cut is not None and text[:cut] == '{"tags":["a","b"'
+    assert first_duplicate('{"notes":["x","x"],"tags":["x"]}', UNIQUE) is None
+
+
+def test_guard_pushes_down_tokens_that_complete_or_lead_only_to_repeats() -> None:
+    from stages.runtime import UniqueItemsGuard
+
+    vocab = [(0, '"'), (1, 'a"'), (2, "b"), (3, '","'), (4, '"w'), (5, '"work"'), (6, '"t'), (7, "x"), (8, 'a\\"'), (9, "rav")]
+    guard = UniqueItemsGuard(vocab, lambda ids: b"", UNIQUE, forced=[])
+    assert guard.banned("a", {"a", "ab"}, None) == [0, 3, 4, 5, 6]  # each closes "a" ("ab" is never completed here)
+    assert guard.banned("", {"a"}, None) == [1]  # 'a"' would close "a"; the backslash token is not judged
+    assert guard.banned(None, {"work"}, ["work", "home", "travel"]) == [4, 5]  # "w..." can only be "work"
+    assert guard.banned("t", {"travel"}, ["work", "home", "travel"]) == [2, 7, 9]  # "t" + the token leads to no unused value ("trav" only to "travel")
+
+
+def test_repeated_unique_items_are_generated_again_from_before_the_repeat() -> None:
+    """Real llama.cpp on the embedded model: the plain grammar repeats "health"; the guarded
+    runner ends the array before the repeat, or, where minItems needs more items, makes them
+    differ."""
+    import jsonschema
+
+    from stages.runtime import GGUFRunner, first_duplicate
+
+    prompt = "<|im_start|>user\nGive the tags of: 'health health health health' as JSON.<|im_end|>\n<|im_start|>assistant\n"
+    gguf = Path(embedded_gguf("smollm2-135m-instruct"))
+    plain, guarded = GGUFRunner(gguf, 2, 1024, unique_items=False), GGUFRunner(gguf, 2, 1024)
+    for min_items in (1, 3):
+        schema = {"type": "object", "required": ["tags"], "properties": {"tags": {"type": "array", "minItems": min_items, "maxItems": 4, "uniqueItems": True, "items": {"type": "string", "maxLength": 12}}}}
+        first = plain.generate_one(prompt, 48, schema).text
+        cut = first_duplicate(first, schema)
+        assert cut is not None, f"the plain grammar no longer repeats an item here, so this test checks nothing: {first!r}"
+        got = guarded.generate_one(prompt, 48, schema)
+        answer = json.loads(got.text)
+        jsonschema.validate(answer, schema)
+        assert got.text.startswith(first[:cut]) and len(answer["tags"]) >= min_items
+
+
+def test_grammar_strings_exclude_control_characters() -> None:
+    """llama-cpp-python's converter allows raw newlines in strings (invalid JSON); ours does not."""
+    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    from stages.runtime import LOOSE_CHAR, STRICT_CHAR, json_grammar
+
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    assert LOOSE_CHAR in json_schema_to_gbnf(json.dumps(schema))
+    gbnf = json_grammar(schema)
+    assert STRICT_CHAR in gbnf and LOOSE_CHAR not in gbnf
+    LlamaGrammar.from_string(gbnf, verbose=False)  # llama.cpp parses it
