@@ -203,7 +203,7 @@ def evaluate(
     data: Annotated[Path, typer.Option(help="Any EdgeJSON-format JSONL.")],
     out: Annotated[Path, typer.Option(help="JSON report to write.")],
     schemas: Annotated[Path, typer.Option(help="Folder of JSON Schemas.")] = Path("schemas"),
-    constrained: Annotated[bool, typer.Option(help="Schema-constrained decoding (GGUF only).")] = False,
+    constrained: Annotated[bool, typer.Option(help="Schema-constrained decoding (llama.cpp grammar for a GGUF, llguidance for an HF directory).")] = False,
     limit: Annotated[int, typer.Option(help="Score only the first N rows (0: all).")] = 0,
     max_new_tokens: Annotated[int, typer.Option(help="Generation cap per answer, tokens.")] = 384,
     threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,

@@ -6,8 +6,9 @@ decoding has segfaulted once on this stack) costs one row, scored as a failure, 
 resumes at the next row. Peak RSS is per process, so it is per variant.
 
 Variants: hf_base (the untuned base, transformers), hf_tuned (the merged model, transformers),
-gguf_q8_0 and gguf_q4 (llama.cpp). Decodings: free, and constrained (llama.cpp's JSON-schema
-grammar, with `uniqueItems` enforced around it: see stages/runtime.py). HF runs free only: no constrained-decoding library is wired for transformers here.
+gguf_q8_0 and gguf_q4 (llama.cpp). Decodings: free, and constrained: llama.cpp's JSON-schema
+grammar for GGUF, llguidance's for transformers, with `uniqueItems` enforced around either (see
+stages/runtime.py).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _worker(kind: str, path: str, prompts: list[str], schemas: list[Any], start:
         if kind == "hf":
             runner = HFRunner(Path(path), threads)
             for i0 in range(start, len(prompts), batch):
-                gens = runner.generate(prompts[i0 : i0 + batch], max_new, batch)
+                gens = runner.generate(prompts[i0 : i0 + batch], max_new, batch, schemas[i0 : i0 + batch] if any(s is not None for s in schemas) else None)
                 for j, g in enumerate(gens):
                     fh.write(json.dumps({"i": i0 + j, "text": g.text, "tokens": g.tokens, "seconds": g.seconds, "finish": g.finish}) + "\n")
                 fh.flush()
@@ -127,7 +128,7 @@ def evaluate_model(model: Path, rows: list[dict[str, Any]], catalog: dict[str, S
     from transformers import AutoTokenizer
 
     from stages.models import check_safetensors_dir
-    from stages.runtime import grammar_schema, render_prompts, render_prompts_gguf
+    from stages.runtime import render_prompts, render_prompts_gguf
 
     model = Path(model)
     missing = sorted({r["schema_id"] for r in rows if r["schema_id"] not in catalog})
@@ -138,13 +139,20 @@ def evaluate_model(model: Path, rows: list[dict[str, Any]], catalog: dict[str, S
         prompts = render_prompts_gguf(model, rows, catalog)
     else:
         check_safetensors_dir(model)
-        if constrained:
-            raise SLMBenchError("--constrained needs a .gguf model: HF runs free decoding only")
         kind = "hf"
         prompts = render_prompts(AutoTokenizer.from_pretrained(model), rows, catalog)
-    schemas = [grammar_schema(catalog[r["schema_id"]].schema, enforce_formats) if constrained else None for r in rows]
+    schemas = [constraint_schema(kind, catalog[r["schema_id"]].schema, enforce_formats) if constrained else None for r in rows]
     gens, info = generate_isolated(kind, model, prompts, schemas, max_new, threads, n_ctx, batch)
     return score_variant(rows, catalog, gens, info)
+
+
+def constraint_schema(kind: str, schema: dict[str, Any], enforce_formats: bool) -> dict[str, Any]:
+    """The schema a runtime's grammar is built from. llama.cpp's builder needs `grammar_schema`'s
+    rewrites; llguidance takes the schema itself (its formats, patterns and number bounds
+    included), or with `enforce_formats` off, the schema without formats and patterns."""
+    from stages.runtime import grammar_schema
+
+    return grammar_schema(schema, enforce_formats) if kind == "gguf" or not enforce_formats else schema
 
 
 def select_rows(rows: list[dict[str, Any]], per_schema: int) -> list[dict[str, Any]]:
@@ -172,8 +180,8 @@ def flatten(variant: str, decoding: str, agg: dict[str, Any]) -> tuple[dict[str,
 
 def run_release(model: str, base_dir: Path, merged: Path, gguf_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], cfg: Any) -> tuple[dict[str, float], dict[str, float], list[dict[str, Any]]]:
     paths: dict[str, tuple[Path, tuple[str, ...]]] = {
-        "hf_base": (base_dir, ("free",)),
-        "hf_tuned": (merged, ("free",)),
+        "hf_base": (base_dir, ("free", "constrained")),
+        "hf_tuned": (merged, ("free", "constrained")),
         "gguf_q8_0": (Path(gguf_dir) / "model-q8_0.gguf", ("free", "constrained")),
     }
     if "gguf_q4" in cfg.variants:

@@ -12,7 +12,7 @@ from typing import Any
 
 from stages.params import ModelParams, Params
 
-VARIANTS = (("hf_base", "free"), ("hf_tuned", "free"), ("gguf_q8_0", "free"), ("gguf_q8_0", "constrained"), ("gguf_q4", "free"), ("gguf_q4", "constrained"))
+VARIANTS = (("hf_base", "free"), ("hf_base", "constrained"), ("hf_tuned", "free"), ("hf_tuned", "constrained"), ("gguf_q8_0", "free"), ("gguf_q8_0", "constrained"), ("gguf_q4", "free"), ("gguf_q4", "constrained"))
 HEAD = ("json_exact", "field_f1", "schema_valid", "json_parse", "tokens_per_s", "latency_ms_p50", "size_mb")
 
 

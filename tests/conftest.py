@@ -95,3 +95,11 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model.save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def embedded_hf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded SmolLM2-135M-Instruct converted to a transformers directory (the base_model stage)."""
+    from stages.base_model import run
+
+    return run("embedded:smollm2-135m-instruct", tmp_path_factory.mktemp("embedded-hf") / "smollm2")

@@ -51,13 +51,13 @@ def test_full_graph_in_a_temp_repo(tiny_repo: Repo) -> None:
         assert stage in ran, out
     m = root / "metrics" / MODEL
     ev = json.loads((m / "eval.json").read_text())
-    for variant, decodings in (("hf_base", ("free",)), ("hf_tuned", ("free",)), ("gguf_q8_0", ("free", "constrained")), ("gguf_q4", ("free", "constrained"))):
+    for variant, decodings in (("hf_base", ("free", "constrained")), ("hf_tuned", ("free", "constrained")), ("gguf_q8_0", ("free", "constrained")), ("gguf_q4", ("free", "constrained"))):
         for d in decodings:
             for k in ("json_exact", "field_f1", "schema_valid", "json_parse", "latency_ms_p50", "latency_ms_p95", "tokens_per_s", "peak_rss_mb", "size_mb"):
                 assert isinstance(ev[f"{variant}.{d}.{k}"], (int, float)), f"{variant}.{d}.{k}"
     assert json.loads((m / "train.json").read_text())["steps"] == 1
     assert json.loads((m / "quantize.json").read_text())["q8_0_size_mb"] > 0
-    assert (root / "models" / MODEL / "predictions.jsonl").read_text().count("\n") == 2 * 6
+    assert (root / "models" / MODEL / "predictions.jsonl").read_text().count("\n") == 2 * 8
     assert "hf_tuned" in (root / "metrics" / "report.md").read_text()
     assert "base_model:" in (root / "models" / MODEL / "README.md").read_text()
     assert "Data and pipelines are up to date" in dvc(root, "repro").stdout

@@ -83,7 +83,7 @@ def test_quantize_and_evaluate_gguf_and_hf(trained: dict, rows: list[dict], repo
     assert 0 < q["q4_size_mb"] < q["q8_0_size_mb"] < q["f16_size_mb"]
     assert (gguf_dir / "model-q8_0.gguf").read_bytes()[:4] == b"GGUF"
     few = rows[:2]
-    for model, constrained in ((gguf_dir / "model-q8_0.gguf", True), (gguf_dir / "model-q8_0.gguf", False), (trained["dir"] / "merged", False)):
+    for model, constrained in ((gguf_dir / "model-q8_0.gguf", True), (gguf_dir / "model-q8_0.gguf", False), (trained["dir"] / "merged", False), (trained["dir"] / "merged", True)):
         agg, preds = evaluate_model(model, few, catalog, constrained, 12, 2, 1024, 2, False)
         assert agg["n"] == 2 and len(preds) == 2
         assert set(agg["by_tier"]) <= {"simple", "medium", "complex"}
@@ -101,6 +101,9 @@ def test_evaluate_cli_on_gguf_and_hf(trained: dict, rows: list[dict], repo_root:
     assert res.exit_code == 0, res.output
     report = json.loads(out.read_text())
     assert {"n", "json_exact", "field_f1", "schema_valid", "json_parse", "by_tier", "by_schema"} <= set(report) and report["n"] == 2
+    res = runner.invoke(app, ["evaluate", "--model", str(trained["dir"] / "merged"), "--data", str(data), "--schemas", str(repo_root / "schemas"), "--constrained", "--limit", "2", "--max-new-tokens", "8", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["n"] == 2
 
 
 def test_bad_models_get_one_line_errors(trained: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:

@@ -33,10 +33,8 @@ def need_vllm() -> None:
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from stages.base_model import run
-
-    return run("embedded:smollm2-135m-instruct", tmp_path_factory.mktemp("teacher-model") / "smollm2")
+def model_dir(embedded_hf_dir: Path) -> Path:
+    return embedded_hf_dir
 
 
 def test_batched_generation_is_seeded_and_repeatable(model_dir: Path, tmp_path: Path) -> None:
