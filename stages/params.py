@@ -20,7 +20,7 @@ from stages.errors import SLMBenchError
 
 T = TypeVar("T")
 
-# The evaluated variants, in report order: HF runs free only; GGUF runs free and constrained.
+# The evaluated variants, in report order; each runs free and constrained.
 VARIANTS = ("hf_base", "hf_tuned", "gguf_q8_0", "gguf_q4")
 
 

@@ -232,3 +232,27 @@ def test_hf_repeated_unique_items_are_generated_again_from_before_the_repeat(emb
         answer = json.loads(got.text)
         jsonschema.validate(answer, schema)
         assert got.text.startswith(first.text[:cut]) and len(answer["tags"]) >= min_items
+
+
+@pytest.mark.parametrize(
+    ("node", "good", "bad"),
+    [
+        ({"type": "integer", "minimum": 3, "maximum": 700}, "650", "701"),
+        ({"type": "number", "minimum": -90, "maximum": 90}, "-90", "91.2"),
+        ({"type": "string", "format": "email"}, '"a.b@example.com"', '"not an email"'),
+        ({"type": "string", "format": "date-time"}, '"2024-01-02T03:04:05Z"', '"2024-13-02T03:04:05Z"'),
+        ({"type": "string", "format": "ipv4"}, '"10.0.0.1"', '"300.1.1.1"'),
+    ],
+)
+def test_llguidance_forces_number_bounds_and_formats(tiny_model_dir: Path, node: dict[str, Any], good: str, bad: str) -> None:
+    """What the HF grammar forces beyond llama.cpp's: wide integer ranges, number bounds, formats."""
+    from transformers import AutoTokenizer
+
+    from stages.runtime import LLGuidanceGrammars
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    grammars = LLGuidanceGrammars(tok, None)
+    schema = {"type": "object", "required": ["v"], "properties": {"v": node}}
+    for value, accepted in ((good, True), (bad, False)):
+        ids = tok('{"v":' + value + "}", add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+        assert (grammars.matcher(schema).validate_tokens(ids) == len(ids)) is accepted, value
