@@ -46,7 +46,7 @@ def _worker(kind: str, path: str, prompts: list[str], schemas: list[Any], start:
         if kind == "hf":
             runner = HFRunner(Path(path), threads)
             for i0 in range(start, len(prompts), batch):
-                gens = runner.generate(prompts[i0 : i0 + batch], max_new, batch, schemas[i0 : i0 + batch] if any(s is not None for s in schemas) else None)
+                gens = runner.generate(prompts[i0 : i0 + batch], max_new, batch, schemas[i0 : i0 + batch])
                 for j, g in enumerate(gens):
                     fh.write(json.dumps({"i": i0 + j, "text": g.text, "tokens": g.tokens, "seconds": g.seconds, "finish": g.finish}) + "\n")
                 fh.flush()
