@@ -8,21 +8,12 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-# llama-cpp-python builds from source (a few minutes, once; pip caches the wheel). Its wheel is
-# built in the background while the other dependencies install, then the package goes in.
+# llama-cpp-python builds from source (a few minutes, once; pip caches the wheel).
 export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
-WHEELS=.venv/share/slmbench/wheels
-mkdir -p "$WHEELS"
-mapfile -t DEPS < <(.venv/bin/python -c 'import tomllib; [print(d) for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]]')
-LLAMA=$(printf '%s\n' "${DEPS[@]}" | grep '^llama-cpp-python' | sed 's/\[[a-z,]*\]//')
-.venv/bin/python -m pip wheel --quiet --no-deps "$LLAMA" -w "$WHEELS" >"$WHEELS/build.log" 2>&1 &
-BUILD=$!
-trap 'kill "$BUILD" 2>/dev/null || true' EXIT
-mapfile -t REST < <(printf '%s\n' "${DEPS[@]}" | grep -v '^llama-cpp-python')
-.venv/bin/python -m pip install --quiet "${REST[@]}"
-wait "$BUILD" || { cat "$WHEELS/build.log" >&2; echo "setup: building $LLAMA failed (log above)" >&2; exit 1; }
-.venv/bin/python -m pip install --quiet --find-links "$WHEELS" -e '.[test]'
-trap - EXIT
+# SLMBench uses llama.cpp for text only: skip the multimodal library (mtmd), which the Python
+# package loads only for vision chat handlers. A CMAKE_ARGS of your own replaces this.
+export CMAKE_ARGS=${CMAKE_ARGS:--DLLAVA_BUILD=OFF}
+.venv/bin/python -m pip install --quiet -e '.[test]'
 # llama.cpp's official HF -> GGUF converter comes from the llama-cpp-python sdist of the pinned
 # version; it is placed inside the venv, never committed.
 CONV=.venv/share/slmbench/llama.cpp
