@@ -111,7 +111,7 @@ def main() -> None:
     ev = json.loads(ev_path.read_text()) if ev_path.exists() else {}
     print(f"quality on the pipeline's test rows ({ev_path})")
     print(f"  {'variant/decoding':28s} json_exact field_f1 schema_valid")
-    for v, d in (("hf_base", "free"), ("hf_tuned", "free"), ("gguf_q8_0", "free"), ("gguf_q8_0", "constrained"), ("gguf_q4", "free"), ("gguf_q4", "constrained")):
+    for v, d in ((v, d) for v in ("hf_base", "hf_tuned", "gguf_q8_0", "gguf_q4") for d in ("free", "constrained")):
         k = f"{v}.{d}"
         if f"{k}.json_exact" in ev:
             print(f"  {k:28s} {ev[k + '.json_exact']:10.3f} {ev[k + '.field_f1']:8.3f} {ev[k + '.schema_valid']:12.3f}")
