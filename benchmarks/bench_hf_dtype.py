@@ -24,7 +24,7 @@ def main() -> None:
 
     from stages import params as P
     from stages.catalog import load_catalog
-    from stages.evaluate import select_rows
+    from stages.evaluate import length_order, select_rows
     from stages.records import read_rows
     from stages.runtime import HFRunner, render_prompts
     from stages.scoring import score_row
@@ -35,7 +35,7 @@ def main() -> None:
     rows = select_rows(read_rows(Path("data") / p.release.dataset / "test.jsonl"), ev.rows_per_schema)
     runner = HFRunner(Path("models") / args.model / "merged", ev.threads)
     prompts = render_prompts(runner.tok, rows, catalog)
-    order = sorted(range(len(rows)), key=lambda i: len(prompts[i]))
+    order = length_order(prompts)
     prompts, rows = [prompts[i] for i in order], [rows[i] for i in order]
     first: list[str] | None = None
     print(f"HF generate, {len(rows)} rows, batch {ev.hf_batch_size}, {ev.threads} threads, free decoding")

@@ -26,10 +26,10 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict
     import dataclasses
 
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
-    from stages.train import IGNORE, TokenCounter, encode, train_loop
+    from stages.train import TokenCounter, collator, encode, lora_config, train_loop
 
     torch.set_num_threads(cfg.threads)
     tok = AutoTokenizer.from_pretrained(base)
@@ -40,10 +40,10 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict
     def fresh():
         torch.manual_seed(cfg.seed)
         m = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-        return get_peft_model(m, LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM"))
+        return get_peft_model(m, lora_config(cfg))
 
     def counter() -> TokenCounter:
-        return TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
+        return collator(tok)
 
     class Marks(TrainerCallback):
         def __init__(self, counter):

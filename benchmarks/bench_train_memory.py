@@ -20,13 +20,13 @@ def one(model: str, attn: str) -> None:
     import time
 
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from stages import params as P
     from stages.catalog import load_catalog
     from stages.records import read_rows
-    from stages.train import IGNORE, encode
+    from stages.train import collator, encode, lora_config
 
     p = P.load(ROOT / "params.yaml")
     cfg = p.models[model]
@@ -35,9 +35,9 @@ def one(model: str, attn: str) -> None:
     tok = AutoTokenizer.from_pretrained(base)
     examples, _ = encode(read_rows(ROOT / "data" / p.release.dataset / "train.jsonl"), load_catalog(ROOT / p.schemas_dir), tok, cfg.max_length)
     examples.sort(key=lambda e: -len(e["input_ids"]))
-    batch = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt")(examples[: cfg.batch_size])
+    batch = collator(tok)(examples[: cfg.batch_size])
     m = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32, use_safetensors=True, attn_implementation=attn)
-    m = get_peft_model(m, LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM"))
+    m = get_peft_model(m, lora_config(cfg))
     m.train()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()

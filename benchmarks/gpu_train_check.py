@@ -29,7 +29,7 @@ import yaml  # noqa: E402
 
 from stages.params import ModelParams  # noqa: E402
 from stages.records import read_rows  # noqa: E402
-from stages.train import IGNORE, TokenCounter, encode, train_loop  # noqa: E402
+from stages.train import collator, encode, lora_config, train_loop  # noqa: E402
 
 
 def schema_entries(schemas_dir: Path) -> dict[str, SimpleNamespace]:
@@ -52,8 +52,8 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, set_seed
+    from peft import get_peft_model
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, set_seed
 
     cuda = args.device == "cuda"
     if cuda and not torch.cuda.is_available():
@@ -78,8 +78,8 @@ def main() -> int:
             model = AutoModelForCausalLM.from_pretrained(args.base, dtype=torch.float32, use_safetensors=True)
         else:
             model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(args.config), dtype=torch.float32)
-        model = get_peft_model(model.to(device), LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM"))
-        counter = TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
+        model = get_peft_model(model.to(device), lora_config(cfg))
+        counter = collator(tok)
         if cuda:
             torch.cuda.reset_peak_memory_stats()
             torch.cuda.synchronize()

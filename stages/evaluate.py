@@ -142,12 +142,16 @@ def evaluate_model(model: Path, rows: list[dict[str, Any]], catalog: dict[str, S
         kind = "hf"
         prompts = render_prompts(AutoTokenizer.from_pretrained(model), rows, catalog)
     schemas = [constraint_schema(kind, catalog[r["schema_id"]].schema, enforce_formats) if constrained else None for r in rows]
-    # HF batches run until their longest row ends: rows go in by prompt length (input only), so
-    # a batch holds rows of like length; results come back in row order.
-    order = sorted(range(len(rows)), key=lambda i: len(prompts[i])) if kind == "hf" else list(range(len(rows)))
+    order = length_order(prompts) if kind == "hf" else list(range(len(rows)))
     gens, info = generate_isolated(kind, model, [prompts[i] for i in order], [schemas[i] for i in order], max_new, threads, n_ctx, batch)
     at = {i: k for k, i in enumerate(order)}
     return score_variant(rows, catalog, [gens[at[i]] for i in range(len(rows))], info)
+
+
+def length_order(prompts: list[str]) -> list[int]:
+    """Row indices by prompt length (input only). HF batches run until their longest row ends,
+    so in this order a batch holds rows of like length; callers put results back in row order."""
+    return sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
 
 
 def constraint_schema(kind: str, schema: dict[str, Any], enforce_formats: bool) -> dict[str, Any]:

@@ -61,6 +61,20 @@ class TokenCounter:
         return self.collate(features)
 
 
+def lora_config(cfg: ModelParams) -> Any:
+    """The peft LoRA config of a model's params (the stage's and the benchmarks')."""
+    from peft import LoraConfig
+
+    return LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
+
+
+def collator(tok: Any) -> TokenCounter:
+    """Pads each batch to its own longest example (labels with IGNORE) and counts real tokens."""
+    from transformers import DataCollatorForSeq2Seq
+
+    return TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -171,8 +185,8 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
     import torch
     import torch.distributed as dist
     from dvclive import Live
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, set_seed
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     check_safetensors_dir(base_dir)
     rank, world = distributed()
@@ -183,13 +197,12 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
         tok.pad_token = tok.eos_token
     device = torch.device(f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu")
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, use_safetensors=True).to(device)
-    lora = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
-    model = get_peft_model(model, lora)
+    model = get_peft_model(model, lora_config(cfg))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     examples, dropped = encode(rows, catalog, tok, cfg.max_length)
     if not examples:
         raise SLMBenchError(f"train {name}: no example fits max_length {cfg.max_length}")
-    counter = TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
+    counter = collator(tok)
     live = None
     if rank == 0:
         shutil.rmtree(live_dir, ignore_errors=True)
