@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import json
 import math
 import os
 import random
 import resource
 import shutil
+import socket
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -112,7 +114,12 @@ def distributed() -> tuple[int, int]:
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        # gloo connects on the interface of the hostname's address unless told otherwise; a CI run hung
+        # at the first collective with that default. All processes on this host: loopback.
+        if backend == "gloo" and os.environ.get("LOCAL_WORLD_SIZE") == str(world) and "lo" in {n for _, n in socket.if_nameindex()}:
+            os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+        dist.init_process_group(backend, timeout=datetime.timedelta(minutes=10))
     return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
 
 

@@ -107,7 +107,10 @@ def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_d
         out = tmp_path / tag
         cmd = [*launcher, "-m", "stages.cli", "train", "--model", "smollm2-135m-lora", "--train", str(train), "--base", str(tiny_model_dir)]
         cmd += ["--adapter", str(out / "adapter"), "--merged", str(out / "merged"), "--metrics", str(out / "train.json"), "--live", str(out / "live"), "--params", str(params)]
-        res = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+        try:
+            res = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=240)
+        except subprocess.TimeoutExpired as e:
+            pytest.fail(f"{tag}: no result in 240 s; stderr ends: {(e.stderr or b'')[-1500:]!r}")
         assert res.returncode == 0, res.stderr[-2000:]
         return json.loads((out / "train.json").read_text()), load_file(str(out / "adapter" / "adapter_model.safetensors"))
 
