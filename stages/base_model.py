@@ -35,16 +35,34 @@ def load_source(source: str) -> tuple[object, object]:
         tok = AutoTokenizer.from_pretrained(local.expanduser())
         model = AutoModelForCausalLM.from_pretrained(local.expanduser(), dtype=torch.float32, use_safetensors=True)
         return model, tok
-    try:
-        tok = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, use_safetensors=True)
-    except OSError as exc:
+    def unavailable(exc: BaseException) -> SLMBenchError:
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise SLMBenchError(
+        return SLMBenchError(
             f"base {source!r}: not a local directory, and the Hugging Face hub could not provide it "
             f"(offline or unknown id: {first}); use embedded:smollm2-135m-instruct or a local directory"
-        ) from None
-    return model, tok
+        )
+
+    def hub(local_files_only: bool) -> tuple[object, object]:
+        tok = AutoTokenizer.from_pretrained(source, local_files_only=local_files_only)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32, use_safetensors=True, local_files_only=local_files_only)
+        return model, tok
+
+    try:
+        return hub(local_files_only=True)  # already in the Hugging Face cache: no network
+    except OSError:
+        pass
+    from huggingface_hub import HfApi, constants
+
+    if not constants.HF_HUB_OFFLINE:
+        # One request first: downloads retry a dead connection for about 25 s per file before giving up.
+        try:
+            HfApi().model_info(source, timeout=15)
+        except Exception as exc:  # connection errors and unknown or gated repos alike
+            raise unavailable(exc) from None
+    try:
+        return hub(local_files_only=False)
+    except OSError as exc:
+        raise unavailable(exc) from None
 
 
 def run(source: str, out: Path) -> Path:

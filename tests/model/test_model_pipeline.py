@@ -137,17 +137,23 @@ def test_bad_models_get_one_line_errors(trained: dict, rows: list[dict], repo_ro
     assert res.exit_code != 0 and "no_such_schema" in res.stderr and res.stderr.strip().count("\n") == 0
 
 
-def test_missing_base_and_offline_hub_id(repo_root: Path, tmp_path: Path) -> None:
-    import os
+def test_missing_base_and_unreachable_hub_id(repo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from huggingface_hub import constants
 
     from stages.base_model import load_source
     from stages.errors import SLMBenchError
 
     with pytest.raises(SLMBenchError, match="model directory not found"):
         load_source(str(tmp_path / "nope"))
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    try:
-        with pytest.raises(SLMBenchError, match="hub could not provide it"):
-            load_source("HuggingFaceTB/SmolLM2-360M-Instruct")
-    finally:
-        del os.environ["HF_HUB_OFFLINE"]
+    # No hub here: one quick request fails, instead of the download's retries (about 50 s).
+    # The endpoint is a closed port on loopback, so the test means the same with or without a network.
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    start = time.monotonic()
+    with pytest.raises(SLMBenchError, match="hub could not provide it"):
+        load_source("HuggingFaceTB/SmolLM2-360M-Instruct")
+    assert time.monotonic() - start < 20
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(SLMBenchError, match="hub could not provide it"):
+        load_source("HuggingFaceTB/SmolLM2-360M-Instruct")
