@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ COPY_DIRS = ("stages", "schemas")
 COPY_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore")
 TINY = {"rows_per_schema": 4, "min_per_schema": 4}
 DVC_TIMEOUT_S = 300
+MODEL = "smollm2-135m-lora"
 
 
 def venv_bin() -> Path:
@@ -119,3 +121,22 @@ def leftover_temp_files(project: Path) -> list[str]:
     found = [p for p in (project / "data").rglob(".*.tmp")]
     found += [p for p in (project / "metrics").rglob("*.tmp")]
     return sorted(str(p.relative_to(project)) for p in found)
+
+
+@dataclass
+class Releases:
+    root: Path
+    v2_output: str  # `dvc repro` from scratch, released on v2: every stage runs
+    v3_output: str  # then the release switched to v3: only the model stages rerun
+    data: dict[str, bytes]  # data_outputs() right after the from-scratch run
+    v2_files: dict[str, bytes]  # the model outputs of the first release, by relative path
+
+
+def release(root: Path, version: str, message: str) -> str:
+    """Point the release at `version`, `dvc repro`, commit and tag `edgejson-<version>`, as a maintainer does."""
+    edit_params(root, lambda p: p["release"].update(dataset=version))
+    out = dvc(root, "repro").stdout
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-q", "-m", message], root)
+    run(["git", "tag", f"edgejson-{version}"], root)
+    return out

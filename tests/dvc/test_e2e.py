@@ -3,6 +3,7 @@ what users then do with it: push to a DVC remote and pull into a fresh clone, an
 
 The base is a tiny random Llama (a local directory, one of the three base kinds); everything
 else is the real pipeline: dvc, peft, llama.cpp conversion and quantization, GGUF generation.
+The repo is the `releases` fixture (conftest.py), released on v2 and then on v3.
 """
 
 from __future__ import annotations
@@ -13,53 +14,28 @@ from typing import Any
 
 import pytest
 
-from dvc_project import build_project, dvc, edit_params, run, stages_run  # tests/dvc/, on sys.path under pytest
+from dvc_project import MODEL, Releases, dvc, run, stages_run  # tests/dvc/, on sys.path under pytest
 
 pytestmark = pytest.mark.slow
 
-MODEL = "smollm2-135m-lora"
 
-
-class Repo:
-    def __init__(self, root: Path, first_output: str):
-        self.root, self.first_output = root, first_output
-
-
-@pytest.fixture(scope="module")
-def tiny_repo(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Repo:
-    """The tiny project reproduced once from scratch and committed (dvc.lock, metrics) like a release."""
-    root = build_project(tmp_path_factory.mktemp("e2e") / "proj")
-
-    def tiny(p: dict[str, Any]) -> None:
-        p["bases"] = {"tiny": str(tiny_model_dir)}
-        m = p["models"][MODEL]
-        m.update(base="tiny", r=4, alpha=8, max_steps=1, batch_size=2, grad_accum=1, warmup_steps=0, precision="fp32")
-        p["quantize"].update(check_rows=1, check_tokens=8)
-        p["evaluate"].update(rows_per_schema=1, max_rows=2, max_new_tokens=8, hf_batch_size=2)
-
-    edit_params(root, tiny)
-    out = dvc(root, "repro").stdout
-    run(["git", "add", "-A"], root)
-    run(["git", "commit", "-q", "-m", "tiny release"], root)
-    return Repo(root, out)
-
-
-def test_full_graph_in_a_temp_repo(tiny_repo: Repo) -> None:
-    root, out = tiny_repo.root, tiny_repo.first_output
+def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
+    root, out = releases.root, releases.v2_output
     ran = stages_run(out)
     for stage in ("base_model@tiny", "train@smollm2-135m-lora", "quantize@smollm2-135m-lora", "evaluate@smollm2-135m-lora", "report"):
         assert stage in ran, out
-    m = root / "metrics" / MODEL
-    ev = json.loads((m / "eval.json").read_text())
+    v2 = releases.v2_files  # the first release's outputs, before the second replaced them
+    ev = json.loads(v2[f"metrics/{MODEL}/eval.json"])
     for variant, decodings in (("hf_base", ("free", "constrained")), ("hf_tuned", ("free", "constrained")), ("gguf_q8_0", ("free", "constrained")), ("gguf_q4", ("free", "constrained"))):
         for d in decodings:
             for k in ("json_exact", "field_f1", "schema_valid", "json_parse", "latency_ms_p50", "latency_ms_p95", "tokens_per_s", "peak_rss_mb", "size_mb"):
                 assert isinstance(ev[f"{variant}.{d}.{k}"], (int, float)), f"{variant}.{d}.{k}"
-    assert json.loads((m / "train.json").read_text())["steps"] == 1
-    assert json.loads((m / "quantize.json").read_text())["q8_0_size_mb"] > 0
-    assert (root / "models" / MODEL / "predictions.jsonl").read_text().count("\n") == 2 * 8
-    assert "hf_tuned" in (root / "metrics" / "report.md").read_text()
-    assert "base_model:" in (root / "models" / MODEL / "README.md").read_text()
+    assert json.loads(v2[f"metrics/{MODEL}/train.json"])["steps"] == 1
+    assert json.loads(v2[f"metrics/{MODEL}/quantize.json"])["q8_0_size_mb"] > 0
+    assert v2[f"models/{MODEL}/predictions.jsonl"].count(b"\n") == 2 * 8
+    assert b"hf_tuned" in v2["metrics/report.md"]
+    assert b"base_model:" in v2[f"models/{MODEL}/README.md"]
+    assert (root / "models" / MODEL / "gguf" / "model-q8_0.gguf").stat().st_size > 0
     assert "Data and pipelines are up to date" in dvc(root, "repro").stdout
     # dvc sees the metrics and the loss curve; every metric value is a number (DVC's diff needs them)
     shown = json.loads(dvc(root, "metrics", "show", "--json").stdout)
@@ -76,9 +52,9 @@ def test_full_graph_in_a_temp_repo(tiny_repo: Repo) -> None:
     assert "loss" in plots
 
 
-def test_push_then_pull_into_a_fresh_clone(tiny_repo: Repo, tmp_path: Path) -> None:
+def test_push_then_pull_into_a_fresh_clone(releases: Releases, tmp_path: Path) -> None:
     """A local-directory remote: push, clone fresh, pull; the clone is up to date and repro runs nothing."""
-    root = tiny_repo.root
+    root = releases.root
     remote = tmp_path / "remote"
     dvc(root, "remote", "add", "-d", "local", str(remote))
     run(["git", "commit", "-q", "-am", "DVC remote"], root)
@@ -108,25 +84,41 @@ def _exp_params(root: Path, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     raise AssertionError(f"experiment {name} not in dvc exp show: {json.dumps(shown)[:2000]}")
 
 
-def test_exp_run_with_a_training_param(tiny_repo: Repo) -> None:
-    root = tiny_repo.root
-    out = dvc(root, "exp", "run", "-n", "steps2", "-S", f"models.{MODEL}.max_steps=2").stdout
-    ran = stages_run(out)
-    assert f"train@{MODEL}" in ran and f"evaluate@{MODEL}" in ran, out
-    assert not [s for s in ran if s.startswith(("generate@", "validate@", "base_model@"))], out
-    params, metrics = _exp_params(root, "steps2")
-    assert params["models"][MODEL]["max_steps"] == 2
-    assert metrics[f"metrics/{MODEL}/train.json"]["data"]["steps"] == 2
-    diff = dvc(root, "exp", "diff", "HEAD", "steps2", "--json").stdout
-    assert f"models.{MODEL}.max_steps" in diff, diff
+def test_exp_run_with_a_training_param(releases: Releases) -> None:
+    root = releases.root
+    try:
+        # The target stops the run after training; the release switch in the `releases` fixture already
+        # reran quantize, evaluate and report below a changed train.
+        out = dvc(root, "exp", "run", "-n", "steps2", "-S", f"models.{MODEL}.max_steps=2", f"train@{MODEL}").stdout
+        assert stages_run(out) == {f"train@{MODEL}"}, out
+        params, metrics = _exp_params(root, "steps2")
+        assert params["models"][MODEL]["max_steps"] == 2
+        assert metrics[f"metrics/{MODEL}/train.json"]["data"]["steps"] == 2
+        diff = dvc(root, "exp", "diff", "HEAD", "steps2", "--json").stdout
+        assert f"models.{MODEL}.max_steps" in diff, diff
+    finally:
+        restore_release(root)
 
 
-def test_exp_run_with_a_recipe_param(tiny_repo: Repo) -> None:
-    root = tiny_repo.root
-    out = dvc(root, "exp", "run", "-n", "seed1", "-S", "datasets.v3.seed=1").stdout
-    ran = stages_run(out)
-    assert {"generate@v3", "validate@v3", "split@v3", f"train@{MODEL}", "report"} <= ran, out
-    assert "generate@v2" not in ran, out
-    params, metrics = _exp_params(root, "seed1")
-    assert params["datasets"]["v3"]["seed"] == 1
-    assert metrics["metrics/release.json"]["data"]["dataset.rows_accepted"] > 0
+def test_exp_run_with_a_recipe_param(releases: Releases) -> None:
+    """A recipe param reruns its version's data stages only (the target stops the run at split@v3;
+    the model stages after it are the training experiment's)."""
+    root = releases.root
+    released_test = (root / "data" / "v3" / "test.jsonl").read_bytes()
+    try:
+        out = dvc(root, "exp", "run", "-n", "seed1", "-S", "datasets.v3.seed=1", "split@v3").stdout
+        ran = stages_run(out)
+        assert ran == {"generate@v3", "validate@v3", "split@v3"}, out
+        params, metrics = _exp_params(root, "seed1")
+        assert params["datasets"]["v3"]["seed"] == 1
+        assert metrics["metrics/v3/quality.json"]["data"]["rows_accepted"] > 0
+        assert (root / "data" / "v3" / "test.jsonl").read_bytes() != released_test  # another seed, other rows
+    finally:
+        restore_release(root)
+    assert (root / "data" / "v3" / "test.jsonl").read_bytes() == released_test
+
+
+def restore_release(root: Path) -> None:
+    """`dvc exp run` leaves the experiment in the workspace; put the released state back."""
+    run(["git", "checkout", "-q", "--", "."], root)
+    dvc(root, "checkout", "--force")

@@ -1,9 +1,8 @@
 """Dataset versions across git revisions, the DVC way, as a user runs it.
 
-A temporary git repo from the project releases on v2 (tag `edgejson-v2`), then switches the
-release to v3 and releases again (tag `edgejson-v3`). The model is the real embedded
-SmolLM2-135M base with a four-step LoRA, scored as GGUF Q8_0 on ten simple-tier test rows, so the model's
-scores really depend on the data. Then `dvc metrics diff`, `slmbench compare` and
+The `releases` fixture (conftest.py) is a temporary git repo from the project, released on v2 (tag
+`edgejson-v2`) and then on v3 (tag `edgejson-v3`), with the tiny random Llama trained for one step on
+each release's train split and scored on its test split. `dvc metrics diff`, `slmbench compare` and
 `slmbench audit --revisions` read that history.
 """
 
@@ -12,15 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from dvc_project import build_project, dvc, dvc_env, edit_params, run, stages_run, venv_bin
+from dvc_project import MODEL, Releases, dvc, dvc_env, edit_params, run, stages_run, venv_bin
 
 pytestmark = pytest.mark.slow
 
-MODEL = "smollm2-135m-lora"
 SCORED = "gguf_q8_0.constrained"
 
 
@@ -28,33 +25,14 @@ def slmbench(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(venv_bin() / "python"), "-m", "stages.cli", *args], cwd=root, env=dvc_env(), capture_output=True, text=True, timeout=300)
 
 
-def release(root: Path, version: str, message: str) -> str:
-    edit_params(root, lambda p: p["release"].update(dataset=version))
-    out = dvc(root, "repro").stdout
-    run(["git", "add", "-A"], root)
-    run(["git", "commit", "-q", "-m", message], root)
-    run(["git", "tag", f"edgejson-{version}"], root)
-    return out
-
-
 @pytest.fixture(scope="module")
-def history_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = build_project(tmp_path_factory.mktemp("history") / "proj")  # commit 1: no metrics yet
-
-    def small(p: dict[str, Any]) -> None:
-        m = p["models"][MODEL]
-        m.update(r=8, alpha=16, lr=0.002, max_steps=4, batch_size=2, grad_accum=1, warmup_steps=0, max_length=768)
-        p["quantize"].update(check_rows=1, check_tokens=8, min_agreement=0.0)
-        p["evaluate"].update(rows_per_schema=1, max_rows=10, max_new_tokens=96, variants=["gguf_q8_0"], tiers=["simple"])
-
-    edit_params(root, small)
-    out = release(root, "v2", "release on v2")
-    assert f"train@{MODEL}" in stages_run(out), out
-    out = release(root, "v3", "release on v3")
-    ran = stages_run(out)
-    assert {f"train@{MODEL}", f"evaluate@{MODEL}", "report"} <= ran, out
-    assert not [s for s in ran if s.startswith(("generate@", "validate@", "base_model@"))], out
-    return root
+def history_repo(releases: Releases) -> Path:
+    assert f"train@{MODEL}" in stages_run(releases.v2_output), releases.v2_output
+    ran = stages_run(releases.v3_output)
+    # switching the release reruns the model stages on the other version's data, nothing upstream
+    assert {f"train@{MODEL}", f"quantize@{MODEL}", f"evaluate@{MODEL}", "report"} <= ran, releases.v3_output
+    assert not [s for s in ran if s.startswith(("generate@", "validate@", "split@", "base_model@"))], releases.v3_output
+    return releases.root
 
 
 def test_metrics_diff_between_release_tags(history_repo: Path) -> None:
@@ -64,9 +42,13 @@ def test_metrics_diff_between_release_tags(history_repo: Path) -> None:
     assert release["dataset.corrupt_rate_full_suite"]["old"] > 0.1, release
     assert release["dataset.corrupt_rate_full_suite"]["new"] == 0, release
     assert "dataset.rows_regenerated" in release or "dataset.reject_rate" in release, release
-    ev = diff.get(f"metrics/{MODEL}/eval.json", {})
-    for k in (f"{SCORED}.json_exact", f"{SCORED}.field_f1"):
-        assert k in ev and ev[k]["old"] != ev[k]["new"], (k, ev.get(k))
+    # the model trained on other data: another loss curve
+    tr = diff.get(f"metrics/{MODEL}/train.json", {})
+    assert tr["final_loss"]["old"] != tr["final_loss"]["new"], tr
+    full = json.loads(dvc(history_repo, "metrics", "diff", "edgejson-v2", "edgejson-v3", "--all", "--json").stdout)
+    ev = full.get(f"metrics/{MODEL}/eval.json", {})
+    for k in (f"{SCORED}.json_exact", f"{SCORED}.field_f1", f"{SCORED}.schema_valid"):
+        assert isinstance(ev[k]["old"], (int, float)) and isinstance(ev[k]["new"], (int, float)), (k, ev.get(k))
     md = dvc(history_repo, "metrics", "diff", "edgejson-v2", "edgejson-v3", "--md").stdout
     assert "| metrics/release.json" in md and "dataset.corrupt_rate_full_suite" in md, md
 

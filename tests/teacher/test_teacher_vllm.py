@@ -37,23 +37,19 @@ def model_dir(embedded_hf_dir: Path) -> Path:
     return embedded_hf_dir
 
 
-def test_batched_generation_is_seeded_and_repeatable(model_dir: Path, tmp_path: Path) -> None:
+def test_batched_generation_is_seeded_repeatable_and_fails_one_row_over_the_context(model_dir: Path, tmp_path: Path) -> None:
     b = VLLMBackend("t", str(model_dir), tmp_path, PYTHON, "float32", 1024, 1, 1, 600)
     prompts = [f"Rewrite as a short note, keeping every value: order {n} ships on 2025-0{n}-1{n} to Ana Ruiz." for n in range(1, 5)]
     samplings = [{"temperature": 0.7, "top_p": 0.9, "max_tokens": 48, "seed": 100 + i} for i in range(4)]
     first = b.generate(prompts, samplings)
     assert all(r.text and r.error is None and 0 < r.tokens <= 48 for r in first), first
-    # another engine and another batch: the same text for the same seed (fp32, per-request seeds); another seed differs
-    again = b.generate(prompts[:2] + prompts[:1], samplings[:2] + [samplings[0] | {"seed": 999}])
+    # Another engine (a 256-token context) and another batch: the same text for the same seed (fp32,
+    # per-request seeds); another seed differs; a prompt over the context fails alone.
+    small = VLLMBackend("t", str(model_dir), tmp_path, PYTHON, "float32", 256, 1, 1, 600)
+    again = small.generate(prompts[:2] + prompts[:1] + ["word " * 400], samplings[:2] + [samplings[0] | {"seed": 999}, samplings[0]])
     assert [r.text for r in again[:2]] == [r.text for r in first[:2]]
     assert again[2].text != first[0].text
-
-
-def test_a_prompt_over_the_context_is_one_failed_row(model_dir: Path, tmp_path: Path) -> None:
-    b = VLLMBackend("t", str(model_dir), tmp_path, PYTHON, "float32", 256, 1, 1, 600)
-    res = b.generate(["word " * 400, "Say hi."], [{"temperature": 0.0, "top_p": 1.0, "max_tokens": 8, "seed": 1}] * 2)
-    assert res[0].text is None and "max_model_len" in str(res[0].error)
-    assert res[1].text
+    assert again[3].text is None and "max_model_len" in str(again[3].error), again[3]
 
 
 def test_generate_stage_with_the_vllm_backend(model_dir: Path, tmp_path: Path) -> None:
