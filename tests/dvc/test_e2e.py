@@ -26,13 +26,13 @@ def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
         assert stage in ran, out
     v2 = releases.v2_files  # the first release's outputs, before the second replaced them
     ev = json.loads(v2[f"metrics/{MODEL}/eval.json"])
-    for variant, decodings in (("hf_base", ("free", "constrained")), ("hf_tuned", ("free", "constrained")), ("gguf_q8_0", ("free", "constrained")), ("gguf_q4", ("free", "constrained"))):
-        for d in decodings:
+    for variant in ("hf_tuned", "gguf_q8_0"):
+        for d in ("free", "constrained"):
             for k in ("json_exact", "field_f1", "schema_valid", "json_parse", "latency_ms_p50", "latency_ms_p95", "tokens_per_s", "peak_rss_mb", "size_mb"):
                 assert isinstance(ev[f"{variant}.{d}.{k}"], (int, float)), f"{variant}.{d}.{k}"
     assert json.loads(v2[f"metrics/{MODEL}/train.json"])["steps"] == 1
     assert json.loads(v2[f"metrics/{MODEL}/quantize.json"])["q8_0_size_mb"] > 0
-    assert v2[f"models/{MODEL}/predictions.jsonl"].count(b"\n") == 2 * 8
+    assert v2[f"models/{MODEL}/predictions.jsonl"].count(b"\n") == 2 * 4
     assert b"hf_tuned" in v2["metrics/report.md"]
     assert b"base_model:" in v2[f"models/{MODEL}/README.md"]
     assert (root / "models" / MODEL / "gguf" / "model-q8_0.gguf").stat().st_size > 0

@@ -72,18 +72,25 @@ def test_loss_is_on_answer_tokens_only(tiny_model_dir: Path, rows: list[dict], r
     assert tok.decode(labelled) == answer_text(rows[0]["expected_output"], schema) + tok.eos_token
 
 
-def test_quantize_and_evaluate_gguf_and_hf(trained: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def quantized(trained: dict, rows: list[dict], repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    p = trained["params"]
+    qcfg = dataclasses.replace(p.quantize, check_rows=2, check_tokens=8)  # the real min_agreement
+    gguf_dir = tmp_path_factory.mktemp("gguf")
+    return {"dir": gguf_dir, "metrics": quantize_run(trained["dir"] / "merged", gguf_dir, rows, load_catalog(repo_root / "schemas"), qcfg)}
+
+
+def test_quantize_and_evaluate_gguf_and_hf(trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
     p = trained["params"]
     catalog = load_catalog(repo_root / "schemas")
-    qcfg = dataclasses.replace(p.quantize, check_rows=2, check_tokens=8)  # the real min_agreement
-    gguf_dir = tmp_path / "gguf"
-    q = quantize_run(trained["dir"] / "merged", gguf_dir, rows, catalog, qcfg)
+    q, gguf_dir = quantized["metrics"], quantized["dir"]
     assert q["greedy_exact_f16"] == 1.0 and q["greedy_prefix_f16"] == 1.0
     assert q["greedy_prefix_q8_0"] >= p.quantize.min_agreement and q["greedy_prefix_q4"] >= p.quantize.min_agreement
     assert 0 < q["q4_size_mb"] < q["q8_0_size_mb"] < q["f16_size_mb"]
     assert (gguf_dir / "model-q8_0.gguf").read_bytes()[:4] == b"GGUF"
     few = rows[:2]
-    for model, constrained in ((gguf_dir / "model-q8_0.gguf", True), (gguf_dir / "model-q8_0.gguf", False), (trained["dir"] / "merged", False), (trained["dir"] / "merged", True)):
+    # HF constrained and GGUF free: the CLI test below (and the e2e release in tests/dvc)
+    for model, constrained in ((gguf_dir / "model-q8_0.gguf", True), (trained["dir"] / "merged", False)):
         agg, preds = evaluate_model(model, few, catalog, constrained, 12, 2, 1024, 2, False)
         assert agg["n"] == 2 and len(preds) == 2
         assert set(agg["by_tier"]) <= {"simple", "medium", "complex"}
@@ -91,19 +98,18 @@ def test_quantize_and_evaluate_gguf_and_hf(trained: dict, rows: list[dict], repo
         assert all(pr["tokens"] <= 12 for pr in preds), "generation must respect the token cap"
 
 
-def test_evaluate_cli_on_gguf_and_hf(trained: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:
+def test_evaluate_cli_on_gguf_and_hf(trained: dict, quantized: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:
     data = tmp_path / "external.jsonl"
     # an external file: no complexity, surface or version fields
     data.write_text("".join(json.dumps({k: r[k] for k in ("id", "schema_id", "prompt", "expected_output")}) + "\n" for r in rows[:2]))
     runner = CliRunner()
-    out = tmp_path / "hf.json"
-    res = runner.invoke(app, ["evaluate", "--model", str(trained["dir"] / "merged"), "--data", str(data), "--schemas", str(repo_root / "schemas"), "--limit", "2", "--max-new-tokens", "8", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    report = json.loads(out.read_text())
-    assert {"n", "json_exact", "field_f1", "schema_valid", "json_parse", "by_tier", "by_schema"} <= set(report) and report["n"] == 2
-    res = runner.invoke(app, ["evaluate", "--model", str(trained["dir"] / "merged"), "--data", str(data), "--schemas", str(repo_root / "schemas"), "--constrained", "--limit", "2", "--max-new-tokens", "8", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    assert json.loads(out.read_text())["n"] == 2
+    q4 = next(quantized["dir"].glob("model-q4*.gguf"))
+    for model, flags in ((trained["dir"] / "merged", ["--constrained"]), (q4, [])):
+        out = tmp_path / f"{model.name}.json"
+        res = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(data), "--schemas", str(repo_root / "schemas"), *flags, "--limit", "2", "--max-new-tokens", "8", "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        report = json.loads(out.read_text())
+        assert {"n", "json_exact", "field_f1", "schema_valid", "json_parse", "by_tier", "by_schema"} <= set(report) and report["n"] == 2, model
 
 
 def test_bad_models_get_one_line_errors(trained: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:
