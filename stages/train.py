@@ -20,6 +20,7 @@ import random
 import resource
 import shutil
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -123,6 +124,16 @@ def distributed() -> tuple[int, int]:
     return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN has bf16 kernels for this CPU (AVX512-BF16 or AMX); True where torch cannot say."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return True
+
+
 def micro_batches(examples: list[dict[str, Any]], cfg: ModelParams, count: int) -> Iterator[list[dict[str, Any]]]:
     """`count` micro-batches, epoch after epoch, each epoch length-grouped with its own seed."""
     lengths = [len(e["input_ids"]) for e in examples]
@@ -203,6 +214,10 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     device = torch.device(f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu")
+    if device.type == "cpu" and cfg.precision == "bf16" and rank == 0 and not cpu_has_native_bf16():
+        # Measured on an AVX2-only CPU: the first bf16 step of the default recipe took 599 s (about 10 s with AVX512-BF16).
+        print(f"train {name}: warning: this CPU has no native bf16 ({torch.backends.cpu.get_cpu_capability()}); bf16 autocast runs "
+              f"emulated, tens of times slower; set models.{name}.precision: fp32", file=sys.stderr, flush=True)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, use_safetensors=True).to(device)
     model = get_peft_model(model, lora_config(cfg))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
