@@ -7,7 +7,7 @@ far, until `teacher_fraction` of the version's rows have teacher text or `teache
 them have been offered. The teacher rewrites a row's text in a register (email, chat, note,
 report); the record (`expected_output`) is never taken from the teacher. A paraphrase is kept
 only if the five-level validator passes it (L1-L4 per row, L5 across the version); otherwise the row keeps its template text, and the reason is
-counted in `metrics/<v>/teacher.json` and logged per row.
+counted in `metrics/datasets/<v>/teacher.json` and logged per row.
 """
 
 from __future__ import annotations
@@ -198,10 +198,13 @@ def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: Tea
 def main(version: str, params_path: Path, out: Path, teacher_metrics: Path | None = None, teacher_log: Path | None = None, cache: Path | None = None) -> int:
     from stages import params as P
     from stages.catalog import load_catalog
+    from stages.recipes import recipe as checked_recipe
     from stages.records import write_json, write_rows
+    from stages.teacher import check_params
 
     p = P.load(params_path)
-    recipe = P.recipe(p, version)
+    recipe = checked_recipe(p, version)
+    check_params(p.teacher)
     catalog = load_catalog(Path(p.schemas_dir))
     rows = run(version, recipe, catalog)
     rows, stats, log = paraphrase(rows, version, recipe, p.teacher, catalog, cache)

@@ -126,25 +126,30 @@ class ModelParams:
     grad_accum: int  # micro-batches per optimizer step
     max_length: int  # tokens; longer examples are dropped and counted
     threads: int  # torch CPU threads
-    precision: str  # "bf16" (autocast) or "fp32"
+    precision: str  # "auto" (bf16 autocast where the CPU has native bf16, AVX512-BF16 or AMX; else fp32), "bf16" or "fp32"
     seed: int
 
 
 @dataclass(frozen=True)
 class QuantizeParams:
-    q4_type: str  # the 4-bit GGUF type: Q4_0 (every tensor 4-bit) or Q4_K_M (falls back to q5_0 here)
-    check_rows: int  # test rows whose greedy answers each GGUF must reproduce
-    check_tokens: int  # tokens generated per check row
-    min_agreement: float  # mean share of each merged-model answer a quantized GGUF must reproduce from the start
+    q4_type: str  # the 4-bit GGUF type the evaluate stage scores: Q4_K_M (a q5_0/q8_0 mix here) or Q4_0 (every tensor 4-bit)
+    check_types: list[str]  # more GGUF types made and scored in the greedy check only (e.g. Q4_0 next to Q4_K_M)
+    check_rows_per_schema: int  # test rows per schema in the greedy check (0: no check)
+    check_max_tokens: int  # generation cap per check answer, tokens (whole answers, not prefixes)
+    min_agreement: float  # mean share of each merged-model answer a quantized GGUF must reproduce from its start
     threads: int
 
 
 @dataclass(frozen=True)
 class EvaluateParams:
-    rows_per_schema: int  # test rows per schema to score (0: the whole test split)
-    max_rows: int  # cap on scored rows after that (0: no cap)
+    release_variant: str  # the variant scored on every test row, both decodings (one of VARIANTS)
+    rows_per_schema: int  # test rows per schema for the other variants, stratified (0: every row, every variant)
+    max_rows: int  # cap on scored rows after that, every variant (0: no cap; tests only)
+    bootstrap_samples: int  # resamples of the scored rows for each 95% interval
+    bootstrap_seed: int  # seed of those resamples
     max_new_tokens: int  # generation cap per answer, tokens
     hf_batch_size: int  # HF generate batch (left-padded)
+    gguf_parallel: int  # sequences llama.cpp decodes per step (a row's free and constrained decodings are two)
     threads: int
     n_ctx: int  # llama.cpp context, tokens
     enforce_formats: bool  # constrained decoding also forces `pattern` and the formats llama.cpp implements
@@ -231,29 +236,22 @@ def load(path: Path = Path("params.yaml")) -> Params:
 
 
 def _semantic_checks(p: Params) -> None:
-    from stages.checks import SUITES
-    from stages.templates import REVISIONS
-    from stages.templates.render import SURFACES
-
+    """What params.yaml alone can tell. A value that only the code above this floor can judge
+    (a generator revision, a suite, a surface, a teacher register or URL) is checked by its owner
+    when its stage loads that section: stages.recipes and stages.teacher.check_params."""
     for name, r in p.datasets.items():
         w = f"params.yaml: datasets.{name}"
-        if r.generator not in REVISIONS:
-            raise SLMBenchError(f"{w}.generator: expected one of {', '.join(REVISIONS)}, got {r.generator!r}")
-        if r.suite not in SUITES:
-            raise SLMBenchError(f"{w}.suite: expected one of {', '.join(SUITES)}, got {r.suite!r}")
-        bad = [s for s in r.surfaces if s not in SURFACES]
-        if bad or not r.surfaces:
-            raise SLMBenchError(f"{w}.surfaces: expected a non-empty subset of {', '.join(SURFACES)}, got {r.surfaces!r}")
         if len(r.prompt_chars) != 2 or r.prompt_chars[0] > r.prompt_chars[1]:
             raise SLMBenchError(f"{w}.prompt_chars: expected [min, max], got {r.prompt_chars!r}")
-        if r.rows_per_schema < 1 or r.max_attempts < 0:
-            raise SLMBenchError(f"{w}: rows_per_schema must be >= 1 and max_attempts >= 0")
-        if not 0.0 <= r.max_reject_rate <= 1.0:
-            raise SLMBenchError(f"{w}.max_reject_rate: expected a share in [0, 1], got {r.max_reject_rate}")
-        if not 0.0 <= r.teacher_fraction <= 1.0:
-            raise SLMBenchError(f"{w}.teacher_fraction: expected a share in [0, 1], got {r.teacher_fraction}")
-        if not 0.0 <= r.teacher_max_sent <= 1.0:
-            raise SLMBenchError(f"{w}.teacher_max_sent: expected a share in [0, 1], got {r.teacher_max_sent}")
+        if r.rows_per_schema < 1:
+            raise SLMBenchError(f"{w}.rows_per_schema: expected a positive count of rows per schema, got {r.rows_per_schema}")
+        if r.max_attempts < 0:
+            raise SLMBenchError(f"{w}.max_attempts: expected 0 or more attempts per rejected row, got {r.max_attempts}")
+        if r.min_per_schema < 0:
+            raise SLMBenchError(f"{w}.min_per_schema: expected 0 or more rows, got {r.min_per_schema}")
+        for key in ("max_reject_rate", "teacher_fraction", "teacher_max_sent"):
+            if not 0.0 <= getattr(r, key) <= 1.0:
+                raise SLMBenchError(f"{w}.{key}: expected a share in [0, 1], got {getattr(r, key)}")
     bad = [v for v in p.evaluate.variants if v not in VARIANTS]
     if bad or not p.evaluate.variants:
         raise SLMBenchError(f"params.yaml: evaluate.variants: expected a non-empty subset of {', '.join(VARIANTS)}, got {p.evaluate.variants!r}")
@@ -263,41 +261,41 @@ def _semantic_checks(p: Params) -> None:
     for name, m in p.models.items():
         w = f"params.yaml: models.{name}"
         if m.base not in p.bases:
-            raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases)}")
-        if m.precision not in ("bf16", "fp32"):
-            raise SLMBenchError(f"{w}.precision: expected bf16 or fp32, got {m.precision!r}")
+            raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
+        if m.precision not in ("auto", "bf16", "fp32"):
+            raise SLMBenchError(f"{w}.precision: expected auto, bf16 or fp32, got {m.precision!r}")
         if m.max_steps == 0 or (m.max_steps < 0 and m.epochs <= 0):
             raise SLMBenchError(f"{w}: set max_steps > 0, or max_steps: -1 with epochs > 0")
-    if p.quantize.q4_type.upper() not in ("Q4_0", "Q4_1", "Q4_K_M", "Q4_K_S"):
-        raise SLMBenchError(f"params.yaml: quantize.q4_type: expected Q4_0, Q4_1, Q4_K_M or Q4_K_S, got {p.quantize.q4_type!r}")
+    q4 = ("Q4_0", "Q4_1", "Q4_K_M", "Q4_K_S")
+    if p.quantize.q4_type.upper() not in q4:
+        raise SLMBenchError(f"params.yaml: quantize.q4_type: expected one of {', '.join(q4)}, got {p.quantize.q4_type!r}")
+    bad = [t for t in p.quantize.check_types if t.upper() not in q4]
+    if bad:
+        raise SLMBenchError(f"params.yaml: quantize.check_types: expected types among {', '.join(q4)}, got {bad!r}")
+    if p.quantize.check_rows_per_schema < 0:
+        raise SLMBenchError(f"params.yaml: quantize.check_rows_per_schema: expected 0 (no check) or a positive count, got {p.quantize.check_rows_per_schema}")
+    if p.quantize.check_max_tokens < 1:
+        raise SLMBenchError(f"params.yaml: quantize.check_max_tokens: expected a positive token count, got {p.quantize.check_max_tokens}")
+    if not 0.0 <= p.quantize.min_agreement <= 1.0:
+        raise SLMBenchError(f"params.yaml: quantize.min_agreement: expected a share in [0, 1], got {p.quantize.min_agreement}")
+    if p.evaluate.release_variant not in p.evaluate.variants:
+        raise SLMBenchError(
+            f"params.yaml: evaluate.release_variant: expected one of evaluate.variants ({', '.join(p.evaluate.variants)}), got {p.evaluate.release_variant!r}"
+        )
+    if p.evaluate.rows_per_schema < 0:
+        raise SLMBenchError(f"params.yaml: evaluate.rows_per_schema: expected 0 (every row) or a positive count, got {p.evaluate.rows_per_schema}")
+    if p.evaluate.max_rows < 0:
+        raise SLMBenchError(f"params.yaml: evaluate.max_rows: expected 0 (no cap) or a positive count, got {p.evaluate.max_rows}")
+    if p.evaluate.bootstrap_samples < 100:
+        raise SLMBenchError(f"params.yaml: evaluate.bootstrap_samples: expected an integer >= 100, got {p.evaluate.bootstrap_samples}")
+    if p.evaluate.gguf_parallel < 1 or p.evaluate.hf_batch_size < 1:
+        raise SLMBenchError(f"params.yaml: evaluate.gguf_parallel and evaluate.hf_batch_size: expected integers >= 1, got {p.evaluate.gguf_parallel} and {p.evaluate.hf_batch_size}")
+    if p.evaluate.bootstrap_seed < 0:
+        raise SLMBenchError(f"params.yaml: evaluate.bootstrap_seed: expected a non-negative integer, got {p.evaluate.bootstrap_seed}")
     if not 0.0 < p.split.test_fraction < 1.0:
         raise SLMBenchError(f"params.yaml: split.test_fraction: expected a share in (0, 1), got {p.split.test_fraction}")
     if p.release.dataset not in p.datasets:
         raise SLMBenchError(f"params.yaml: release.dataset: {p.release.dataset!r} is not one of datasets: {', '.join(p.datasets)}")
-    _teacher_checks(p.teacher)
-
-
-def _teacher_checks(t: TeacherParams) -> None:
-    from stages.teacher import REGISTERS, check_url
-
-    backends = ("none", "vllm", "openai")
-    if t.backend not in backends:
-        raise SLMBenchError(f"params.yaml: teacher.backend: expected one of {', '.join(backends)}, got {t.backend!r}")
-    for name, m in t.teachers.items():
-        if m.backend not in ("vllm", "openai"):
-            raise SLMBenchError(f"params.yaml: teacher.teachers.{name}.backend: expected vllm or openai, got {m.backend!r}")
-        if m.backend == "openai":
-            check_url(name, m.base_url, m.allow_remote)
-    for key, name in t.routes.items():
-        if name != "default" and name not in t.teachers:
-            raise SLMBenchError(f"params.yaml: teacher.routes.{key}: no teacher named {name!r}; define it under teacher.teachers or use default")
-    if t.backend == "openai":
-        check_url("default", t.base_url, t.allow_remote)
-    bad = [r for r in t.registers if r not in REGISTERS]
-    if bad or not t.registers:
-        raise SLMBenchError(f"params.yaml: teacher.registers: expected a non-empty subset of {', '.join(REGISTERS)}, got {t.registers!r}")
-    if t.attempts < 1 or t.max_tokens < 1:
-        raise SLMBenchError("params.yaml: teacher.attempts and teacher.max_tokens must be >= 1")
 
 
 def recipe(p: Params, version: str) -> Recipe:

@@ -93,6 +93,31 @@ def check_url(name: str, base_url: str, allow_remote: bool) -> None:
         raise SLMBenchError(f"params.yaml: teacher {name}: base_url {base_url!r} is not loopback; set allow_remote: true to send data to another host")
 
 
+def check_params(t: Any) -> None:
+    """The `teacher` section (a stages.params.TeacherParams) against the backends, registers and
+    URLs this module implements; the generate stage calls it when it loads params."""
+    backends = ("none", "vllm", "openai")
+    if t.backend not in backends:
+        raise SLMBenchError(f"params.yaml: teacher.backend: expected one of {', '.join(backends)}, got {t.backend!r}")
+    for name, m in t.teachers.items():
+        if m.backend not in ("vllm", "openai"):
+            raise SLMBenchError(f"params.yaml: teacher.teachers.{name}.backend: expected vllm or openai, got {m.backend!r}")
+        if m.backend == "openai":
+            check_url(name, m.base_url, m.allow_remote)
+    for key, name in t.routes.items():
+        if name != DEFAULT and name not in t.teachers:
+            raise SLMBenchError(f"params.yaml: teacher.routes.{key}: no teacher named {name!r}; define it under teacher.teachers or use default")
+    if t.backend == "openai":
+        check_url(DEFAULT, t.base_url, t.allow_remote)
+    bad = [r for r in t.registers if r not in REGISTERS]
+    if bad or not t.registers:
+        raise SLMBenchError(f"params.yaml: teacher.registers: expected a non-empty subset of {', '.join(REGISTERS)}, got {t.registers!r}")
+    if t.attempts < 1:
+        raise SLMBenchError(f"params.yaml: teacher.attempts: expected 1 or more paraphrase tries per row, got {t.attempts}")
+    if t.max_tokens < 1:
+        raise SLMBenchError(f"params.yaml: teacher.max_tokens: expected a positive token count, got {t.max_tokens}")
+
+
 # ---------------------------------------------------------------------------------------------
 # cache
 
@@ -286,7 +311,7 @@ def resolve_model(model: str, work: Path) -> str:
     """`embedded:<name>` becomes an HF checkpoint under `work` (converted once per run); a local
     directory must exist; anything else is passed on as a hub id or a served model name."""
     if model.startswith("embedded:"):
-        from stages.base_model import run as convert
+        from stages.base_source import convert
 
         out = Path(work) / model.split(":", 1)[1]
         if not (out / "config.json").is_file():

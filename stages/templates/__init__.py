@@ -1,7 +1,8 @@
 """Per-schema Faker record builders and the surface-form renderers.
 
 A builder turns a seeded `Ctx` into one schema-valid record (the ground truth). Builders live
-in `simple.py`, `medium.py` and `complex.py` and register themselves with `@builder("<schema_id>")`.
+in `simple.py`, `medium.py` and `complex.py` and register themselves with `@builder("<schema_id>")`;
+`rows.py`, their one user, imports those three, so this package imports none of its modules (no circle).
 """
 
 from __future__ import annotations
@@ -51,13 +52,3 @@ def builder(schema_id: str, synonyms: dict[str, list[str]] | None = None) -> Cal
         return fn
 
     return register
-
-
-def _load_all() -> None:
-    # Imported for their @builder side effect; kept in a function so import order stays explicit.
-    from stages.templates import complex as _c  # noqa: F401
-    from stages.templates import medium as _m  # noqa: F401
-    from stages.templates import simple as _s  # noqa: F401
-
-
-_load_all()

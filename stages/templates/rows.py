@@ -14,6 +14,9 @@ from faker import Faker
 from stages.catalog import SchemaEntry
 from stages.errors import SLMBenchError
 from stages.templates import BUILDERS, SYNONYMS, Ctx
+from stages.templates import complex as _complex  # noqa: F401  (imported for their @builder registrations)
+from stages.templates import medium as _medium  # noqa: F401
+from stages.templates import simple as _simple  # noqa: F401
 from stages.templates.render import render
 
 

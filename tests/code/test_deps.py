@@ -1,0 +1,335 @@
+"""dvc.yaml declares every dependency a stage really has, so `dvc repro` reruns what an edit affects.
+
+For each stage DVC resolves from dvc.yaml and the real params.yaml (foreach expanded), the real
+dependencies are derived from the code, not written down a second time:
+
+- code: stages/cli.py, plus the import closure (importgraph.py: module and function-level imports,
+  parent packages, and a sibling `.py` file named in a string, the way the teacher starts its vLLM
+  worker) of the modules the stage's CLI command imports;
+- data: every path on the stage's command line that is not one of its outputs;
+- params: every key the closure reads from a Params object, found by walking `ast` for attribute
+  chains such as `p.evaluate.bootstrap_seed` (`evaluate.bootstrap_seed`) or `p.models[name].base`
+  (`models.*.base`), typed against the dataclasses in stages.params; reading `schemas_dir` also
+  reads the folder it names.
+
+A call to one of stages.params's accessors (`P.recipe(p, version)`) reads what that function
+reads. Not counted: stages.params's loading and checking (`load`, `build` and the `_` functions
+validate every section and produce nothing), an accessor call whose result is discarded (it only
+checks that the entry exists), a membership test (`name in p.models` only asks whether this
+stage's own entry exists) and anything inside a `raise` (the message of a failure names the keys
+that exist). Anything missing from dvc.yaml
+fails the test, and so does a declared code file the stage cannot import (a stale dep reruns
+the stage for nothing).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import shlex
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import importgraph  # tests/code/, on sys.path under pytest
+import pytest
+
+from stages import params as P
+
+CLI = "stages.cli"
+CLI_FILE = "stages/cli.py"
+
+
+@dataclass
+class Stage:
+    name: str
+    cmd: str
+    deps: list[str]  # paths, repo-relative, as dvc.yaml resolves them
+    params: list[str]  # params.yaml keys
+    outs: list[str] = field(default_factory=list)
+
+
+def resolved_stages(root: Path) -> list[Stage]:
+    """Every stage of dvc.yaml, foreach entries expanded against params.yaml, read by DVC itself."""
+    from dvc.dependency.param import ParamsDependency
+    from dvc.repo import Repo
+
+    repo = Repo(str(root))
+    try:
+        out = []
+        for s in repo.index.stages:
+            deps = [d.def_path for d in s.deps if not isinstance(d, ParamsDependency)]
+            keys = [k for d in s.deps if isinstance(d, ParamsDependency) for k in d.params]
+            out.append(Stage(s.name, s.cmd if isinstance(s.cmd, str) else " && ".join(s.cmd), deps, keys, [o.def_path for o in s.outs]))
+        return out
+    finally:
+        repo.close()
+
+
+# --- code ------------------------------------------------------------------------------------
+
+
+def cli_commands(root: Path) -> dict[str, ast.FunctionDef]:
+    """CLI command name -> its function in stages/cli.py (`@app.command("name")` or the function name, dashed)."""
+    tree = ast.parse((root / CLI_FILE).read_text(encoding="utf-8"))
+    out = {}
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for dec in node.decorator_list:
+            if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "command":
+                name = dec.args[0].value if dec.args and isinstance(dec.args[0], ast.Constant) else node.name.replace("_", "-")
+                out[str(name)] = node
+    return out
+
+
+def command_of(cmd: str) -> tuple[str, list[str]]:
+    """(`slmbench` command, its arguments) of `python -m stages.cli <command> ...`."""
+    argv = shlex.split(cmd)
+    assert argv[:3] == ["python", "-m", CLI], f"a stage command that does not run {CLI}: {cmd}"
+    return argv[3], argv[4:]
+
+
+def sibling_scripts(path: Path, modules: dict[str, Path]) -> set[str]:
+    """Modules whose file name appears as a string in `path` next to it (a script run in a subprocess)."""
+    by_file = {(p.parent, p.name): m for m, p in modules.items()}
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and (path.parent, node.value) in by_file:
+            found.add(by_file[(path.parent, node.value)])
+    return found
+
+
+@cache
+def code_graph(root: Path) -> dict[str, set[str]]:
+    modules = importgraph.module_files(root)
+    edges = importgraph.graph(root)
+    return {m: deps | sibling_scripts(modules[m], modules) for m, deps in edges.items()}
+
+
+def stage_modules(root: Path, command: str) -> set[str]:
+    """The package modules `python -m stages.cli <command>` can run: cli.py's module-level imports,
+    the imports inside the command's function, and their closure."""
+    modules = importgraph.module_files(root)
+    fn = cli_commands(root)[command]
+    tree = ast.parse((root / CLI_FILE).read_text(encoding="utf-8"))
+    top = ast.Module(body=[n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[])
+    start: set[str] = {CLI}
+    for part in (top, fn):
+        for node in ast.walk(part):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("stages"):
+                start |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module for a in node.names}
+            elif isinstance(node, ast.Import):
+                start |= {a.name for a in node.names if a.name.startswith("stages")}
+    edges = code_graph(root)
+    # cli.py's other commands are not this stage's code: follow only this command's imports from it
+    edges = {**edges, CLI: start - {CLI}}
+    return importgraph.closure(start, edges)
+
+
+def covered_path(path: str, deps: list[str]) -> bool:
+    """`path` is a dep or lies in a dep folder."""
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in deps)
+
+
+# --- params ----------------------------------------------------------------------------------
+
+
+def _resolve(segments: list[str]) -> str:
+    """The params.yaml key an attribute chain on a Params object reads, typed by stages.params."""
+    tp: typing.Any = P.Params
+    key: list[str] = []
+    for seg in segments:
+        if dataclasses.is_dataclass(tp):
+            hints = typing.get_type_hints(tp)
+            if seg not in hints:
+                break  # a method (`resolve`) or a property: the key read so far
+            key.append(seg)
+            tp = hints[seg]
+        elif typing.get_origin(tp) is dict and seg == "*":
+            key.append("*")
+            tp = typing.get_args(tp)[1]
+        else:
+            break
+    return ".".join(key)
+
+
+def _params_names(fn: ast.AST, params_aliases: set[str], load_names: set[str]) -> set[str]:
+    """Names in `fn` bound to a Params object: arguments annotated Params, results of params.load()."""
+    names = set()
+    if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for a in fn.args.args + fn.args.kwonlyargs + fn.args.posonlyargs:
+            ann = ast.unparse(a.annotation) if a.annotation else ""
+            if ann.split(".")[-1].strip("'\"") == "Params":
+                names.add(a.arg)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            f = node.value.func
+            loads = (isinstance(f, ast.Attribute) and f.attr == "load" and isinstance(f.value, ast.Name) and f.value.id in params_aliases) or (
+                isinstance(f, ast.Name) and f.id in load_names
+            )
+            if loads:
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def _aliases(tree: ast.Module) -> tuple[set[str], dict[str, str]]:
+    """(names the module gives stages.params, {local name: function} for names imported from it)."""
+    mods, funcs = set(), {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "stages":
+            mods |= {a.asname or a.name for a in node.names if a.name == "params"}
+        elif isinstance(node, ast.ImportFrom) and node.module == "stages.params":
+            funcs |= {a.asname or a.name: a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            mods |= {a.asname for a in node.names if a.name == "stages.params" and a.asname}
+    return mods, funcs
+
+
+@cache
+def accessors() -> dict[str, frozenset[str]]:
+    """stages.params's public functions that take a Params (`recipe`) -> the keys each reads."""
+    tree = ast.parse(Path(P.__file__).read_text(encoding="utf-8"))
+    out = {}
+    for fn in tree.body:
+        if isinstance(fn, ast.FunctionDef) and not fn.name.startswith("_") and fn.name not in ("load", "build"):
+            if _params_names(fn, set(), set()):
+                out[fn.name] = frozenset(_read(tree, [fn], {}, set(), {}))
+    return out
+
+
+def params_read(source: str) -> set[str]:
+    """The params.yaml keys the code in `source` reads from Params objects (see the module docstring)."""
+    tree = ast.parse(source)
+    mods, funcs = _aliases(tree)
+    fns = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return _read(tree, fns, accessors(), mods, funcs)
+
+
+def _read(tree: ast.Module, fns: list[ast.AST], calls: dict[str, frozenset[str]], mods: set[str], funcs: dict[str, str]) -> set[str]:
+    parent: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parent[child] = node
+    in_raise = {id(n) for r in ast.walk(tree) if isinstance(r, ast.Raise) for n in ast.walk(r)}
+    loads = {local for local, name in funcs.items() if name == "load"}
+    keys: set[str] = set()
+    for fn in fns:
+        names = _params_names(fn, mods, loads)
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call) and id(node) not in in_raise and not isinstance(parent.get(node), ast.Expr):
+                f = node.func
+                called = funcs.get(f.id) if isinstance(f, ast.Name) else None
+                if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in mods:
+                    called = f.attr
+                if called in calls and any(isinstance(a, ast.Name) and a.id in names for a in node.args):
+                    keys |= calls[called]
+            if not (isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load)) or id(node) in in_raise:
+                continue
+            segments, cur = [], node
+            while isinstance(parent.get(cur), (ast.Attribute, ast.Subscript)) and parent[cur].value is cur:
+                cur = parent[cur]
+                segments.append(cur.attr if isinstance(cur, ast.Attribute) else "*")
+            up = parent.get(cur)
+            if isinstance(up, ast.Compare) and cur in up.comparators and isinstance(up.ops[up.comparators.index(cur)], (ast.In, ast.NotIn)):
+                continue
+            key = _resolve(segments)
+            if key:
+                keys.add(key)
+    return keys
+
+
+def covered_key(key: str, declared: list[str]) -> bool:
+    """A declared key covers `key` when it is `key` or a section above it; `*` (one entry of a
+    mapping such as `models`) matches any declared entry name."""
+    k = key.split(".")
+    for d in declared:
+        parts = d.split(".")
+        if len(parts) <= len(k) and all(x == y or y == "*" for x, y in zip(parts, k, strict=False)):
+            return True
+    return False
+
+
+# --- the check -------------------------------------------------------------------------------
+
+
+def missing(stage: Stage, root: Path, params: P.Params) -> list[str]:
+    """What the stage reads and dvc.yaml does not declare, and declared code it cannot import; one line each."""
+    problems = []
+    command, argv = command_of(stage.cmd)
+    modules = stage_modules(root, command)
+    code = importgraph.files_of(modules, root) | {CLI_FILE}
+    for f in sorted(code):
+        if not covered_path(f, stage.deps):
+            problems.append(f"{stage.name}: code {f} is imported but not a dep")
+    for d in stage.deps:
+        if d.startswith("stages/") and d.endswith(".py") and d not in code:
+            problems.append(f"{stage.name}: dep {d} is code the stage does not import")
+    files = importgraph.module_files(root)
+    keys = set().union(*(params_read(files[m].read_text(encoding="utf-8")) for m in modules if m != "stages.params"))
+    for key in sorted(keys):
+        if not covered_key(key, stage.params):
+            problems.append(f"{stage.name}: params key {key} is read but not declared")
+    if "schemas_dir" in keys and not covered_path(params.schemas_dir, stage.deps):
+        problems.append(f"{stage.name}: reads the schemas folder {params.schemas_dir} (schemas_dir) but does not depend on it")
+    for token in argv:
+        if token.startswith("-") or not ("/" in token or (root / token).exists()) or Path(token).is_absolute():
+            continue
+        written = any(o == token or o.startswith(token.rstrip("/") + "/") for o in stage.outs)
+        if not written and not covered_path(token, stage.deps):
+            problems.append(f"{stage.name}: reads {token} (on its command line) but does not depend on it")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def stages(repo_root: Path) -> list[Stage]:
+    return resolved_stages(repo_root)
+
+
+def test_every_stage_declares_what_it_reads(stages: list[Stage], repo_root: Path, real_params: P.Params) -> None:
+    assert {s.name.split("@")[0] for s in stages} >= {"generate", "validate", "split", "base_model", "train", "quantize", "evaluate", "card", "report"}
+    problems = [line for s in stages for line in missing(s, repo_root, real_params)]
+    assert not problems, "dvc.yaml does not match the code:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("stage", "remove", "expected"),
+    [
+        ("train@", "stages/records.py", "code stages/records.py is imported but not a dep"),
+        ("quantize@", "evaluate.bootstrap_seed", "params key evaluate.bootstrap_seed is read but not declared"),
+        ("validate@v2", "datasets.v2", "params key datasets.* is read but not declared"),
+        ("evaluate@", "schemas", "reads the schemas folder schemas (schemas_dir) but does not depend on it"),
+        ("report", "metrics/models", "reads metrics/models (on its command line)"),
+        ("generate@", "stages/teacher_vllm.py", "code stages/teacher_vllm.py is imported but not a dep"),
+        ("card@", "stages/cli.py", "code stages/cli.py is imported but not a dep"),
+    ],
+)
+def test_removing_one_dep_is_caught(stages: list[Stage], repo_root: Path, real_params: P.Params, stage: str, remove: str, expected: str) -> None:
+    s = next(s for s in stages if s.name.startswith(stage))
+    assert remove in s.deps + s.params, f"{s.name} does not declare {remove}; pick another dep for this check"
+    cut = dataclasses.replace(s, deps=[d for d in s.deps if d != remove], params=[k for k in s.params if k != remove])
+    assert not missing(s, repo_root, real_params)
+    assert any(expected in line for line in missing(cut, repo_root, real_params)), missing(cut, repo_root, real_params)
+
+
+def test_params_walk_reads_chains_and_skips_membership_and_errors() -> None:
+    source = (
+        "from stages import params as P\n"
+        "def main(name, path):\n"
+        "    p = P.load(path)\n"
+        "    if name not in p.models:\n"
+        "        raise ValueError(', '.join(p.datasets))\n"
+        "    m = p.models[name]\n"
+        "    return p.evaluate.bootstrap_seed, p.bases[m.base], p.teacher.resolve('x')\n"
+        "def run(q: 'Params'):\n"
+        "    return [k for k in q.datasets.items()]\n"
+    )
+    assert params_read(source) == {"models.*", "evaluate.bootstrap_seed", "bases.*", "teacher", "datasets"}
+    # an accessor of stages.params reads what it reads, unless its result is thrown away
+    assert accessors()["recipe"] == {"datasets.*"}
+    accessor = "from stages import params as P\ndef main(path, v):\n    p = P.load(path)\n    P.recipe(p, v)\n    r = P.recipe(p, v)\n"
+    assert params_read(accessor) == {"datasets.*"}
+    assert params_read(accessor.replace("    r = P.recipe(p, v)\n", "")) == set()
+    assert covered_key("models.*.base", ["models.smollm2-135m-lora"]) and not covered_key("models", ["models.smollm2-135m-lora"])
+    assert covered_key("evaluate.threads", ["evaluate"]) and not covered_key("evaluate.threads", ["evaluate.n_ctx"])
