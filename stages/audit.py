@@ -26,8 +26,9 @@ def check_rows(rows: list[dict[str, Any]], catalog: dict[str, Any], suite_name: 
     counts = Counter(str(r.get("schema_id")) for r in rows)
     coverage_problems = []
     if min_per_schema > 0:
-        coverage_problems = [f"{sid}: {counts.get(sid, 0)} rows, expected >= {min_per_schema}" for sid in sorted(catalog) if counts.get(sid, 0) < min_per_schema]
-    failed = [(r, f) for r, f in zip(rows, fails) if f]
+        short = [sid for sid in sorted(catalog) if counts.get(sid, 0) < min_per_schema]
+        coverage_problems = [f"{sid}: {counts.get(sid, 0)} rows, expected >= {min_per_schema}" for sid in short]
+    failed = [(r, f) for r, f in zip(rows, fails, strict=True) if f]
     return {
         "rows": len(rows),
         "failed_rows": len(failed),

@@ -2,6 +2,9 @@
 
 A row has `id`, `schema_id`, `prompt` and `expected_output`; pipeline rows also carry
 `complexity`, `source`, `surface` and `version` (external files may lack these).
+
+A line nested deeper than MAX_NESTING levels is refused like a broken line: no EdgeJSON answer
+nests anywhere near that, and deeper data can exhaust Python's stack in the checks and scorers.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import IO, Any
 from stages.errors import SLMBenchError
 
 REQUIRED_FIELDS = ("id", "schema_id", "prompt", "expected_output")
+# Levels of objects and arrays in one line, the row object itself counted (EdgeJSON's deepest schema nests 5 levels).
+MAX_NESTING = 100
 ROW_FIELDS = ("id", "schema_id", "complexity", "prompt", "expected_output", "source", "surface", "version")
 
 
@@ -34,8 +39,12 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> list[d
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SLMBenchError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise SLMBenchError(f"{path}: is a directory; expected a JSONL file, one JSON object per line") from None
     except UnicodeDecodeError as exc:
         raise SLMBenchError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise SLMBenchError(f"{path}: cannot be read ({exc.strerror or exc}); expected a readable JSONL file") from None
     rows = []
     # Split on "\n" only: str.splitlines() also breaks on U+2028, U+0085 and friends, which
     # dumps_row (ensure_ascii=False) writes raw inside strings. A trailing "\r" is JSON whitespace.
@@ -46,6 +55,10 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> list[d
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise SLMBenchError(f"{path}:{lineno}: broken JSONL line ({exc.msg} at column {exc.colno}); expected one JSON object per line") from None
+        except RecursionError:  # the C parser gives up at Python's recursion limit (about 1000 levels)
+            raise SLMBenchError(f"{path}:{lineno}: JSON nested too deeply to read; expected at most {MAX_NESTING} levels") from None
+        if (depth := nesting(row)) > MAX_NESTING:
+            raise SLMBenchError(f"{path}:{lineno}: JSON nested {depth} levels deep; expected at most {MAX_NESTING}")
         if not isinstance(row, dict):
             raise SLMBenchError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
         missing = [k for k in required if k not in row]
@@ -55,6 +68,23 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> list[d
     if not rows:
         raise SLMBenchError(f"{path}: empty file; expected EdgeJSON rows, one JSON object per line")
     return rows
+
+
+def nesting(value: Any) -> int:
+    """Levels of objects and arrays in a parsed JSON value (a scalar is 0), walked without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        obj, depth = stack.pop()
+        if isinstance(obj, dict):
+            children: Iterable[Any] = obj.values()
+        elif isinstance(obj, list):
+            children = obj
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 @contextmanager

@@ -3,29 +3,47 @@
 1. Every generated row gets the row checks of the version's own suite (checks.SUITES).
 2. Rejected rows go to quarantine with the checks they failed. With `regenerate` on, each
    rejected slot is regenerated with fresh seeds (attempt 1, 2, ...) until a row passes.
-3. The accepted rows become a DataFrame with one boolean column per check, and a GX suite
-   (one expectation per property) must pass on them, along with coverage and the reject rate.
-4. Today's full suite is run over the accepted rows too: `corrupt_rate_full_suite` is what
+3. GX judges ALL generated rows (the input, before quarantine): one boolean column per check,
+   each expected true on at least `mostly` = 1 - max_reject_rate of the rows, since that is the
+   share the recipe lets the gate quarantine. What must never occur is strict: a duplicate id,
+   or a schema id outside the catalog.
+4. GX judges the ACCEPTED rows again, with expectations it evaluates itself rather than copies
+   of the Python verdicts: expected_output against each schema's JSON Schema (one expectation
+   per schema), unique ids and texts, prompt length bounds, the value sets of schema_id,
+   complexity, surface and source, coverage and the rows per schema.
+5. The reject rate must be within the recipe's limit.
+6. Today's full suite is run over the accepted rows too: `corrupt_rate_full_suite` is what
    slipped through the version's own gate.
 
-When the gate fails the stage exits non-zero and leaves no validated.jsonl behind.
+When the gate fails the stage exits non-zero and leaves no validated.jsonl behind. The Data Docs
+site (both validations) is written either way, with its web libraries inside (stages/datadocs.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stages.catalog import TIERS, SchemaEntry
-from stages.checks import SET_CHECKS, SUITES, five_levels, level_rates, normalise_prompt, row_failures, screen
+from stages.checks import ROW_CHECKS, SUITES, five_levels, level_rates, normalise_prompt, row_failures, screen, set_failures
 from stages.params import Recipe
 from stages.records import atomic_dir
 from stages.templates.rows import RowMaker, slot_of
+
+# Where a row's text comes from: the generator's templates, or the teacher's paraphrase.
+SOURCES = ("teacher", "template")
+# The two tables GX validates, in order.
+GENERATED, ACCEPTED = "generated", "accepted"
+# Unexpected values quoted per failed expectation, each cut to this many characters.
+QUOTED_VALUES, QUOTE_CHARS = 3, 80
 
 
 @dataclass
@@ -34,13 +52,37 @@ class GateResult:
     quarantine: list[dict[str, Any]]
     quality: dict[str, Any]
     failed_expectations: list[str] = field(default_factory=list)
+    expectations: dict[str, bool] = field(default_factory=dict)  # every GX expectation by name -> passed
 
     @property
     def passed(self) -> bool:
         return not self.failed_expectations
 
 
-def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], docs_dir: Path | None = None) -> GateResult:
+@dataclass(frozen=True)
+class Table:
+    """One GX validation: a DataFrame and the suite it must pass."""
+
+    name: str  # GENERATED or ACCEPTED
+    frame: Any  # pandas.DataFrame
+    suite: str  # the expectation suite's name
+    expectations: list[Any]  # GX expectations, each named in meta["name"]
+
+
+def mostly(recipe: Recipe) -> float:
+    """The share of generated rows that must pass each quarantinable check."""
+    return round(1.0 - recipe.max_reject_rate, 6)
+
+
+def run(
+    version: str,
+    recipe: Recipe,
+    rows: list[dict[str, Any]],
+    catalog: dict[str, SchemaEntry],
+    docs_dir: Path | None = None,
+    registers: Sequence[str] = (),
+) -> GateResult:
+    """The gate; `registers` are the teacher's registers, the surfaces its rows may carry."""
     suite = SUITES[recipe.suite]
     bounds = (recipe.prompt_chars[0], recipe.prompt_chars[1])
     maker = RowMaker(version, recipe.seed, recipe.generator, recipe.surfaces)
@@ -50,9 +92,11 @@ def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[
     seen_ids: set[str] = set()
     rejected_by_check: Counter[str] = Counter()
     regenerated = 0
+    verdicts: list[dict[str, str]] = []  # the row checks each generated row (first attempt) fails
 
     def admit(row: dict[str, Any], fails: dict[str, str]) -> bool:
         """Row checks are given; the set checks run against what is accepted so far."""
+        fails = dict(fails)
         norm = normalise_prompt(str(row.get("prompt", "")))
         if "unique_prompt" in suite and norm in seen_prompts:
             fails["unique_prompt"] = "same text as an accepted row"
@@ -69,7 +113,8 @@ def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[
 
     for row in rows:
         entry = catalog.get(str(row.get("schema_id")))
-        if admit(row, row_failures(row, entry, bounds, suite)) or not recipe.regenerate or entry is None:
+        verdicts.append(row_failures(row, entry, bounds, suite))
+        if admit(row, verdicts[-1]) or not recipe.regenerate or entry is None:
             continue
         for attempt in range(1, recipe.max_attempts + 1):
             fresh = maker.make(entry, slot_of(str(row["id"])), attempt)
@@ -83,8 +128,9 @@ def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[
     tiers = Counter(str(r.get("complexity")) for r in accepted)
     # Today's full suite over what this version's own gate accepted.
     full = screen(accepted, catalog, bounds, SUITES["full"])
-    corrupt = [(r, f) for r, f in zip(accepted, full) if f]
+    corrupt = [(r, f) for r, f in zip(accepted, full, strict=True) if f]
     bad = Counter(str(r["schema_id"]) for r, _ in corrupt)
+    generated = generated_table(version, recipe, rows, catalog, verdicts)
     quality: dict[str, Any] = {
         "rows_total": n_generated,
         "rows_accepted": len(accepted),
@@ -99,130 +145,301 @@ def run(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[
         "corrupt_by_schema": {sid: bad.get(sid, 0) for sid in sorted(catalog)},
         "rows_by_schema": dict(sorted(counts.items())),
         "rows_by_tier": {t: tiers.get(t, 0) for t in TIERS},
+        # What GX's first validation compares with `mostly`: the share of generated rows (first
+        # attempts, before quarantine) that fail each check.
+        "generated_fail_rate_by_check": {c: round(float(1.0 - generated.frame[c].mean()), 6) if len(rows) else 0.0 for c in frame_checks(suite)},
+        "generated_mostly": mostly(recipe),
     }
     # The five-level validator over every generated row, template or teacher (before any
     # regeneration): pass rates per level, per source and per schema.
     quality["levels"] = level_rates(rows, five_levels(rows, catalog, bounds))
     quality["rows_by_source"] = dict(sorted(Counter(str(r.get("source", "template")) for r in accepted).items()))
     result = GateResult(accepted, quarantine, quality)
-    result.failed_expectations = gx_gate(version, accepted, catalog, recipe, suite, docs_dir)
+    tables = [generated, accepted_table(version, recipe, accepted, catalog, registers)]
+    result.failed_expectations, result.expectations = gx_gate(version, tables, docs_dir)
     if quality["reject_rate"] > recipe.max_reject_rate:
         result.failed_expectations.append(f"reject rate {quality['reject_rate']:.3f} exceeds the recipe's limit {recipe.max_reject_rate}")
     quality["gate_passed"] = result.passed
     quality["gate_failed_expectations"] = len(result.failed_expectations)
+    quality["expectations_evaluated"] = len(result.expectations)
+    quality["expectations_failed"] = sum(1 for ok in result.expectations.values() if not ok)
     return result
 
 
-def frame(rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], prompt_chars: tuple[int, int]) -> Any:
-    """One row per example, with the computed check columns the expectations read."""
+def generated_table(
+    version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], verdicts: list[dict[str, str]] | None = None
+) -> Table:
+    """GX's first table: every generated row; `verdicts` are the row checks each fails (computed if None)."""
+    suite = SUITES[recipe.suite]
+    if verdicts is None:
+        bounds = (recipe.prompt_chars[0], recipe.prompt_chars[1])
+        verdicts = [row_failures(r, catalog.get(str(r.get("schema_id"))), bounds, suite) for r in rows]
+    name = f"edgejson_{version}_{recipe.suite}_{GENERATED}"
+    return Table(GENERATED, generated_frame(rows, verdicts, suite), name, generated_expectations(suite, catalog, recipe))
+
+
+def accepted_table(version: str, recipe: Recipe, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], registers: Sequence[str] = ()) -> Table:
+    """GX's second table: the accepted rows, judged by expectations GX evaluates itself."""
+    suite = SUITES[recipe.suite]
+    return Table(ACCEPTED, accepted_frame(rows), f"edgejson_{version}_{recipe.suite}_{ACCEPTED}", accepted_expectations(suite, catalog, recipe, registers))
+
+
+def frame_checks(suite: tuple[str, ...]) -> list[str]:
+    """The checks that become boolean columns of the generated table (unique_id is GX's own)."""
+    return [c for c in ROW_CHECKS + ("unique_prompt",) if c in suite]
+
+
+def generated_frame(rows: list[dict[str, Any]], verdicts: list[dict[str, str]], suite: tuple[str, ...]) -> Any:
+    """Every generated row with one boolean column per check of `suite` (True: the row passes it)."""
     import pandas as pd
 
-    fails = screen(rows, catalog, prompt_chars, SUITES["full"])
-    counts = Counter(str(r.get("schema_id")) for r in rows)
+    later_copies = set_failures(rows, ("unique_prompt",))
     data: dict[str, list[Any]] = {
         "id": [str(r.get("id")) for r in rows],
         "schema_id": [str(r.get("schema_id")) for r in rows],
-        "complexity": [str(r.get("complexity")) for r in rows],
-        "prompt_norm": [normalise_prompt(str(r.get("prompt", ""))) for r in rows],
-        "prompt_chars": [len(str(r.get("prompt", ""))) for r in rows],
-        "schema_rows": [counts[str(r.get("schema_id"))] for r in rows],
     }
-    for check in SUITES["full"]:
-        if check not in SET_CHECKS and check != "prompt_length":
-            data[check] = [check not in f for f in fails]
+    for check in frame_checks(suite):
+        if check == "unique_prompt":
+            data[check] = [not f for f in later_copies]
+        else:
+            data[check] = [check not in v for v in verdicts]
     return pd.DataFrame(data)
 
 
-def build_suite(name: str, suite: tuple[str, ...], catalog: dict[str, SchemaEntry], recipe: Recipe) -> Any:
+def generated_expectations(suite: tuple[str, ...], catalog: dict[str, SchemaEntry], recipe: Recipe) -> list[Any]:
+    """Over every generated row: each check with the recipe's tolerance; duplicate ids and unknown schemas never."""
     import great_expectations as gx
 
     E = gx.expectations
-    s = gx.ExpectationSuite(name=name)
-    ok = [True]
-    # the expected output parses as a JSON object
-    if "parses" in suite:
-        s.add_expectation(E.ExpectColumnValuesToBeInSet(column="parses", value_set=ok, meta={"property": "parses"}))
-    # it validates against its schema, format checking on
-    if "schema_valid" in suite:
-        s.add_expectation(E.ExpectColumnValuesToBeInSet(column="schema_valid", value_set=ok, meta={"property": "schema_valid"}))
-    # it is grounded: every leaf value appears in the prompt (numbers and dates normalised)
-    if "grounded" in suite:
-        s.add_expectation(E.ExpectColumnValuesToBeInSet(column="grounded", value_set=ok, meta={"property": "grounded"}))
-    # its arithmetic is consistent: line totals, subtotal, total, counts
-    if "arithmetic" in suite:
-        s.add_expectation(E.ExpectColumnValuesToBeInSet(column="arithmetic", value_set=ok, meta={"property": "arithmetic"}))
-    # dates are in order (start before end, issue before due, ...)
-    if "dates_in_order" in suite:
-        s.add_expectation(E.ExpectColumnValuesToBeInSet(column="dates_in_order", value_set=ok, meta={"property": "dates_in_order"}))
-    # no two prompts are duplicates (after normalisation)
-    if "unique_prompt" in suite:
-        s.add_expectation(E.ExpectColumnValuesToBeUnique(column="prompt_norm", meta={"property": "unique_prompt"}))
-    # ids are unique
+    s: list[Any] = []
+    tolerance = mostly(recipe)
+    # What each column checks (a failing row is quarantined, so a share of them is tolerated):
+    what = {
+        "parses": "the expected output parses as a JSON object",
+        "schema_valid": "it validates against its schema, format checking on",
+        "grounded": "every leaf value appears in the prompt (numbers and dates normalised)",
+        "arithmetic": "line totals, subtotal, total and counts are consistent",
+        "dates_in_order": "dates are in order (start before end, issue before due, ...)",
+        "prompt_length": f"the prompt has {recipe.prompt_chars[0]}..{recipe.prompt_chars[1]} characters",
+        "unique_prompt": "no prompt repeats an earlier one (after normalisation)",
+    }
+    for check in frame_checks(suite):
+        s.append(E.ExpectColumnValuesToBeInSet(column=check, value_set=[True], mostly=tolerance, **_named(f"{GENERATED}.{check}", what[check])))
+    # Never: two generated rows with one id (regeneration keys its slots by id), or a schema id the catalog lacks.
     if "unique_id" in suite:
-        s.add_expectation(E.ExpectColumnValuesToBeUnique(column="id", meta={"property": "unique_id"}))
-    # every schema and every tier is present ...
-    s.add_expectation(E.ExpectColumnDistinctValuesToContainSet(column="schema_id", value_set=sorted(catalog), meta={"property": "coverage_schemas"}))
-    tiers = sorted({e.tier for e in catalog.values() if e.tier})
-    s.add_expectation(E.ExpectColumnDistinctValuesToContainSet(column="complexity", value_set=tiers, meta={"property": "coverage_tiers"}))
-    # ... each schema with at least its minimum count
-    s.add_expectation(E.ExpectColumnMinToBeBetween(column="schema_rows", min_value=recipe.min_per_schema, meta={"property": "coverage_min_per_schema"}))
-    # the prompt length is within bounds (characters)
+        s.append(E.ExpectColumnValuesToBeUnique(column="id", **_named(f"{GENERATED}.unique_id", "every row has its own id")))
+    s.append(
+        E.ExpectColumnValuesToBeInSet(
+            column="schema_id", value_set=sorted(catalog),
+            **_named(f"{GENERATED}.schema_id_in_set", "every schema id is in the catalog"),
+        )
+    )
+    return s
+
+
+def accepted_frame(rows: list[dict[str, Any]]) -> Any:
+    """The accepted rows as GX reads them: fields as text, expected_output as a JSON document."""
+    import pandas as pd
+
+    def as_json(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+    def text(row: dict[str, Any], key: str) -> str:
+        return str(row.get(key))  # a missing field reads "None", which no value set holds
+
+    return pd.DataFrame(
+        {
+            "id": [text(r, "id") for r in rows],
+            "schema_id": [text(r, "schema_id") for r in rows],
+            "complexity": [text(r, "complexity") for r in rows],
+            "surface": [text(r, "surface") for r in rows],
+            "source": [text(r, "source") for r in rows],
+            "prompt": [r["prompt"] if isinstance(r.get("prompt"), str) else "" for r in rows],
+            "prompt_norm": [normalise_prompt(str(r.get("prompt", ""))) for r in rows],
+            "expected_output": [as_json(r.get("expected_output")) for r in rows],
+        }
+    )
+
+
+def accepted_expectations(suite: tuple[str, ...], catalog: dict[str, SchemaEntry], recipe: Recipe, registers: Sequence[str] = ()) -> list[Any]:
+    """Over the accepted rows: properties GX evaluates itself, none of them a Python verdict."""
+    import great_expectations as gx
+    from great_expectations.expectations.row_conditions import Column
+
+    E = gx.expectations
+    s: list[Any] = []
+    schema_id = Column(name="schema_id")
+    if "schema_valid" in suite:
+        for sid, entry in sorted(catalog.items()):
+            s.append(
+                E.ExpectColumnValuesToMatchJsonSchema(
+                    column="expected_output", json_schema=entry.schema, row_condition=schema_id == sid,
+                    **_named(f"{ACCEPTED}.schema_valid.{sid}", f"every {sid} answer validates against {entry.path.name}"),
+                )
+            )
+    if "unique_id" in suite:
+        s.append(E.ExpectColumnValuesToBeUnique(column="id", **_named(f"{ACCEPTED}.unique_id", "ids are unique")))
+    if "unique_prompt" in suite:
+        s.append(E.ExpectColumnValuesToBeUnique(column="prompt_norm", **_named(f"{ACCEPTED}.unique_prompt", "no two prompts are the same after normalisation")))
     if "prompt_length" in suite:
-        s.add_expectation(
-            E.ExpectColumnValuesToBeBetween(column="prompt_chars", min_value=recipe.prompt_chars[0], max_value=recipe.prompt_chars[1], meta={"property": "prompt_length"})
+        lo, hi = recipe.prompt_chars[0], recipe.prompt_chars[1]
+        s.append(
+            E.ExpectColumnValueLengthsToBeBetween(
+                column="prompt", min_value=lo, max_value=hi,
+                **_named(f"{ACCEPTED}.prompt_length", f"prompts have {lo}..{hi} characters"),
+            )
+        )
+    tiers = {sid: e.tier for sid, e in catalog.items() if e.tier}
+    s.append(
+        E.ExpectColumnValuesToBeInSet(
+            column="schema_id", value_set=sorted(catalog),
+            **_named(f"{ACCEPTED}.schema_id_in_set", "schema ids are in the catalog"),
+        )
+    )
+    if tiers:
+        s.append(
+            E.ExpectColumnValuesToBeInSet(
+                column="complexity", value_set=sorted(set(tiers.values())),
+                **_named(f"{ACCEPTED}.complexity_in_set", "complexity is a tier"),
+            )
+        )
+        s.append(
+            E.ExpectColumnPairValuesToBeInSet(
+                column_A="schema_id", column_B="complexity", value_pairs_set=sorted(tiers.items()),
+                description="Each row's complexity must be the tier of its schema (the folder it sits in under schemas/).",
+                **_named(f"{ACCEPTED}.complexity_matches_schema", "complexity is the tier of the row's schema"),
+            )
+        )
+    surfaces = sorted(set(recipe.surfaces) | set(registers))
+    s.append(
+        E.ExpectColumnValuesToBeInSet(
+            column="surface", value_set=surfaces,
+            **_named(f"{ACCEPTED}.surface_in_set", "surface is a recipe surface or a teacher register"),
+        )
+    )
+    s.append(E.ExpectColumnValuesToBeInSet(column="source", value_set=list(SOURCES), **_named(f"{ACCEPTED}.source_in_set", "source is template or teacher")))
+    # Coverage: every schema and every tier present, each schema with at least its minimum count.
+    s.append(
+        E.ExpectColumnDistinctValuesToContainSet(
+            column="schema_id", value_set=sorted(catalog),
+            **_named(f"{ACCEPTED}.coverage_schemas", "every schema is present"),
+        )
+    )
+    if tiers:
+        s.append(
+            E.ExpectColumnDistinctValuesToContainSet(
+                column="complexity", value_set=sorted(set(tiers.values())), **_named(f"{ACCEPTED}.coverage_tiers", "every tier is present")
+            )
+        )
+    for sid in sorted(catalog):
+        s.append(
+            E.ExpectTableRowCountToBeBetween(
+                min_value=recipe.min_per_schema, row_condition=schema_id == sid,
+                # GX's own wording of a table expectation leaves its row condition out
+                description=f"Must have at least {recipe.min_per_schema} rows with schema_id {sid}.",
+                **_named(f"{ACCEPTED}.coverage_min_per_schema.{sid}", f"{sid} has at least {recipe.min_per_schema} rows"),
+            )
         )
     return s
 
 
-def gx_gate(version: str, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], recipe: Recipe, suite: tuple[str, ...], docs_dir: Path | None) -> list[str]:
-    """Run the version's GX suite on the accepted rows; the failed expectations, described."""
+def _named(name: str, property_: str) -> dict[str, Any]:
+    """An expectation's name (what the gate reports when it fails) and the property it checks, also shown in Data Docs."""
+    return {"meta": {"name": name, "property": property_}, "notes": f"{name}: {property_}"}
+
+
+def gx_gate(version: str, tables: list[Table], docs_dir: Path | None = None) -> tuple[list[str], dict[str, bool]]:
+    """Validate each table with its suite: (the failed expectations described, every expectation name -> passed).
+
+    With `docs_dir`, a Data Docs site of both validations is written there (atomically), made to work offline."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    df = frame(rows, catalog, (recipe.prompt_chars[0], recipe.prompt_chars[1]))
-    if df.empty:
-        return ["no rows were accepted"]
+    if docs_dir is not None:
+        from stages.datadocs import libraries
+
+        libraries()  # before any work: a missing install is a one-line error naming the setup command
+    failed: list[str] = []
+    outcome: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="gx-") as tmp:
-        ctx = gx.get_context(mode="file", project_root_dir=tmp)
+        # The Data Docs site needs a file context (in a temporary folder); without it, memory is enough.
+        ctx = gx.get_context(mode="file", project_root_dir=tmp) if docs_dir is not None else gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-        batch = ctx.data_sources.add_pandas("edgejson").add_dataframe_asset(name=f"{version}_accepted").add_batch_definition_whole_dataframe("all")
-        s = ctx.suites.add(build_suite(f"edgejson_{version}_{recipe.suite}", suite, catalog, recipe))
-        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{version}_gate", data=batch, suite=s))
-        cp = ctx.checkpoints.add(
-            gx.Checkpoint(name=f"{version}_gate", validation_definitions=[vd], actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")], result_format={"result_format": "SUMMARY"})
-        )
-        result = cp.run(batch_parameters={"dataframe": df})
-        failed = []
-        for vr in result.run_results.values():
-            for er in vr.results:
+        source = ctx.data_sources.add_pandas("edgejson")
+        run_id = RunIdentifier(run_name=f"{version}_gate", run_time=dt.datetime.now(dt.UTC))
+        for table in tables:
+            if table.frame.empty:
+                failed.append(f"{table.name}: no rows")
+                continue
+            batch = source.add_dataframe_asset(name=f"{version}_{table.name}").add_batch_definition_whole_dataframe("all")
+            suite = ctx.suites.add(gx.ExpectationSuite(name=table.suite, expectations=table.expectations))
+            vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{version}_{table.name}", data=batch, suite=suite))
+            result = vd.run(batch_parameters={"dataframe": table.frame}, result_format={"result_format": "SUMMARY"}, run_id=run_id)
+            for er in result.results:
+                cfg = er.expectation_config
+                assert cfg is not None, "GX returned a result without its expectation"
+                name = (cfg.meta or {}).get("name", cfg.type)
+                outcome[name] = bool(er.success)
                 if not er.success:
-                    cfg = er.expectation_config
-                    prop = (cfg.meta or {}).get("property", cfg.type)
-                    detail = er.result.get("unexpected_count", er.result.get("observed_value"))
-                    failed.append(f"{prop} ({cfg.type} on {cfg.kwargs.get('column')}): {detail}")
+                    failed.append(describe(name, er))
         if docs_dir is not None:
+            from stages.datadocs import make_offline
+
+            ctx.build_data_docs()
             site = Path(tmp) / "gx" / "uncommitted" / "data_docs" / "local_site"
             with atomic_dir(Path(docs_dir)) as staging:
                 shutil.copytree(site, staging, dirs_exist_ok=True)
-    return sorted(failed)
+                make_offline(staging)
+    return sorted(failed), dict(sorted(outcome.items()))
+
+
+def describe(name: str, er: Any) -> str:
+    """One failed expectation in a line: its name, GX type and column, and what GX saw."""
+    cfg = er.expectation_config
+    column = cfg.kwargs.get("column")
+    where = f"{cfg.type} on {column}" if column else cfg.type
+    r = er.result or {}
+    info = er.exception_info or {}
+    if info.get("raised_exception"):
+        detail = f"raised {str(info.get('exception_message'))[:QUOTE_CHARS]}"
+    elif "unexpected_count" in r:
+        quoted = ", ".join(repr(str(v)[:QUOTE_CHARS]) for v in (r.get("partial_unexpected_list") or [])[:QUOTED_VALUES])
+        detail = f"{r['unexpected_count']} of {r.get('element_count')} rows unexpected"
+        detail += f" (mostly {cfg.kwargs['mostly']})" if cfg.kwargs.get("mostly") is not None else ""
+        detail += f", e.g. {quoted}" if quoted else ""
+    else:
+        detail = f"observed {r.get('observed_value')}"
+    return f"{name} ({where}): {detail}"
 
 
 def main(version: str, params_path: Path, inp: Path, validated: Path, quarantine: Path, metrics: Path, docs: Path) -> GateResult:
     from stages import params as P
     from stages.catalog import load_catalog
+    from stages.datadocs import libraries
+    from stages.recipes import recipe as checked_recipe
     from stages.records import read_rows, write_json, write_rows
 
     p = P.load(params_path)
-    recipe = P.recipe(p, version)
+    recipe = checked_recipe(p, version)  # generator, suite and surfaces checked against the code (stages.recipes)
     catalog = load_catalog(Path(p.schemas_dir))
+    libraries()  # the Data Docs need them: fail before any work, naming the setup command
     rows = read_rows(inp)
     Path(validated).unlink(missing_ok=True)  # a failed gate must not leave an old file behind
-    result = run(version, recipe, rows, catalog, docs_dir=docs)
+    result = run(version, recipe, rows, catalog, docs_dir=docs, registers=p.teacher.registers)
     write_rows(quarantine, result.quarantine)
     write_json(metrics, result.quality)
     # The verdict in words, beside the numbers: which suite judged the version and what failed.
-    write_json(Path(metrics).with_name("gate.json"), {"version": version, "suite": recipe.suite, "checks": list(SUITES[recipe.suite]), "passed": result.passed, "failed_expectations": list(result.failed_expectations)})
+    write_json(
+        Path(metrics).with_name("gate.json"),
+        {
+            "version": version, "suite": recipe.suite, "checks": list(SUITES[recipe.suite]), "passed": result.passed,
+            "failed_expectations": list(result.failed_expectations), "expectations": result.expectations,
+        },
+    )
     if result.passed:
         write_rows(validated, result.accepted)
     return result

@@ -112,3 +112,86 @@ def test_min_per_schema_fails_on_coverage_only_when_given(external):
     assert result.exit_code == 1, result.output
     assert "coverage: member: 2 rows, expected >= 3" in result.stdout
     assert runner.invoke(app, ["check-data", str(path), "--schemas", str(schemas), "--min-per-schema", "2"]).exit_code == 0
+
+
+# ---- Files from elsewhere: per-item discounts, and lines no reader can take ----
+# An external order schema whose line items carry their own discount (each item discounted, then summed).
+ORDER_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "required": ["order_id", "items", "subtotal", "total"],
+    "properties": {
+        "order_id": {"type": "string"},
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"}, "quantity": {"type": "integer"}, "unit_price": {"type": "number"},
+            "discount_percentage": {"type": "number"}, "line_total": {"type": "number"}}}},
+        "subtotal": {"type": "number"},
+        "total": {"type": "number"},
+    },
+}
+#   Desk Lamp: 2 x 24.99 = 49.98, less 10 % = 44.982 -> 44.98
+#   Mug:       3 x  3.33 =  9.99, less 15 % =  8.4915 -> 8.49
+#   subtotal = total = 53.47
+GOOD_ORDER = {"order_id": "O-7", "items": [
+    {"name": "Desk Lamp", "quantity": 2, "unit_price": 24.99, "discount_percentage": 10, "line_total": 44.98},
+    {"name": "Mug", "quantity": 3, "unit_price": 3.33, "discount_percentage": 15, "line_total": 8.49}], "subtotal": 53.47, "total": 53.47}
+
+
+def _order_prompt(order: dict) -> str:
+    items = "; ".join(f"{i['name']}: {i['quantity']} at {i['unit_price']}, {i['discount_percentage']}% off, line {i['line_total']}" for i in order["items"])
+    return f"Order {order['order_id']}. {items}. Subtotal {order['subtotal']}, total {order['total']}."
+
+
+def test_check_data_trusts_per_item_discounts_and_flags_a_wrong_total(tmp_path: Path):
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "order.json").write_text(json.dumps(ORDER_SCHEMA), encoding="utf-8")
+    wrong = {**GOOD_ORDER, "order_id": "O-8", "total": 59.97}  # 49.98 + 9.99: the items' discounts left out
+    rows = [{"id": o["order_id"], "schema_id": "order", "prompt": _order_prompt(o), "expected_output": o} for o in (GOOD_ORDER, wrong)]
+    path = tmp_path / "orders.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["check-data", str(path), "--schemas", str(schemas), "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["failed_rows"] == 1 and report["failures_by_check"]["arithmetic"] == 1, report
+    assert report["examples"] == [{"id": "O-8", "failed_checks": {"arithmetic": "total 59.97 != derived 53.47 over items"}}]
+
+
+def _one_line_error(result, *expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in lines[0], lines[0]
+
+
+@pytest.fixture
+def deep_file(tmp_path: Path) -> Path:
+    """A JSONL file whose second line's expected_output is nested 100,000 levels deep."""
+    path = tmp_path / "deep.jsonl"
+    good = {"id": "r1", "schema_id": "contact_info", "prompt": "Ada Lovelace, ada@example.org", "expected_output": {"full_name": "Ada Lovelace"}}
+    deep = '{"id": "r2", "schema_id": "contact_info", "prompt": "p", "expected_output": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}"
+    path.write_text(json.dumps(good) + "\n" + deep + "\n", encoding="utf-8")
+    return path
+
+
+def test_check_data_on_a_line_nested_100000_levels_is_a_one_line_error(deep_file: Path, repo_root: Path):
+    result = CliRunner().invoke(app, ["check-data", str(deep_file), "--schemas", str(repo_root / "schemas")])
+    _one_line_error(result, f"{deep_file}:2:", "nested too deeply")
+
+
+def test_evaluate_on_a_line_nested_100000_levels_is_a_one_line_error(deep_file: Path, repo_root: Path, tmp_path: Path):
+    from stages.models import embedded_gguf
+
+    model = embedded_gguf("smollm2-135m-instruct")  # a real model file; the data is refused before it loads
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["evaluate", "--model", str(model), "--data", str(deep_file), "--schemas", str(repo_root / "schemas"), "--out", str(out)])
+    _one_line_error(result, f"{deep_file}:2:", "nested too deeply")
+    assert not out.exists()
+
+
+def test_check_data_on_a_directory_is_a_one_line_error(tmp_path: Path, repo_root: Path):
+    result = CliRunner().invoke(app, ["check-data", str(tmp_path), "--schemas", str(repo_root / "schemas")])
+    _one_line_error(result, f"{tmp_path}: is a directory")

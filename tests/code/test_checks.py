@@ -161,3 +161,161 @@ def test_set_failures_flags_later_duplicates_of_prompt_and_id():
     assert set(fails[2]) == {"unique_id"}
     assert set_failures(rows, ("unique_id",))[1] == {}
     assert normalise_prompt("Hello, World!") == normalise_prompt("hello world") == "hello world"
+
+
+# ---- Discounts on the line items themselves (each item discounted, then summed) ----
+# Per-item percentage:
+#   line 1: 2 x 24.99 = 49.98, less 10 %  = 44.982 -> 44.98
+#   line 2: 1 x 15.00 = 15.00, less 20 %  = 12.00
+#   line 3: 3 x  3.33 =  9.99, less 15 %  =  8.4915 -> 8.49
+#   subtotal = 44.98 + 12.00 + 8.49       = 65.47
+#   tax 8 % of 65.47 = 5.2376             ->  5.24
+#   total = 65.47 + 5.24                  = 70.71
+ITEM_PERCENT = {
+    "items": [
+        {"sku": "A", "quantity": 2, "unit_price": 24.99, "discount_percentage": 10, "line_total": 44.98},
+        {"sku": "B", "quantity": 1, "unit_price": 15.00, "discount_percentage": 20, "line_total": 12.00},
+        {"sku": "C", "quantity": 3, "unit_price": 3.33, "discount_percent": 15, "line_total": 8.49},
+    ],
+    "subtotal": 65.47,
+    "tax": 5.24,
+    "total": 70.71,
+}
+
+
+def test_per_item_discount_percentage_is_applied_before_summing():
+    assert check_arithmetic(ITEM_PERCENT) == []
+    # Before the fix the items' discounts were ignored: 74.97 (49.98 + 15.00 + 9.99) was expected.
+
+
+def test_per_item_discount_errors_are_still_flagged():
+    bad = copy.deepcopy(ITEM_PERCENT)
+    bad["items"][0]["line_total"] = 46.98  # 44.98 after its 10 % discount, 49.98 before: neither
+    assert check_arithmetic(bad) == ["items[0] line total 46.98 != quantity*price 49.98 less its discount = 44.98"]
+    bad = copy.deepcopy(ITEM_PERCENT)
+    bad["subtotal"], bad["total"] = 70.47, 75.71  # 5.00 too much in both
+    problems = check_arithmetic(bad)
+    assert problems == ["subtotal 70.47 != sum of the discounted lines 65.47 over items", "total 75.71 != derived 70.71 over items"]
+    bad = copy.deepcopy(ITEM_PERCENT)
+    bad["total"] = 80.21  # 74.97 + 5.24: the items' discounts left out of the total
+    assert check_arithmetic(bad) == ["total 80.21 != derived 70.71 over items"]
+
+
+def test_a_subtotal_before_the_item_discounts_is_accepted_but_the_total_must_include_them():
+    # Some invoices state the subtotal before line discounts (74.97) and the total after them.
+    gross = {**copy.deepcopy(ITEM_PERCENT), "subtotal": 74.97}
+    assert check_arithmetic(gross) == []
+    # A discounted item whose line total is shown before its discount (49.98) is accepted too.
+    shown_gross = copy.deepcopy(ITEM_PERCENT)
+    shown_gross["items"][0]["line_total"] = 49.98
+    assert check_arithmetic(shown_gross) == []
+
+
+# Per-item amount:
+#   line 1: 4 x 12.50 = 50.00, less 5.00 = 45.00
+#   line 2: 2 x  7.25 = 14.50 (no discount)
+#   subtotal = 59.50; shipping 4.99 -> total 64.49
+ITEM_AMOUNT = {
+    "line_items": [
+        {"quantity": 4, "price": 12.50, "discount_amount": 5.00, "amount": 45.00},
+        {"quantity": 2, "price": 7.25, "amount": 14.50},
+    ],
+    "subtotal": 59.50,
+    "shipping_cost": 4.99,
+    "grand_total": 64.49,
+}
+
+
+def test_per_item_discount_amount():
+    assert check_arithmetic(ITEM_AMOUNT) == []
+    bad = copy.deepcopy(ITEM_AMOUNT)
+    bad["line_items"][0]["amount"] = 40.00  # the 5.00 taken off twice
+    assert check_arithmetic(bad) == ["line_items[0] line total 40.0 != quantity*price 50.0 less its discount = 45.0"]
+    bad = copy.deepcopy(ITEM_AMOUNT)
+    bad["grand_total"] = 69.49  # 64.50 + 4.99: the 5.00 item discount left out
+    assert check_arithmetic(bad) == ["total 69.49 != derived 64.49 over line_items"]
+
+
+# Order-level discount only, rounding at each step:
+#   3 x 19.99 = 59.97, 1 x 0.99 = 0.99 -> 60.96
+#   less 12.5 % = 53.34 (exactly); tax 7 % of 53.34 = 3.7338 -> 3.73; shipping 4.99
+#   total = 53.34 + 3.73 + 4.99 = 62.06
+ORDER_LEVEL = {
+    "items": [{"quantity": 3, "unit_price": 19.99}, {"quantity": 1, "unit_price": 0.99}],
+    "subtotal": 60.96,
+    "discount_percentage": 12.5,
+    "tax_amount": 3.73,
+    "shipping": 4.99,
+    "total": 62.06,
+}
+
+
+def test_order_level_discount_with_rounding():
+    assert check_arithmetic(ORDER_LEVEL) == []
+    assert check_arithmetic({**ORDER_LEVEL, "total": 62.16}) == ["total 62.16 != derived 62.06 over items"]  # 0.10 off
+    assert check_arithmetic({**ORDER_LEVEL, "total": 69.68}) == ["total 69.68 != derived 62.06 over items"]  # discount ignored
+
+
+# Both, item discount first, then the order's:
+#   line 1: 2 x 24.99 = 49.98, less 10 % = 44.982 -> 44.98
+#   line 2: 1 x 15.00 = 15.00
+#   subtotal = 59.98; less 5 % = 56.981 -> 56.98; shipping 5.00 -> total 61.98
+BOTH = {
+    "items": [
+        {"quantity": 2, "unit_price": 24.99, "discount_percentage": 10, "line_total": 44.98},
+        {"quantity": 1, "unit_price": 15.00, "line_total": 15.00},
+    ],
+    "subtotal": 59.98,
+    "discount_percentage": 5,
+    "shipping": 5.00,
+    "total": 61.98,
+}
+
+
+def test_item_and_order_discounts_together():
+    assert check_arithmetic(BOTH) == []
+    # Only the order's 5 % applied: 64.98 x 0.95 = 61.731 -> 61.73, + 5.00 = 66.73.
+    assert check_arithmetic({**BOTH, "total": 66.73}) == ["total 66.73 != derived 61.98 over items"]
+    # Only the items' 10 %: 59.98 + 5.00 = 64.98.
+    assert check_arithmetic({**BOTH, "total": 64.98}) == ["total 64.98 != derived 61.98 over items"]
+
+
+# Rounding at each step, or only at the end, both pass; a cent-level error beyond that does not.
+#   3 x 3.33 = 9.99 less 15 % = 8.4915 -> 8.49
+#   7 x 1.15 = 8.05 less 15 % = 6.8425 -> 6.84
+#   5 x 2.45 = 12.25 less 15 % = 10.4125 -> 10.41
+#   lines rounded, then summed: 25.74; summed, then rounded: 25.7465 -> 25.75
+#   tax 10 %: 2.574 -> 2.57 (either way); total 25.74 + 2.57 = 28.31, or 25.7465 + 2.57465 = 28.32115 -> 28.32
+ROUNDING = {
+    "items": [
+        {"quantity": 3, "unit_price": 3.33, "discount_percentage": 15, "line_total": 8.49},
+        {"quantity": 7, "unit_price": 1.15, "discount_percentage": 15, "line_total": 6.84},
+        {"quantity": 5, "unit_price": 2.45, "discount_percentage": 15, "line_total": 10.41},
+    ],
+    "subtotal": 25.74,
+    "tax": 2.57,
+    "total": 28.31,
+}
+
+
+def test_rounding_at_each_step_or_at_the_end_both_pass():
+    assert check_arithmetic(ROUNDING) == []
+    assert check_arithmetic({**ROUNDING, "subtotal": 25.75, "total": 28.32}) == []
+    half_up = copy.deepcopy(ROUNDING)
+    half_up["items"][0]["line_total"] = 8.50  # 8.4915 rounded up at two steps: within rounding
+    assert check_arithmetic(half_up) == []
+
+
+def test_errors_beyond_rounding_are_flagged():
+    assert check_arithmetic({**ROUNDING, "subtotal": 25.80}) == ["subtotal 25.8 != sum of the discounted lines 25.75 over items"]
+    assert check_arithmetic({**ROUNDING, "total": 28.38}) == ["total 28.38 != derived 28.32 over items"]
+    off = copy.deepcopy(ROUNDING)
+    off["items"][1]["line_total"] = 6.87  # 6.8425 is 6.84
+    assert check_arithmetic(off) == ["items[1] line total 6.87 != quantity*price 8.05 less its discount = 6.84"]
+
+
+def test_deeply_nested_output_is_a_row_failure_not_a_crash():
+    row = {"id": "r", "schema_id": "nope", "prompt": "text", "expected_output": '{"a": ' + "[" * 5000 + "1" + "]" * 5000 + "}"}
+    # json.loads of the string gives up at Python's recursion limit: "does not parse", on every check
+    fails = row_failures(row, None, (0, 100), SUITES["full"])
+    assert fails["parses"].startswith("expected_output does not parse")

@@ -1,12 +1,14 @@
-"""records: atomic writes and byte-stable rows."""
+"""records: atomic writes, byte-stable rows, and one-line errors for what cannot be read."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from stages.records import atomic_open, dumps_row, read_rows, write_rows
+from stages.errors import SLMBenchError
+from stages.records import MAX_NESTING, atomic_open, dumps_row, nesting, read_rows, write_rows
 
 
 def test_atomic_open_keeps_the_old_file_when_a_write_fails(tmp_path: Path):
@@ -49,3 +51,40 @@ def test_crlf_line_endings_are_read(tmp_path: Path):
     path = tmp_path / "rows.jsonl"
     path.write_bytes(b'{"id": "r1", "schema_id": "s", "prompt": "p", "expected_output": {}}\r\n\r\n')
     assert read_rows(path) == [{"id": "r1", "schema_id": "s", "prompt": "p", "expected_output": {}}]
+
+
+GOOD_LINE = '{"id": "r1", "schema_id": "s", "prompt": "p", "expected_output": {"a": [1, {"b": 2}]}}\n'
+
+
+def _deep_line(levels: int) -> str:
+    return '{"id": "r2", "schema_id": "s", "prompt": "p", "expected_output": ' + "[" * levels + "]" * levels + "}\n"
+
+
+def test_a_line_nested_100000_levels_is_a_one_line_error(tmp_path: Path):
+    path = tmp_path / "deep.jsonl"
+    path.write_text(GOOD_LINE + _deep_line(100_000), encoding="utf-8")
+    with pytest.raises(SLMBenchError, match=rf"^{re.escape(str(path))}:2: JSON nested too deeply to read; expected at most {MAX_NESTING} levels$"):
+        read_rows(path)
+
+
+def test_a_line_nested_past_the_limit_but_parseable_is_refused_too(tmp_path: Path):
+    # 150 levels parse, but the checks and scorers walk answers recursively: refused by depth.
+    path = tmp_path / "deep.jsonl"
+    path.write_text(GOOD_LINE + _deep_line(150), encoding="utf-8")
+    with pytest.raises(SLMBenchError, match=rf"^{re.escape(str(path))}:2: JSON nested 151 levels deep; expected at most {MAX_NESTING}$"):
+        read_rows(path)
+    path.write_text(GOOD_LINE + _deep_line(MAX_NESTING - 1), encoding="utf-8")
+    assert len(read_rows(path)) == 2  # the row object and 99 levels of arrays: exactly the limit
+
+
+def test_nesting_counts_objects_and_arrays():
+    assert nesting(1) == 0 and nesting([]) == 1 and nesting({"a": [1, {"b": []}]}) == 4
+    deep: list = []
+    for _ in range(10_000):  # no recursion: deeper than Python's stack allows
+        deep = [deep]
+    assert nesting(deep) == 10_001
+
+
+def test_a_directory_is_a_one_line_error(tmp_path: Path):
+    with pytest.raises(SLMBenchError, match=rf"^{re.escape(str(tmp_path))}: is a directory; expected a JSONL file"):
+        read_rows(tmp_path)
