@@ -1,23 +1,39 @@
-"""python benchmarks/bench_model.py [--model smollm2-135m-lora] [--steps 6] [--rows 8]
+"""python benchmarks/bench_model.py [--model smollm2-135m-lora] [--rows 25] [--parallel 1,4,8,16] [--hf-batch 8,16,32] [--train-steps 6]
 
-Side by side, in one run, on the same config and rows:
-  * LoRA training tokens/s: transformers Trainer vs the train stage's plain loop (same batches, bf16 autocast);
-  * generation tokens/s: GGUF Q8_0 in llama.cpp vs HF generate on the merged model, batched as in
-    the evaluate stage and one request at a time (target >= 5x);
-  * quality from the pipeline's metrics/<model>/eval.json: base vs tuned, free vs constrained.
-Needs a finished `dvc repro` (models/base, models/<model>/merged and gguf).
+Side by side, in one run, on the same rows (a stratified sample of the release test split, one
+row per schema by default), each alternative timed in this process:
+  * llama.cpp generation of the GGUF Q8_0 file, greedy, free and constrained: one request at a
+    time (`GGUFRunner.generate_one`, llama-cpp-python's `create_completion`), against several
+    sequences per decode step (`stages/gguf_parallel.py`) at each --parallel, with a row's free
+    and constrained decodings sharing its prompt as the evaluate stage runs them. For each, the
+    answers that differ from one-at-a-time decoding are counted;
+  * HF generate on the merged model (fp32), greedy, left-padded batches at each --hf-batch, free
+    and constrained, answers compared with the first batch size;
+  * LoRA training tokens/s: transformers Trainer vs the train stage's plain loop (same batches),
+    with --train-steps > 0.
+Writes benchmarks/results/bench_model.json (--out) with the command, date, git commit and CPU.
+Speeds are only comparable within one run: compare the ratios. Paths default to a finished
+`dvc repro` (models/base, models/<model>/merged and gguf, data/<release>/test.jsonl); --gguf,
+--hf, --base and --data point elsewhere.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import datetime
+import os
+import platform
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict[str, float]:
+def train_speeds(base: Path, rows: list, catalog: dict, cfg: Any, steps: int) -> dict[str, float]:
     """Tokens/s of the transformers Trainer and of the stage's own loop (`stages.train.train_loop`)
     on the same examples, batch, precision, AdamW, lr schedule and gradient clipping (1.0).
     Both group the examples by length over the whole set (one megabatch), so they train on the same
@@ -56,7 +72,11 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict
         c = counter()
         marks = Marks(c)
         with tempfile.TemporaryDirectory() as tmp:
-            args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler, warmup_steps=cfg.warmup_steps, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed, logging_steps=10**6, train_sampling_strategy="group_by_length")
+            args = TrainingArguments(
+                output_dir=tmp, per_device_train_batch_size=cfg.batch_size, max_steps=steps, learning_rate=cfg.lr, lr_scheduler_type=cfg.scheduler,
+                warmup_steps=cfg.warmup_steps, bf16=cfg.precision == "bf16", use_cpu=True, report_to=[], save_strategy="no", disable_tqdm=True, seed=cfg.seed,
+                logging_steps=10**6, train_sampling_strategy="group_by_length",
+            )  # fmt: skip
             Trainer(model=fresh(), args=args, train_dataset=examples, data_collator=c, callbacks=[marks]).train()
         (t0, k0), (t1, k1) = marks.marks[0], marks.marks[-1]
         return (k1 - k0) / (t1 - t0)
@@ -67,54 +87,157 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg, steps: int) -> dict
         (t0, k0), (t1, k1) = marks[0], marks[-1]
         return (k1 - k0) / (t1 - t0)
 
-    runs = {"trainer": [], "loop": []}
+    runs: dict[str, list[float]] = {"trainer": [], "loop": []}
     for order in (("trainer", "loop"), ("loop", "trainer")):
         for name in order:
             runs[name].append(trainer_run() if name == "trainer" else loop_run())
-    return {"trainer_tok_s": sum(runs["trainer"]) / 2, "plain_loop_tok_s": sum(runs["loop"]) / 2}
+    t, lp = sum(runs["trainer"]) / 2, sum(runs["loop"]) / 2
+    return {"steps": steps, "trainer_tok_s": round(t, 1), "plain_loop_tok_s": round(lp, 1), "ratio_loop_over_trainer": round(lp / t, 3)}
+
+
+def _summary(gens: dict[tuple[int, int], Any], seconds: float, ref: dict[tuple[int, int], Any] | None) -> dict[str, Any]:
+    tokens = sum(g.tokens for g in gens.values())
+    out: dict[str, Any] = {"seconds": round(seconds, 2), "generated_tokens": tokens, "tokens_per_s": round(tokens / seconds, 2), "answers": len(gens)}
+    if ref is not None:
+        differ = sorted(k for k in gens if gens[k].text.strip() != ref[k].text.strip())
+        out["answers_differing_from_reference"] = len(differ)
+        out["differing"] = [list(k) for k in differ]
+    return out
+
+
+def gguf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: int, threads: int, n_ctx: int, parallels: list[int]) -> dict[str, Any]:
+    """One request at a time (the reference), then the parallel decoder at each setting; both decodings."""
+    from stages.runtime import GGUFRunner
+
+    runner = GGUFRunner(path, threads, n_ctx)
+    runner.generate_one(prompts[0], 8, None)  # load and warm up
+    res: dict[str, Any] = {"file": str(path), "size_mb": round(runner.size_mb, 1)}
+    t0 = time.perf_counter()
+    single = {(i, k): runner.generate_one(p, max_new, s if k else None) for i, (p, s) in enumerate(zip(prompts, schemas, strict=True)) for k in (0, 1)}
+    res["one_at_a_time"] = _summary(single, time.perf_counter() - t0, None)
+    for par in parallels:
+        t0 = time.perf_counter()
+        got = {(i, k): g for i, k, g in runner.generate_parallel(prompts, [[None, s] for s in schemas], max_new, par)}
+        r = _summary(got, time.perf_counter() - t0, single)
+        r["speedup_over_one_at_a_time"] = round(res["one_at_a_time"]["seconds"] / r["seconds"], 2)
+        res[f"parallel_{par}"] = r
+        print(
+            f"  llama.cpp parallel {par}: {r['seconds']} s, {r['speedup_over_one_at_a_time']}x, {r['answers_differing_from_reference']} answers differ",
+            flush=True,
+        )
+    return res
+
+
+def hf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: int, threads: int, batches: list[int]) -> dict[str, Any]:
+    from stages.evaluate import length_order
+    from stages.runtime import HFRunner
+
+    runner = HFRunner(path, threads)
+    runner.generate(prompts[:1], 4, 1)  # load and warm up
+    order = length_order(prompts)
+    res: dict[str, Any] = {"dir": str(path)}
+    ref = None
+    for bs in batches:
+        t0 = time.perf_counter()
+        got = {}
+        for k in (0, 1):
+            gens = runner.generate([prompts[i] for i in order], max_new, bs, [schemas[i] if k else None for i in order])
+            got.update({(i, k): g for i, g in zip(order, gens, strict=True)})
+        r = _summary(got, time.perf_counter() - t0, ref)
+        if ref is None:
+            ref, base = got, r["seconds"]
+        r["speedup_over_first"] = round(base / r["seconds"], 2)
+        res[f"batch_{bs}"] = r
+        print(f"  HF batch {bs}: {r['seconds']} s, {r['speedup_over_first']}x", flush=True)
+    return res
+
+
+def cpu_info() -> dict[str, Any]:
+    import llama_cpp
+    import torch
+
+    flags = ""
+    if Path("/proc/cpuinfo").is_file():
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                flags = line.split(":", 1)[1].strip()
+                break
+    return {
+        "model": flags or platform.processor(),
+        "cores": os.cpu_count(),
+        "torch_capability": torch.backends.cpu.get_cpu_capability(),
+        "llama_cpp": llama_cpp.llama_print_system_info().decode().strip(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="smollm2-135m-lora")
-    ap.add_argument("--steps", type=int, default=6)
-    ap.add_argument("--rows", type=int, default=8)
+    ap.add_argument("--gguf", type=Path, help="GGUF file (default models/<model>/gguf/model-q8_0.gguf)")
+    ap.add_argument("--hf", type=Path, help="HF directory (default models/<model>/merged)")
+    ap.add_argument("--base", type=Path, help="base checkpoint for the training comparison (default models/base/<base>)")
+    ap.add_argument("--data", type=Path, help="test JSONL (default data/<release>/test.jsonl)")
+    ap.add_argument("--rows", type=int, default=25, help="rows, a stratified sample (one per schema first)")
+    ap.add_argument("--parallel", default="4,8,16", help="llama.cpp sequences per step to try, comma-separated")
+    ap.add_argument("--hf-batch", default="8,16,32", help="HF batch sizes to try, comma-separated; the first is the reference")
+    ap.add_argument("--threads", type=int, help="CPU threads for generation (default evaluate.threads); 1 keeps a busy machine's timings sane")
+    ap.add_argument("--max-new-tokens", type=int, help="answer cap, tokens (default evaluate.max_new_tokens)")
+    ap.add_argument("--train-steps", type=int, default=6, help="optimizer steps per training run (0: skip the training comparison)")
+    ap.add_argument("--skip", default="", help="comma-separated sections to skip: gguf, hf, train")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_model.json")
     a = ap.parse_args()
 
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
     from stages import params as P
     from stages.catalog import load_catalog
-    from stages.evaluate import evaluate_model, select_rows
-    from stages.records import read_rows
+    from stages.evaluate import constraint_schema, select_rows
+    from stages.records import read_rows, write_json
+    from stages.runtime import render_prompts, render_prompts_gguf
 
     p = P.load(Path("params.yaml"))
     cfg = p.models[a.model]
+    ev = p.evaluate
     catalog = load_catalog(Path(p.schemas_dir))
-    ds = p.release.dataset
-    base, merged, gguf = Path(f"models/base/{cfg.base}"), Path(f"models/{a.model}/merged"), Path(f"models/{a.model}/gguf/model-q8_0.gguf")
+    skip = set(filter(None, a.skip.split(",")))
+    data = a.data or Path(f"data/{p.release.dataset}/test.jsonl")
+    rows = select_rows(read_rows(data), 0, a.rows)
+    threads, max_new = a.threads or ev.threads, a.max_new_tokens or ev.max_new_tokens
+    result: dict[str, Any] = {
+        "command": "python benchmarks/bench_model.py " + " ".join(sys.argv[1:]),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or None,
+        "git_dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()),
+        "cpu": cpu_info(),
+        "threads": threads,
+        "max_new_tokens": max_new,
+        "rows": len(rows),
+        "data": str(data),
+        "note": "every timing is in this one run; compare ratios, not absolute figures, across runs or machines",
+    }
+    if "gguf" not in skip:
+        gguf = a.gguf or Path(f"models/{a.model}/gguf/model-q8_0.gguf")
+        print(f"llama.cpp on {gguf}, {len(rows)} rows x 2 decodings", flush=True)
+        prompts = render_prompts_gguf(gguf, rows, catalog)
+        schemas = [constraint_schema("gguf", catalog[r["schema_id"]].schema, ev.enforce_formats) for r in rows]
+        result["llama_cpp"] = gguf_speeds(gguf, prompts, schemas, max_new, threads, ev.n_ctx, [int(x) for x in a.parallel.split(",") if x])
+    if "hf" not in skip:
+        from transformers import AutoTokenizer
 
-    tr = train_speeds(base, read_rows(Path(f"data/{ds}/train.jsonl")), catalog, cfg, a.steps)
-    rows = select_rows(read_rows(Path(f"data/{ds}/test.jsonl")), 1)[: a.rows]
-    hf, _ = evaluate_model(merged, rows, catalog, False, p.evaluate.max_new_tokens, cfg.threads, p.evaluate.n_ctx, p.evaluate.hf_batch_size, False)
-    hf1, _ = evaluate_model(merged, rows, catalog, False, p.evaluate.max_new_tokens, cfg.threads, p.evaluate.n_ctx, 1, False)
-    gg, _ = evaluate_model(gguf, rows, catalog, False, p.evaluate.max_new_tokens, cfg.threads, p.evaluate.n_ctx, p.evaluate.hf_batch_size, False)
-
-    print(f"training ({cfg.precision}, batch {cfg.batch_size}, {a.steps} steps, same examples, first step excluded, mean of 2 alternating rounds)")
-    print(f"  Trainer     {tr['trainer_tok_s']:8.1f} tok/s")
-    print(f"  stage loop  {tr['plain_loop_tok_s']:8.1f} tok/s   ratio loop/Trainer {tr['plain_loop_tok_s'] / tr['trainer_tok_s']:.2f}")
-    print(f"generation ({len(rows)} test rows, greedy, free)")
-    print(f"  HF generate, batch {p.evaluate.hf_batch_size:<3d}  {hf['tokens_per_s']:8.1f} tok/s")
-    print(f"  HF generate, batch 1    {hf1['tokens_per_s']:8.1f} tok/s   (one request at a time, as on a device)")
-    print(f"  GGUF Q8_0 llama.cpp     {gg['tokens_per_s']:8.1f} tok/s   (one request at a time)")
-    for name, ref in ((f"batch {p.evaluate.hf_batch_size}", hf), ("batch 1", hf1)):
-        print(f"  ratio GGUF Q8_0 / HF {name}: {gg['tokens_per_s'] / max(ref['tokens_per_s'], 1e-9):.1f}x (target >= 5x)")
-    ev_path = Path(f"metrics/{a.model}/eval.json")
-    ev = json.loads(ev_path.read_text()) if ev_path.exists() else {}
-    print(f"quality on the pipeline's test rows ({ev_path})")
-    print(f"  {'variant/decoding':28s} json_exact field_f1 schema_valid")
-    for v, d in ((v, d) for v in ("hf_base", "hf_tuned", "gguf_q8_0", "gguf_q4") for d in ("free", "constrained")):
-        k = f"{v}.{d}"
-        if f"{k}.json_exact" in ev:
-            print(f"  {k:28s} {ev[k + '.json_exact']:10.3f} {ev[k + '.field_f1']:8.3f} {ev[k + '.schema_valid']:12.3f}")
+        hf = a.hf or Path(f"models/{a.model}/merged")
+        print(f"HF generate on {hf}, {len(rows)} rows x 2 decodings", flush=True)
+        prompts = render_prompts(AutoTokenizer.from_pretrained(hf), rows, catalog)
+        schemas = [constraint_schema("hf", catalog[r["schema_id"]].schema, ev.enforce_formats) for r in rows]
+        result["hf_fp32"] = hf_speeds(hf, prompts, schemas, max_new, threads, [int(x) for x in a.hf_batch.split(",") if x])
+    if "train" not in skip and a.train_steps > 0:
+        base = a.base or Path(f"models/base/{cfg.base}")
+        print(f"training on {base}, {a.train_steps} steps", flush=True)
+        result["training"] = train_speeds(base, read_rows(Path(f"data/{p.release.dataset}/train.jsonl")), catalog, cfg, a.train_steps)
+        result["training"]["precision"] = cfg.precision
+    result["cpu"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    write_json(a.out, result)
+    print(f"-> {a.out}")
 
 
 if __name__ == "__main__":

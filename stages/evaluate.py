@@ -1,22 +1,37 @@
 """`slmbench evaluate-release --model smollm2-135m-lora ...` (the stage) and
 `slmbench evaluate --model PATH --data FILE.jsonl --schemas DIR` (any model, any EdgeJSON file).
 
+Which rows: the release variant (`evaluate.release_variant`, gguf_q8_0) is scored on every test
+row, free and constrained. The other variants are scored on a stratified subset of
+`evaluate.rows_per_schema` rows per schema (0: every row), the same rows for all of them and a
+subset of the release variant's rows, so any two variants can be compared row by row
+(`slmbench compare`). The subset is chosen by the SHA-256 of each row's id, within each schema:
+deterministic, and independent of the file's order and of how the rows were generated.
+
+Every quality figure comes with its n and a 95% bootstrap interval over rows (stages/stats.py);
+per-row scores go to the predictions file.
+
 Every variant runs in its own spawned process: a crash in llama.cpp (its schema-constrained
 decoding has segfaulted once on this stack) costs one row, scored as a failure, and the run
-resumes at the next row. Peak RSS is per process, so it is per variant.
+resumes. A worker that crashes while decoding several sequences at once is restarted to decode
+one at a time, so the crash lands on one row. Peak RSS is that worker's own high-water mark
+(VmHWM), so it is per variant.
 
 Variants: hf_base (the untuned base, transformers), hf_tuned (the merged model, transformers),
 gguf_q8_0 and gguf_q4 (llama.cpp). Decodings: free, and constrained: llama.cpp's JSON-schema
 grammar for GGUF, llguidance's for transformers, with `uniqueItems` enforced around either (see
-stages/runtime.py).
+stages/runtime.py). A GGUF variant decodes both of a row's decodings from one evaluation of its
+prompt, `evaluate.gguf_parallel` sequences per llama.cpp step (stages/gguf_parallel.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing as mp
 import os
 import resource
+import sys
 import tempfile
 import threading
 import time
@@ -25,9 +40,14 @@ from typing import Any
 
 from stages.catalog import SchemaEntry
 from stages.errors import SLMBenchError
-from stages.scoring import aggregate, higher_is_better, score_row
+from stages.scoring import METRICS, aggregate, higher_is_better, score_row
 
 MAX_RESTARTS = 5
+DECODINGS = ("free", "constrained")
+
+
+# ---------------------------------------------------------------------------------------------
+# generation in a worker process
 
 
 def _exit_with(parent: int) -> None:
@@ -37,56 +57,138 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
-def _worker(kind: str, path: str, prompts: list[str], schemas: list[Any], start: int, max_new: int, threads: int, n_ctx: int, batch: int, out_file: str) -> None:
+def peak_rss_mb() -> float:
+    """This process's peak resident set, MB: VmHWM, the high-water mark of its own address space.
+    (`ru_maxrss` would not do in a spawned worker: Linux carries the parent's peak over fork and exec.)"""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return ru / 2**20 if sys.platform == "darwin" else ru / 1024  # bytes on macOS, kB elsewhere
+
+
+def _worker(
+    kind: str,
+    path: str,
+    prompts: list[str],
+    schemas: list[list[Any]],
+    todo: list[tuple[int, int]],
+    max_new: int,
+    threads: int,
+    n_ctx: int,
+    batch: int,
+    parallel: int,
+    out_file: str,
+) -> None:
+    """Generate each (prompt, decoding) in `todo`; one JSON line per result, appended as it is done.
+
+    Lines: {"i", "k", "text", "tokens", "seconds", "finish"} per result; {"fatal": message} when
+    the model does not load; last, {"rss_mb", "size_mb"}."""
     from stages.runtime import GGUFRunner, HFRunner
 
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
 
+    def emit(fh: Any, rec: dict[str, Any]) -> None:
+        fh.write(json.dumps(rec) + "\n")
+        fh.flush()
+
     with open(out_file, "a", encoding="utf-8") as fh:
+        try:
+            runner: Any = HFRunner(Path(path), threads) if kind == "hf" else GGUFRunner(Path(path), threads, n_ctx)
+        except SLMBenchError as exc:
+            emit(fh, {"fatal": str(exc)})
+            return
+        except Exception as exc:  # a model that passed the checks but does not load: its own words, one line
+            emit(fh, {"fatal": f"{path}: cannot load the model: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"})
+            return
         if kind == "hf":
-            runner = HFRunner(Path(path), threads)
-            for i0 in range(start, len(prompts), batch):
-                gens = runner.generate(prompts[i0 : i0 + batch], max_new, batch, schemas[i0 : i0 + batch])
-                for j, g in enumerate(gens):
-                    fh.write(json.dumps({"i": i0 + j, "text": g.text, "tokens": g.tokens, "seconds": g.seconds, "finish": g.finish}) + "\n")
-                fh.flush()
+            for k in sorted({k for _, k in todo}):
+                rows = [i for i, kk in todo if kk == k]
+                for i0 in range(0, len(rows), batch):
+                    ids = rows[i0 : i0 + batch]
+                    gens = runner.generate([prompts[i] for i in ids], max_new, batch, [schemas[i][k] for i in ids])
+                    for i, g in zip(ids, gens, strict=True):
+                        emit(fh, {"i": i, "k": k, "text": g.text, "tokens": g.tokens, "seconds": g.seconds, "finish": g.finish})
         else:
-            runner = GGUFRunner(Path(path), threads, n_ctx)
-            for i in range(start, len(prompts)):
-                g = runner.generate_one(prompts[i], max_new, schemas[i])
-                fh.write(json.dumps({"i": i, "text": g.text, "tokens": g.tokens, "seconds": g.seconds, "finish": g.finish}) + "\n")
-                fh.flush()
-        fh.write(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "size_mb": runner.size_mb}) + "\n")
+            if parallel > 1:  # a row's decodings share its prompt evaluation
+                jobs: dict[int, list[int]] = {}
+                for i, k in todo:
+                    jobs.setdefault(i, []).append(k)
+                groups = list(jobs.items())
+            else:  # one sequence at a time: a crash names its row
+                groups = [(i, [k]) for i, k in todo]
+            for j, kk, g in runner.generate_parallel(
+                [prompts[i] for i, _ in groups], [[schemas[i][k] for k in ks] for i, ks in groups], max_new, max(parallel, 1)
+            ):
+                i, k = groups[j][0], groups[j][1][kk]
+                emit(fh, {"i": i, "k": k, "text": g.text, "tokens": g.tokens, "seconds": g.seconds, "finish": g.finish})
+        emit(fh, {"rss_mb": peak_rss_mb(), "size_mb": runner.size_mb})
 
 
-def generate_isolated(kind: str, path: Path, prompts: list[str], schemas: list[Any], max_new: int, threads: int, n_ctx: int, batch: int) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """Generations for every prompt, in a child process; a crashed row becomes an error row."""
+def generate_jobs(
+    kind: str, path: Path, prompts: list[str], schemas: list[list[Any]], max_new: int, threads: int, n_ctx: int, batch: int, parallel: int = 1
+) -> tuple[dict[tuple[int, int], dict[str, Any]], dict[str, float]]:
+    """Every prompt i decoded once per entry k of schemas[i] (None: free), in child processes.
+
+    Returns {(i, k): generation} and {"rss_mb", "size_mb", "crashes"}. After a crash,
+    the rest runs one sequence (HF: one row) at a time; a crash then costs that one (i, k),
+    recorded as an error row."""
     ctx = mp.get_context("spawn")
-    done: dict[int, dict[str, Any]] = {}
-    info: dict[str, float] = {}
+    done: dict[tuple[int, int], dict[str, Any]] = {}
+    info: dict[str, float] = {"rss_mb": 0.0, "size_mb": 0.0}
+    want = [(i, k) for i in range(len(prompts)) for k in range(len(schemas[i]))]
+    if kind == "hf":  # the order the worker runs them in, so the first one missing after a crash is the one that crashed
+        want.sort(key=lambda ik: (ik[1], ik[0]))
+    lost, restarts = 0, 0
     with tempfile.TemporaryDirectory(prefix="eval-") as tmp:
         out_file = Path(tmp) / "gen.jsonl"
-        start, restarts = 0, 0
-        while start < len(prompts):
-            proc = ctx.Process(target=_worker, args=(kind, str(path), prompts, schemas, start, max_new, threads, n_ctx, batch, str(out_file)))
+        todo = want
+        while todo:
+            out_file.unlink(missing_ok=True)
+            proc = ctx.Process(target=_worker, args=(kind, str(path), prompts, schemas, todo, max_new, threads, n_ctx, batch, parallel, str(out_file)))
             proc.start()
             proc.join()
             for line in out_file.read_text(encoding="utf-8").splitlines() if out_file.exists() else []:
-                rec = json.loads(line)
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short by the crash
+                    continue
+                if "fatal" in rec:
+                    raise SLMBenchError(rec["fatal"])
                 if "i" in rec:
-                    done[rec["i"]] = rec
-                else:
-                    info = {"rss_mb": max(info.get("rss_mb", 0.0), rec["rss_mb"]), "size_mb": rec["size_mb"]}
-            missing = [i for i in range(len(prompts)) if i not in done]
-            if proc.exitcode == 0 or not missing:
+                    done[(rec["i"], rec["k"])] = rec
+                elif "rss_mb" in rec:
+                    info.update(rss_mb=max(info["rss_mb"], rec["rss_mb"]), size_mb=rec["size_mb"])
+            todo = [ik for ik in want if ik not in done]
+            if not todo:
                 break
             restarts += 1
             if restarts > MAX_RESTARTS:
                 raise SLMBenchError(f"{path}: generation crashed {restarts} times (exit code {proc.exitcode}); giving up")
-            done[missing[0]] = {"i": missing[0], "text": "", "tokens": 0, "seconds": 0.0, "finish": "error"}
-            start = missing[0] + 1
-    info["crashes"] = float(restarts)
-    return [done[i] for i in range(len(prompts))], info
+            if parallel > 1 or batch > 1:
+                parallel, batch = 1, 1  # rerun what was in flight one at a time, to find the row that crashes
+            else:
+                done[todo[0]] = {"i": todo[0][0], "k": todo[0][1], "text": "", "tokens": 0, "seconds": 0.0, "finish": "error", "crash": True}
+                lost += 1
+                todo = todo[1:]
+    info.update(crashes=float(lost))
+    return done, info
+
+
+def generate_isolated(
+    kind: str, path: Path, prompts: list[str], schemas: list[Any], max_new: int, threads: int, n_ctx: int, batch: int
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """One generation per prompt (schemas[i]: its schema, or None for free decoding), in a child process."""
+    done, info = generate_jobs(kind, path, prompts, [[s] for s in schemas], max_new, threads, n_ctx, batch, 1)
+    return [done[(i, 0)] for i in range(len(prompts))], info
+
+
+# ---------------------------------------------------------------------------------------------
+# scoring
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -98,15 +200,36 @@ def _percentile(values: list[float], q: float) -> float:
     return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
-def score_variant(rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], gens: list[dict[str, Any]], info: dict[str, float]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def with_intervals(agg: dict[str, Any], scored: list[dict[str, Any]], samples: int, seed: int) -> dict[str, Any]:
+    """`agg` (from stages.scoring.aggregate) with `<metric>_ci_low` / `_ci_high` for every metric,
+    overall, per tier and per schema: a seeded bootstrap over the rows of each group."""
+    from stages.stats import bootstrap_intervals
+
+    names = list(METRICS)
+
+    def add(target: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+        for name, (lo, hi) in zip(names, bootstrap_intervals([[r[m] for m in names] for r in rows], samples, seed), strict=True):
+            target[f"{name}_ci_low"], target[f"{name}_ci_high"] = lo, hi
+
+    add(agg, scored)
+    for tier, vals in agg["by_tier"].items():
+        add(vals, [r for r in scored if r.get("tier") == tier])
+    for sid, vals in agg["by_schema"].items():
+        add(vals, [r for r in scored if r["schema_id"] == sid])
+    return agg
+
+
+def score_variant(
+    rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], gens: list[dict[str, Any]], info: dict[str, float], samples: int = 1000, seed: int = 0
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     scored, preds = [], []
-    for row, g in zip(rows, gens):
+    for row, g in zip(rows, gens, strict=True):
         entry = catalog.get(row["schema_id"])
         s = score_row(g["text"], row["expected_output"], entry)
         tier = row.get("complexity") or (entry.tier if entry else None)
         scored.append({"schema_id": row["schema_id"], "tier": tier, **s})
-        preds.append({"id": row["id"], "schema_id": row["schema_id"], "prediction": g["text"], "finish": g["finish"], "tokens": g["tokens"], **s})
-    agg = aggregate(scored)
+        preds.append({"id": row["id"], "schema_id": row["schema_id"], "tier": tier, "prediction": g["text"], "finish": g["finish"], "tokens": g["tokens"], **s})
+    agg = with_intervals(aggregate(scored), scored, samples, seed)
     secs = [g["seconds"] for g in gens if g["finish"] != "error"]
     toks = sum(g["tokens"] for g in gens)
     agg.update(
@@ -123,11 +246,45 @@ def score_variant(rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], g
     return agg, preds
 
 
-def evaluate_model(model: Path, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], constrained: bool, max_new: int, threads: int, n_ctx: int, batch: int, enforce_formats: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Score one model (an HF directory or a .gguf) on rows; the CLI and the stage both use this."""
+def check_hf_model(model: Path) -> Any:
+    """An HF directory the worker can load: safetensors weights whose headers read, and a
+    tokenizer. Returns the tokenizer; a one-line error otherwise."""
+    from safetensors import SafetensorError, safe_open
     from transformers import AutoTokenizer
 
     from stages.models import check_safetensors_dir
+
+    check_safetensors_dir(model)
+    for f in sorted(model.glob("*.safetensors")):
+        try:
+            with safe_open(str(f), framework="pt") as fh:
+                fh.keys()
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise SLMBenchError(f"{f}: not a readable safetensors file ({str(exc)[:120]}); truncated or corrupt?") from None
+    if not any((model / n).is_file() for n in ("tokenizer.json", "tokenizer.model", "vocab.json")):
+        raise SLMBenchError(f"{model}: no tokenizer (expected tokenizer.json, tokenizer.model or vocab.json next to config.json)")
+    try:
+        return AutoTokenizer.from_pretrained(model)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise SLMBenchError(f"{model}: no usable tokenizer (expected tokenizer.json or tokenizer_config.json with its files: {first})") from None
+
+
+def evaluate_variant(
+    model: Path,
+    rows: list[dict[str, Any]],
+    catalog: dict[str, SchemaEntry],
+    decodings: tuple[str, ...],
+    max_new: int,
+    threads: int,
+    n_ctx: int,
+    batch: int,
+    enforce_formats: bool,
+    parallel: int = 1,
+    samples: int = 1000,
+    seed: int = 0,
+) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Score one model (an HF directory or a .gguf) on rows, once per decoding: {decoding: (aggregate, predictions)}."""
     from stages.runtime import render_prompts, render_prompts_gguf
 
     model = Path(model)
@@ -138,14 +295,34 @@ def evaluate_model(model: Path, rows: list[dict[str, Any]], catalog: dict[str, S
         kind = "gguf"
         prompts = render_prompts_gguf(model, rows, catalog)
     else:
-        check_safetensors_dir(model)
         kind = "hf"
-        prompts = render_prompts(AutoTokenizer.from_pretrained(model), rows, catalog)
-    schemas = [constraint_schema(kind, catalog[r["schema_id"]].schema, enforce_formats) if constrained else None for r in rows]
+        prompts = render_prompts(check_hf_model(model), rows, catalog)
+    per_row = [[constraint_schema(kind, catalog[r["schema_id"]].schema, enforce_formats) if d == "constrained" else None for d in decodings] for r in rows]
     order = length_order(prompts) if kind == "hf" else list(range(len(rows)))
-    gens, info = generate_isolated(kind, model, [prompts[i] for i in order], [schemas[i] for i in order], max_new, threads, n_ctx, batch)
-    at = {i: k for k, i in enumerate(order)}
-    return score_variant(rows, catalog, [gens[at[i]] for i in range(len(rows))], info)
+    done, info = generate_jobs(kind, model, [prompts[i] for i in order], [per_row[i] for i in order], max_new, threads, n_ctx, batch, parallel)
+    at = {i: o for o, i in enumerate(order)}
+    out = {}
+    for k, d in enumerate(decodings):
+        gens = [done[(at[i], k)] for i in range(len(rows))]
+        out[d] = score_variant(rows, catalog, gens, dict(info, crashes=float(sum(1 for g in gens if g.get("crash")))), samples, seed)
+    return out
+
+
+def evaluate_model(
+    model: Path,
+    rows: list[dict[str, Any]],
+    catalog: dict[str, SchemaEntry],
+    constrained: bool,
+    max_new: int,
+    threads: int,
+    n_ctx: int,
+    batch: int,
+    enforce_formats: bool,
+    parallel: int = 1,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Score one model on rows with one decoding; the CLI and the benchmarks use this."""
+    d = "constrained" if constrained else "free"
+    return evaluate_variant(model, rows, catalog, (d,), max_new, threads, n_ctx, batch, enforce_formats, parallel)[d]
 
 
 def length_order(prompts: list[str]) -> list[int]:
@@ -163,17 +340,59 @@ def constraint_schema(kind: str, schema: dict[str, Any], enforce_formats: bool) 
     return grammar_schema(schema, enforce_formats) if kind == "gguf" or not enforce_formats else schema
 
 
-def select_rows(rows: list[dict[str, Any]], per_schema: int) -> list[dict[str, Any]]:
-    """The first `per_schema` rows of each schema in id order (all rows when 0)."""
-    if per_schema <= 0:
-        return rows
-    out, seen = [], {}
-    for r in sorted(rows, key=lambda r: str(r["id"])):
-        n = seen.get(r["schema_id"], 0)
-        if n < per_schema:
-            out.append(r)
-            seen[r["schema_id"]] = n + 1
+# ---------------------------------------------------------------------------------------------
+# which rows
+
+
+def _id_hash(row: dict[str, Any]) -> str:
+    return hashlib.sha256(str(row["id"]).encode("utf-8")).hexdigest()
+
+
+def stratified_order(rows: list[dict[str, Any]]) -> list[int]:
+    """Row indices, round-robin over schemas (sorted by id): each schema's first row, then each
+    one's second, and so on; within a schema, rows in the order of the SHA-256 of their ids. A
+    prefix of this order is a stratified sample, and a longer prefix contains a shorter one."""
+    by_schema: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_schema.setdefault(str(r["schema_id"]), []).append(i)
+    queues = [sorted(ix, key=lambda i: (_id_hash(rows[i]), i)) for _, ix in sorted(by_schema.items())]
+    out: list[int] = []
+    for rank in range(max((len(q) for q in queues), default=0)):
+        out.extend(q[rank] for q in queues if rank < len(q))
     return out
+
+
+def select_rows(rows: list[dict[str, Any]], per_schema: int, max_rows: int = 0) -> list[dict[str, Any]]:
+    """`per_schema` rows of each schema (0: all), at most `max_rows` in all (0: no cap), chosen in
+    `stratified_order`; returned in the order of `rows`."""
+    order = stratified_order(rows)
+    if per_schema > 0:
+        n_schemas = len({str(r["schema_id"]) for r in rows})
+        # a schema with fewer rows than per_schema drops out of the later rounds, so count by rank
+        rank: dict[str, int] = {}
+        keep = []
+        for i in order:
+            sid = str(rows[i]["schema_id"])
+            rank[sid] = rank.get(sid, 0) + 1
+            if rank[sid] <= per_schema:
+                keep.append(i)
+        order = keep
+        assert len(order) <= per_schema * n_schemas, "stratified selection over-filled"
+    if max_rows > 0:
+        order = order[:max_rows]
+    return [rows[i] for i in sorted(order)]
+
+
+def plan_rows(rows: list[dict[str, Any]], variants: list[str], release_variant: str, per_schema: int, max_rows: int) -> dict[str, list[dict[str, Any]]]:
+    """The rows each variant is scored on: every row for the release variant, the stratified
+    subset for the others (every row for all when per_schema is 0); `max_rows` caps each."""
+    full = select_rows(rows, 0, max_rows)
+    subset = select_rows(rows, per_schema, max_rows)
+    return {v: full if v == release_variant else subset for v in variants}
+
+
+# ---------------------------------------------------------------------------------------------
+# the stage and the command
 
 
 def flatten(variant: str, decoding: str, agg: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
@@ -186,33 +405,63 @@ def flatten(variant: str, decoding: str, agg: dict[str, Any]) -> tuple[dict[str,
     return flat, by_schema
 
 
-def run_release(model: str, base_dir: Path, merged: Path, gguf_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], cfg: Any) -> tuple[dict[str, float], dict[str, float], list[dict[str, Any]]]:
-    paths: dict[str, tuple[Path, tuple[str, ...]]] = {
-        "hf_base": (base_dir, ("free", "constrained")),
-        "hf_tuned": (merged, ("free", "constrained")),
-        "gguf_q8_0": (Path(gguf_dir) / "model-q8_0.gguf", ("free", "constrained")),
-    }
-    if "gguf_q4" in cfg.variants:
+def model_paths(base_dir: Path, merged: Path, gguf_dir: Path, variants: list[str]) -> dict[str, Path]:
+    paths = {"hf_base": Path(base_dir), "hf_tuned": Path(merged), "gguf_q8_0": Path(gguf_dir) / "model-q8_0.gguf"}
+    if "gguf_q4" in variants:
         q4 = sorted(p for p in Path(gguf_dir).glob("model-q4*.gguf"))
         if not q4:
             raise SLMBenchError(f"{gguf_dir}: no model-q4*.gguf; rerun the quantize stage")
-        paths["gguf_q4"] = (q4[0], ("free", "constrained"))
-    variants = [(v, *paths[v]) for v in cfg.variants]
+        paths["gguf_q4"] = q4[0]
+    return {v: paths[v] for v in variants}
+
+
+def run_release(
+    model: str, base_dir: Path, merged: Path, gguf_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], cfg: Any
+) -> tuple[dict[str, float], dict[str, float], list[dict[str, Any]]]:
+    paths = model_paths(base_dir, merged, gguf_dir, cfg.variants)
+    plan = plan_rows(rows, cfg.variants, cfg.release_variant, cfg.rows_per_schema, cfg.max_rows)
     flat: dict[str, float] = {}
     by_schema: dict[str, float] = {}
     preds: list[dict[str, Any]] = []
-    for variant, path, decodings in variants:
-        for decoding in decodings:
-            agg, p = evaluate_model(path, rows, catalog, decoding == "constrained", cfg.max_new_tokens, cfg.threads, cfg.n_ctx, cfg.hf_batch_size, cfg.enforce_formats)
+    for variant, path in paths.items():
+        t0 = time.perf_counter()
+        results = evaluate_variant(
+            path,
+            plan[variant],
+            catalog,
+            DECODINGS,
+            cfg.max_new_tokens,
+            cfg.threads,
+            cfg.n_ctx,
+            cfg.hf_batch_size,
+            cfg.enforce_formats,
+            cfg.gguf_parallel,
+            cfg.bootstrap_samples,
+            cfg.bootstrap_seed,
+        )
+        for decoding in DECODINGS:
+            agg, p = results[decoding]
             f, s = flatten(variant, decoding, agg)
             flat.update(f)
             by_schema.update(s)
             preds.extend({"variant": variant, "decoding": decoding, **r} for r in p)
-            print(f"evaluate {model} {variant}/{decoding}: json_exact {agg['json_exact']:.3f} field_f1 {agg['field_f1']:.3f} schema_valid {agg['schema_valid']:.3f}", flush=True)
+            print(
+                f"evaluate {model} {variant}/{decoding}: n={agg['n']} "
+                f"json_exact {agg['json_exact']:.3f} [{agg['json_exact_ci_low']:.3f}, {agg['json_exact_ci_high']:.3f}] "
+                f"field_f1 {agg['field_f1']:.3f} schema_valid {agg['schema_valid']:.3f}",
+                flush=True,
+            )
+        print(
+            f"evaluate {model} {variant}: {len(plan[variant])} rows x {len(DECODINGS)} decodings in {time.perf_counter() - t0:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     return flat, by_schema, preds
 
 
-def main(model: str, params_path: Path, test_file: Path, base_dir: Path, merged: Path, gguf_dir: Path, out: Path, by_schema_out: Path, predictions: Path) -> dict[str, float]:
+def main(
+    model: str, params_path: Path, test_file: Path, base_dir: Path, merged: Path, gguf_dir: Path, out: Path, by_schema_out: Path, predictions: Path
+) -> dict[str, float]:
     from stages import params as P
     from stages.catalog import load_catalog
     from stages.records import read_rows, write_json, write_rows
@@ -221,8 +470,8 @@ def main(model: str, params_path: Path, test_file: Path, base_dir: Path, merged:
     if model not in p.models:
         raise SLMBenchError(f"params.yaml: no model {model!r} under models")
     rows = [r for r in read_rows(test_file) if r.get("complexity") in p.evaluate.tiers]
-    rows = select_rows(rows, p.evaluate.rows_per_schema)
-    rows = rows[: p.evaluate.max_rows] if p.evaluate.max_rows > 0 else rows
+    if not rows:
+        raise SLMBenchError(f"{test_file}: no test rows of the tiers {', '.join(p.evaluate.tiers)} (evaluate.tiers)")
     flat, by_schema, preds = run_release(model, base_dir, merged, gguf_dir, rows, load_catalog(Path(p.schemas_dir)), p.evaluate)
     write_rows(predictions, preds)
     write_json(by_schema_out, by_schema)
@@ -230,14 +479,41 @@ def main(model: str, params_path: Path, test_file: Path, base_dir: Path, merged:
     return flat
 
 
-def main_any(model: Path, data: Path, schemas: Path, constrained: bool, limit: int, out: Path, max_new_tokens: int, threads: int, enforce_formats: bool = True) -> dict[str, Any]:
+def main_any(
+    model: Path,
+    data: Path,
+    schemas: Path,
+    constrained: bool,
+    limit: int,
+    out: Path,
+    max_new_tokens: int,
+    threads: int,
+    enforce_formats: bool = True,
+    bootstrap_samples: int = 1000,
+    bootstrap_seed: int = 0,
+    parallel: int = 1,
+) -> dict[str, Any]:
     from stages.catalog import load_catalog
     from stages.records import read_rows, write_json
 
+    if limit < 0:
+        raise SLMBenchError(f"--limit: expected 0 (every row) or a positive row count, got {limit}")
+    for name, value, least in (
+        ("--max-new-tokens", max_new_tokens, 1),
+        ("--threads", threads, 1),
+        ("--bootstrap-samples", bootstrap_samples, 1),
+        ("--parallel", parallel, 1),
+    ):
+        if value < least:
+            raise SLMBenchError(f"{name}: expected an integer >= {least}, got {value}")
+    data = Path(data)
+    if data.is_dir():
+        raise SLMBenchError(f"{data}: is a directory; expected a JSONL file, one JSON object per line")
     rows = read_rows(data)
     rows = rows[:limit] if limit > 0 else rows
     catalog = load_catalog(schemas)
-    agg, _ = evaluate_model(model, rows, catalog, constrained, max_new_tokens, threads, 2048, 8, enforce_formats)
+    d = "constrained" if constrained else "free"
+    agg, _ = evaluate_variant(model, rows, catalog, (d,), max_new_tokens, threads, 2048, 8, enforce_formats, parallel, bootstrap_samples, bootstrap_seed)[d]
     agg["higher_is_better"] = higher_is_better()
     write_json(out, agg)
     return agg

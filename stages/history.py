@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from stages.errors import SLMBenchError
+from stages.layout import dataset_paths, model_paths
 
 WORKSPACE = "workspace"
 # One headline score per model for tables and the history plot: the release artifact, decoded
@@ -83,6 +84,14 @@ class Snapshot:
             raise SLMBenchError(f"{path} at {self.label}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
         return data if isinstance(data, dict) else None
 
+    def first_json(self, paths: tuple[str, ...]) -> dict[str, Any] | None:
+        """The first of `paths` this revision has (stages.layout names this layout's place, then the older one)."""
+        for path in paths:
+            data = self.json(path)
+            if data is not None:
+                return data
+        return None
+
     def params(self) -> dict[str, Any]:
         raw = self.text("params.yaml")
         if raw is None:
@@ -126,17 +135,17 @@ def snapshots(root: Path, revs: list[str | None]) -> Iterator[list[Snapshot]]:
 
 def version_metrics(snap: Snapshot, version: str) -> dict[str, float] | None:
     """Quality, split and (for models trained on this version at that revision) model metrics, flat."""
-    q = snap.json(f"metrics/{version}/quality.json")
+    q = snap.first_json(dataset_paths(version, "quality.json"))
     if q is None:
         return None
     out = {f"quality.{k}": v for k, v in flatten(q).items()}
-    sp = snap.json(f"metrics/{version}/split.json") or {}
+    sp = snap.first_json(dataset_paths(version, "split.json")) or {}
     out.update({f"split.{k}": v for k, v in flatten(sp).items() if k in ("train_rows", "test_rows")})
     if snap.release() == version:
         for model in snap.models():
-            ev = snap.json(f"metrics/{model}/eval.json") or {}
+            ev = snap.first_json(model_paths(model, "eval.json")) or {}
             out.update({f"{model}.{k}": v for k, v in ev.items() if isinstance(v, (int, float)) and ".tier_" not in k})
-            tr = snap.json(f"metrics/{model}/train.json") or {}
+            tr = snap.first_json(model_paths(model, "train.json")) or {}
             out.update({f"{model}.train.{k}": v for k, v in flatten(tr).items()})
     return out
 
@@ -243,10 +252,10 @@ def audit_workspace(root: Path, params_path: Path, allow: list[str]) -> list[dic
     out = []
     for version, recipe in p.datasets.items():
         snap = Snapshot(root, None)
-        quality = snap.json(f"metrics/{version}/quality.json")
-        gate = snap.json(f"metrics/{version}/gate.json") or {}
+        quality = snap.first_json(dataset_paths(version, "quality.json"))
+        gate = snap.first_json(dataset_paths(version, "gate.json")) or {}
         accepted = root / "data" / version / "validated.jsonl"
-        docs = root / "metrics" / version / "data_docs" / "index.html"
+        docs = root / dataset_paths(version, "data_docs")[0] / "index.html"
         entry: dict[str, Any] = {
             "version": version,
             "suite": gate.get("suite", recipe.suite),
@@ -324,13 +333,13 @@ def history(root: Path, revisions: list[str]) -> list[dict[str, Any]]:
                 rows.append({"revision": label, "version": None, "available": False})
                 continue
             for version in versions:
-                q = snap.json(f"metrics/{version}/quality.json")
+                q = snap.first_json(dataset_paths(version, "quality.json"))
                 row: dict[str, Any] = {"revision": label, "version": version, "available": q is not None, "release": version == release}
                 if q is not None:
                     row.update(gate_passed=bool(q.get("gate_passed")), corrupt_rate=q.get("corrupt_rate_full_suite"), rows_regenerated=q.get("rows_regenerated"))
                 if version == release:
                     for model in snap.models():
-                        ev = snap.json(f"metrics/{model}/eval.json") or {}
+                        ev = snap.first_json(model_paths(model, "eval.json")) or {}
                         head = next((h for h in HEADLINE if f"{h}.json_exact" in ev), None)
                         if head:
                             row["model"] = model

@@ -12,8 +12,8 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -519,7 +519,9 @@ class GGUFRunner:
     def __init__(self, path: Path, threads: int, n_ctx: int, unique_items: bool = True):
         check_gguf(path)
         self.unique_items = unique_items
+        self.n_ctx, self.threads = n_ctx, threads
         self._vocab: list[tuple[int, str]] | None = None
+        self._decoder: Any = None  # a ParallelDecoder, made on first use
         from llama_cpp import Llama
 
         try:
@@ -538,6 +540,35 @@ class GGUFRunner:
                 except UnicodeDecodeError:
                     continue
         return self._vocab
+
+    def generate_parallel(
+        self, prompts: list[str], schemas: list[list[dict[str, Any] | None]], max_new_tokens: int, parallel: int
+    ) -> Iterator[tuple[int, int, Generation]]:
+        """Greedy generations of every prompt once per entry of its `schemas` (None: free), up to
+        `parallel` sequences per llama.cpp decode step (stages/gguf_parallel.py); yields
+        (prompt index, schema index, Generation) as each finishes. A constrained answer that
+        repeats a `uniqueItems` item gets its second pass alone, as in `generate_one`."""
+        from stages.gguf_parallel import ParallelDecoder
+
+        if self._decoder is None or self._decoder.parallel != parallel:
+            if self._decoder is not None:
+                self._decoder.close()
+            self._decoder = ParallelDecoder(self.llm, parallel, self.n_ctx, self.threads)
+        bos = [self.llm.token_bos()] if self.llm._model.add_bos_token() and self.llm.token_bos() >= 0 else []
+        jobs = [
+            (bos + self.llm.tokenize(p.encode("utf-8"), add_bos=False, special=True), [None if s is None else json_grammar(s) for s in ss])
+            for p, ss in zip(prompts, schemas, strict=True)
+        ]
+        for j, k, text, tokens, seconds, finish in self._decoder.run(jobs, max_new_tokens, STOP):
+            g = Generation(text, tokens, seconds, finish)
+            schema = schemas[j][k]
+            cut = first_duplicate(text, schema) if schema is not None and self.unique_items and finish != "error" and _has_unique(schema) else None
+            if cut is not None:
+                forced = self.llm.tokenize(text[:cut].encode("utf-8"), add_bos=False, special=False)
+                second = self._complete(prompts[j], max_new_tokens, schema, UniqueItemsGuard(self.vocab(), self.llm.detokenize, schema, forced))
+                second.seconds += g.seconds
+                g = second
+            yield j, k, g
 
     def generate_one(self, prompt: str, max_new_tokens: int, schema: dict[str, Any] | None = None) -> Generation:
         """Greedy; with a schema, grammar-constrained. A constrained answer that repeats an item

@@ -1,0 +1,231 @@
+"""Greedy llama.cpp decoding of many sequences at once: `slmbench evaluate-release` runs its
+GGUF variants through this (see stages/evaluate.py), and `python benchmarks/bench_model.py`
+measures it against one request at a time.
+
+One decode step of a 135M model reads every weight once whatever the number of sequences in
+the step, so on a CPU whose single-stream decoding is bound by memory bandwidth, decoding
+several sequences per `llama_decode` call costs little more than one. This module keeps up to
+`parallel` sequences in one `llama_batch`, each with its own KV-cache stream (`kv_unified` off:
+the sequences share no prefix beyond one prompt), its own sampler chain (the JSON-Schema grammar
+when constrained, then greedy) and its own position. A finished sequence frees its slot and the
+next one enters in the same step (continuous batching).
+
+A job is one prompt decoded once per entry of its `grammars` (None: free decoding). Its prompt
+is evaluated once, in the first slot, and the KV cache is copied to the job's other slots, so
+free and constrained decoding of one row pay for its prompt once.
+
+The sampling is that of `Llama.create_completion(temperature=0)` as GGUFRunner calls it: greedy
+(argmax, the lowest token id on a tie) after the grammar, stop at an end-of-generation token
+(not counted in `tokens`), `finish="length"` at `max_new_tokens` or at the end of the slot's
+context. The arithmetic of a batched step is not that of a single-stream step (other matrix
+shapes), so a near-tie can go the other way: benchmarks/results/bench_model.json records how many
+answers differ from single-stream decoding. Whatever `parallel` is, the same jobs in the same order
+give the same answers.
+
+Time: each `llama_decode` call's wall time (with the sampling after it) is shared by the sequences
+in it in proportion to the tokens each put in: a prompt's tokens count for its job, split over its
+sequences. A row's `seconds` is then its share of the machine's time, as for HF batches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from stages.errors import SLMBenchError
+
+Done = tuple[int, int, str, int, float, str]  # (job, grammar index, text, tokens, seconds, finish)
+
+
+@dataclass
+class _Seq:
+    job: int
+    k: int  # index into the job's grammars
+    sampler: Any  # constrained: a llama_sampler chain (grammar, then greedy); free: None
+    pos: int  # position of the next token
+    limit: int  # tokens this sequence may generate
+    idx: int = -1  # batch index of the logits to sample from
+    tokens: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class ParallelDecoder:
+    """Decode jobs on `llm` (a llama_cpp.Llama: its model and tokenizer are shared, its context is
+    not used) with up to `parallel` sequences in flight, each with `n_ctx` tokens of context."""
+
+    def __init__(self, llm: Any, parallel: int, n_ctx: int, threads: int):
+        import ctypes
+
+        import llama_cpp as L
+        import numpy as np
+
+        if parallel < 1:
+            raise SLMBenchError(f"parallel decoding needs at least one sequence, got {parallel}")
+        self.L, self.llm, self.parallel = L, llm, parallel
+        self.vocab = llm._model.vocab
+        cp = L.llama_context_default_params()
+        # llama.cpp rounds each stream's context up to a multiple of 256 tokens
+        self.n_ctx_seq = -(-n_ctx // 256) * 256
+        cp.n_ctx = self.n_ctx_seq * parallel
+        cp.n_seq_max = parallel
+        cp.kv_unified = False  # one KV stream per sequence: attention reads only its own cells
+        cp.n_batch = self.n_ctx_seq + parallel  # one whole prompt plus a token from every other sequence
+        cp.n_ubatch = 512  # as Llama's default, so prompts are evaluated in the same chunks
+        cp.n_threads = cp.n_threads_batch = threads
+        cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as Llama's default
+        cp.no_perf = True
+        self.ctx = L.llama_init_from_model(llm._model.model, cp)
+        if not self.ctx:
+            raise SLMBenchError(f"llama.cpp could not make a context for {parallel} sequences of {self.n_ctx_seq} tokens")
+        self.mem = L.llama_get_memory(self.ctx)
+        self.batch = L.llama_batch_init(cp.n_batch, 0, 1)
+        self.n_vocab = L.llama_vocab_n_tokens(self.vocab)
+        self.np, self.ctypes = np, ctypes
+        self._one = L.llama_token_data()  # a one-token candidate array for the grammar check
+        self._one_arr = L.llama_token_data_array(data=ctypes.pointer(self._one), size=1, selected=-1, sorted=False)
+        self.decode_seconds = 0.0  # time in llama_decode (with KV copies), for benchmarks
+        self.sample_seconds = 0.0  # time choosing tokens (grammar included)
+
+    def close(self) -> None:
+        if self.ctx:
+            self.L.llama_batch_free(self.batch)
+            self.L.llama_free(self.ctx)
+            self.ctx = None
+
+    def __enter__(self) -> ParallelDecoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sampler(self, grammar: str) -> Any:
+        """A grammar-then-greedy sampler chain, or None when llama.cpp cannot parse the grammar."""
+        L = self.L
+        g = L.llama_sampler_init_grammar(self.vocab, grammar.encode("utf-8"), b"root")
+        if not g:
+            return None
+        chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+        L.llama_sampler_chain_add(chain, g)
+        L.llama_sampler_chain_add(chain, L.llama_sampler_init_greedy())
+        return chain
+
+    def _pick(self, s: _Seq) -> int:
+        """The greedy token: the first highest logit, as llama.cpp's greedy sampler picks. With a
+        grammar, that token alone is checked first; only when the grammar rejects it does the
+        grammar filter the whole vocabulary (as llama.cpp's own common sampler does). Greedy
+        over the grammar's survivors is the same token either way, at a fraction of the cost."""
+        L = self.L
+        logits = self.np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.idx), shape=(self.n_vocab,))
+        tok = int(logits.argmax())
+        if s.sampler is None:
+            return tok
+        self._one.id, self._one.logit, self._one.p = tok, float(logits[tok]), 0.0
+        self._one_arr.size, self._one_arr.selected, self._one_arr.sorted = 1, -1, False
+        L.llama_sampler_apply(L.llama_sampler_chain_get(s.sampler, 0), self.ctypes.byref(self._one_arr))
+        if self._one.logit != float("-inf"):
+            L.llama_sampler_accept(s.sampler, tok)
+            return tok
+        return int(L.llama_sampler_sample(s.sampler, self.ctx, s.idx))  # filters, picks and accepts
+
+    def _add(self, token: int, pos: int, seq: int, logits: bool) -> int:
+        b, n = self.batch, self.batch.n_tokens
+        b.token[n], b.pos[n], b.n_seq_id[n], b.logits[n] = token, pos, 1, int(logits)
+        b.seq_id[n][0] = seq
+        b.n_tokens = n + 1
+        return n
+
+    def _text(self, tokens: list[int]) -> str:
+        return self.llm.detokenize(tokens).decode("utf-8", errors="ignore")
+
+    def run(self, jobs: list[tuple[list[int], list[str | None]]], max_new_tokens: int, stop: str) -> Iterator[Done]:
+        """Yield each sequence's result as it finishes. A job is (prompt tokens, grammars); a job
+        needs as many free slots as it has grammars, and jobs enter in order. Text from `stop` on
+        is cut off (an end-of-generation token already ends a sequence)."""
+        L = self.L
+        if any(len(g) > self.parallel for _, g in jobs):
+            raise SLMBenchError(f"a job with more decodings than the {self.parallel} parallel sequences")
+        queue = deque(range(len(jobs)))
+        free = list(range(self.parallel))
+        live: dict[int, _Seq] = {}
+        L.llama_memory_clear(self.mem, True)
+        while queue or live:
+            self.batch.n_tokens = 0
+            step: dict[int, int] = {}  # slot -> tokens it put in this step (a job's prompt: its first slot)
+            copies: list[tuple[int, list[int]]] = []
+            for slot in sorted(live):  # llama.cpp puts a run of consecutive streams in one ubatch
+                s = live[slot]
+                s.idx = self._add(s.tokens[-1], s.pos - 1, slot, True)
+                step[slot] = 1
+            while queue and len(free) >= len(jobs[queue[0]][1]):
+                j = queue[0]
+                prompt, grammars = jobs[j]
+                if len(prompt) + self.batch.n_tokens > self.batch_capacity:
+                    break  # the next step takes it
+                queue.popleft()
+                if not prompt or len(prompt) >= self.n_ctx_seq:  # no room to answer: a failure, not a crash
+                    for k in range(len(grammars)):
+                        yield j, k, "", 0, 0.0, "error"
+                    continue
+                seqs = []
+                for k, g in enumerate(grammars):
+                    smp = None if g is None else self._sampler(g)
+                    if g is not None and smp is None:  # llama.cpp rejected the grammar: this decoding fails
+                        yield j, k, "", 0, 0.0, "error"
+                    else:
+                        seqs.append((k, smp))
+                if not seqs:
+                    continue
+                slots = [free.pop(0) for _ in seqs]
+                for t, tok in enumerate(prompt):
+                    idx = self._add(tok, t, slots[0], t == len(prompt) - 1)
+                limit = min(max_new_tokens, self.n_ctx_seq - len(prompt))
+                for slot, (k, smp) in zip(slots, seqs, strict=True):
+                    live[slot] = _Seq(j, k, smp, len(prompt), limit, idx)
+                    step[slot] = len(prompt) / len(slots)
+                copies.append((slots[0], slots[1:]))
+            if not live:
+                continue
+            t0 = time.perf_counter()
+            rc = L.llama_decode(self.ctx, self.batch)
+            if rc != 0:
+                raise SLMBenchError(f"llama_decode failed (code {rc}) with {len(live)} sequences in flight")
+            for src, dsts in copies:
+                for dst in dsts:
+                    L.llama_memory_seq_cp(self.mem, src, dst, -1, -1)
+            t1 = time.perf_counter()
+            finished: list[int] = []
+            for slot, s in live.items():
+                tok = self._pick(s)
+                if L.llama_vocab_is_eog(self.vocab, tok):
+                    finished.append(slot)
+                    continue
+                s.tokens.append(tok)
+                s.pos += 1
+                if len(s.tokens) >= s.limit:
+                    finished.append(slot)
+            t2 = time.perf_counter()
+            self.decode_seconds += t1 - t0
+            self.sample_seconds += t2 - t1
+            dt = t2 - t0
+            total = sum(step.values()) or 1.0
+            for slot, n in step.items():
+                live[slot].seconds += dt * n / total
+            for slot in finished:
+                s = live.pop(slot)
+                if s.sampler is not None:
+                    L.llama_sampler_free(s.sampler)
+                L.llama_memory_seq_rm(self.mem, slot, -1, -1)
+                free.append(slot)
+                free.sort()
+                text = self._text(s.tokens)
+                stopped = len(s.tokens) < s.limit
+                if stop in text:
+                    text, stopped = text[: text.index(stop)], True
+                yield s.job, s.k, text, len(s.tokens), s.seconds, "stop" if stopped else "length"
+
+    @property
+    def batch_capacity(self) -> int:
+        return self.n_ctx_seq + self.parallel
