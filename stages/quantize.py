@@ -1,24 +1,44 @@
-"""`slmbench quantize --model smollm2-135m-lora --merged models/<m>/merged --out models/<m>/gguf ...`.
+"""`slmbench quantize --model smollm2-135m-lora --merged models/<m>/merged --test data/v3/test.jsonl --out models/<m>/gguf --metrics metrics/<m>/quantize.json`.
 
 merged safetensors -> GGUF f16 (llama.cpp's own convert_hf_to_gguf.py, fetched from the
-llama-cpp-python sdist at setup time, never committed) -> Q8_0 and a 4-bit type through
-`llama_cpp.llama_model_quantize`. No quantization math is written here.
+llama-cpp-python sdist at setup time, never committed) -> Q8_0, `q4_type` and each of
+`check_types`, through `llama_cpp.llama_model_quantize`. No quantization math is written here.
 
-The 4-bit default is Q4_0: every tensor is really 4-bit. Q4_K_M is not, for this model: its
-576-wide tensors are not multiples of 256, so llama.cpp falls back to q5_0 for them.
+The output folder holds `model-q8_0.gguf`, `model-<q4_type lower>.gguf` (the file evaluate scores
+as gguf_q4; Q4_K_M by default, which for this model is a q4_K/q5_0/q8_0 mix because its
+576-wide tensors are not multiples of 256) and `model-<type lower>.gguf` for each check type
+(Q4_0 by default: 4-bit in every tensor, the smallest file). The f16 file is temporary.
 
-In-stage check: on `check_rows` test rows each GGUF's greedy answer (first `check_tokens`
-tokens, as text) is compared with the merged model's. The f16 file must reproduce every answer
-exactly; each quantized file must reproduce, on average, at least `min_agreement` of each
-answer from its start (they may branch at near-ties); otherwise the stage fails.
+The greedy check compares whole answers. On `check_rows_per_schema` test rows of every schema
+(`check_rows`: stratified, fixed, and among the rows evaluate scores) the merged model answers
+greedily at batch size 1 (no padding, so its answers are the exact greedy reference), up to
+`check_max_tokens` tokens; each GGUF answers the same prompt text with llama.cpp. Per type,
+quantize.json reports `<type>.exact_agreement` (share of answers identical to the merged
+model's), `<type>.prefix_agreement` (mean share of each merged answer's characters the GGUF
+reproduces from its start), `<type>.json_exact` against the expected output, and
+`merged.json_exact`, each with `n` and a seeded 95% bootstrap interval over rows
+(`stages.stats`, with evaluate's `bootstrap_samples` and `bootstrap_seed`), plus `<type>.size_mb`.
+
+Gate: f16 must reproduce every answer exactly (a wrong tokenizer, template or weights shows
+here); Q8_0 and `q4_type`, the files evaluate scores and a user downloads by default, must
+reach a mean prefix agreement of `min_agreement`, else the stage fails naming the type, the
+figure and the first differing row. A quantized file may take another branch at a near-tie
+(key order, say), so prefix agreement rather than exact agreement is the bar. The
+`check_types` files are reported, not gated (`<type>.gated` is 0): they exist so a user who
+picks the smallest file sees what it costs, and Q4_0 has drifted below the bar before, which
+is a finding to show, not a reason to ship nothing.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +46,13 @@ from stages.errors import SLMBenchError
 from stages.params import QuantizeParams
 from stages.records import atomic_dir
 
-FTYPES = {"Q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0", "Q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "Q4_1": "LLAMA_FTYPE_MOSTLY_Q4_1", "Q4_K_M": "LLAMA_FTYPE_MOSTLY_Q4_K_M", "Q4_K_S": "LLAMA_FTYPE_MOSTLY_Q4_K_S"}
+FTYPES = {t: f"LLAMA_FTYPE_MOSTLY_{t}" for t in ("Q8_0", "Q4_0", "Q4_1", "Q4_K_M", "Q4_K_S")}  # the llama_cpp constant of each type
+CHECK_N_CTX = 2048  # llama.cpp context in the check, tokens: the longest v3 prompt (~880 tokens with its answer) plus check_max_tokens fits
+
+
+def gguf_name(qtype: str) -> str:
+    """The file name of one GGUF type in the output folder: model-q8_0.gguf, model-q4_k_m.gguf, ..."""
+    return f"model-{qtype.lower()}.gguf"
 
 
 def converter() -> Path:
@@ -55,74 +81,183 @@ def quantize_file(src: Path, dst: Path, qtype: str, threads: int) -> None:
         raise SLMBenchError(f"{src}: llama_model_quantize to {qtype} failed (code {rc})")
 
 
-def greedy_check(merged: Path, ggufs: dict[str, Path], rows: list[dict[str, Any]], catalog: dict[str, Any], cfg: QuantizeParams) -> dict[str, float]:
-    from stages.runtime import GGUFRunner, HFRunner, render_prompts
-
-    hf = HFRunner(merged, cfg.threads)
-    prompts = render_prompts(hf.tok, rows, catalog)
-    ref = [g.text for g in hf.generate(prompts, cfg.check_tokens, batch_size=1)]
-    del hf
-    agreement: dict[str, float] = {}
-    for name, path in ggufs.items():
-        runner = GGUFRunner(path, cfg.threads, n_ctx=2048)
-        got = [runner.generate_one(p, cfg.check_tokens).text for p in prompts]
-        exact = sum(a.strip() == b.strip() for a, b in zip(ref, got)) / len(ref)
-        prefix = sum(_prefix_share(a, b) for a, b in zip(ref, got)) / len(ref)
-        agreement[f"exact_{name}"], agreement[f"prefix_{name}"] = round(exact, 4), round(prefix, 4)
-        # f16 must reproduce every answer exactly. A quantized file may pick another branch at a
-        # near-tie (seen here: key order after ~60 characters), so it must share at least
-        # `min_agreement` of each answer's characters from the start, on average; a broken
-        # conversion (wrong tokenizer, template or weights) shares almost nothing.
-        ok = exact == 1.0 if name == "f16" else prefix >= cfg.min_agreement
-        if not ok:
-            i = next(k for k, (a, b) in enumerate(zip(ref, got)) if a.strip() != b.strip())
-            need = "every answer exactly" if name == "f16" else f"a mean common prefix of {cfg.min_agreement:.0%}"
-            raise SLMBenchError(
-                f"{path}: greedy answers drift from the merged model's (exact {exact:.0%}, common prefix {prefix:.0%}; need {need}); "
-                f"first difference on {rows[i]['id']}: {got[i][:60]!r} vs {ref[i][:60]!r}"
-            )
-    return agreement
+def check_rows(rows: list[dict[str, Any]], per_schema: int) -> list[dict[str, Any]]:
+    """`per_schema` rows of every schema, in the order of `rows`: within a schema, the rows whose
+    ids have the smallest SHA-256. Stratified, fixed for a test file, and the rows evaluate's
+    `select_rows` picks for the same count, so the check's rows are among those every variant
+    is scored on (tests/model/test_quantize_check.py holds the two to it)."""
+    by_schema: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_schema.setdefault(str(row["schema_id"]), []).append(i)
+    keep = [i for ix in by_schema.values() for i in sorted(ix, key=lambda i: (hashlib.sha256(str(rows[i]["id"]).encode("utf-8")).hexdigest(), i))[:per_schema]]
+    return [rows[i] for i in sorted(keep)]
 
 
-def _prefix_share(ref: str, got: str) -> float:
+def prefix_share(ref: str, got: str) -> float:
     """Share of the reference answer's characters that the other answer reproduces from the start."""
     ref, got = ref.strip(), got.strip()
     if not ref:
         return float(not got)
-    n = next((i for i, (a, b) in enumerate(zip(ref, got)) if a != b), min(len(ref), len(got)))
-    return n / len(ref)
+    return _common_prefix(ref, got) / len(ref)
 
 
-def run(merged: Path, out_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, Any], cfg: QuantizeParams) -> dict[str, Any]:
-    qtype = cfg.q4_type.upper()
+def _common_prefix(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """One GGUF type's answers on the check rows, against the merged model's."""
+
+    name: str  # f16, q8_0, q4_k_m, ...
+    path: Path
+    gated: bool
+    exact: list[float]  # per row: 1.0 when the whole answer equals the merged model's
+    prefix: list[float]  # per row: prefix_share(merged answer, this answer)
+    json_exact: list[float]  # per row: the answer against the expected output
+    texts: list[str]
+
+
+def _json_exact(texts: list[str], rows: list[dict[str, Any]], catalog: dict[str, Any]) -> list[float]:
+    from stages.scoring import json_exact, parse_prediction
+
+    return [json_exact(parse_prediction(t), r["expected_output"], catalog.get(r["schema_id"])) for t, r in zip(texts, rows, strict=True)]
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+Rows = list[dict[str, Any]]
+
+
+def greedy_answers(merged: Path, ggufs: dict[str, Path], rows: Rows, catalog: dict[str, Any], cfg: QuantizeParams) -> tuple[list[str], dict[str, list[str]]]:
+    """(merged model's answers, each GGUF's answers) on `rows`, greedy, whole answers up to `check_max_tokens`."""
+    from stages.runtime import GGUFRunner, HFRunner, render_prompts
+
+    start = time.perf_counter()
+    hf = HFRunner(merged, cfg.threads)
+    prompts = render_prompts(hf.tok, rows, catalog)
+    ref = [g.text for g in hf.generate(prompts, cfg.check_max_tokens, batch_size=1)]
+    del hf
+    gc.collect()
+    seconds = {"merged": time.perf_counter() - start}
+    got: dict[str, list[str]] = {}
+    for name, path in ggufs.items():
+        start = time.perf_counter()
+        runner = GGUFRunner(path, cfg.threads, n_ctx=CHECK_N_CTX)
+        got[name] = [runner.generate_one(p, cfg.check_max_tokens).text for p in prompts]
+        del runner
+        gc.collect()
+        seconds[name] = time.perf_counter() - start
+    # Wall times go to the log, not to quantize.json, which stays byte-identical for the same inputs.
+    print(f"quantize: greedy check on {len(rows)} rows, seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()), file=sys.stderr, flush=True)
+    return ref, got
+
+
+def compare(ref: list[str], got: dict[str, list[str]], ggufs: dict[str, Path], gated: set[str], rows: Rows, catalog: dict[str, Any]) -> list[Agreement]:
+    return [
+        Agreement(
+            name,
+            ggufs[name],
+            name in gated,
+            [float(a.strip() == b.strip()) for a, b in zip(ref, texts, strict=True)],
+            [prefix_share(a, b) for a, b in zip(ref, texts, strict=True)],
+            _json_exact(texts, rows, catalog),
+            texts,
+        )
+        for name, texts in got.items()
+    ]
+
+
+def gate(agreements: list[Agreement], ref: list[str], rows: list[dict[str, Any]], min_agreement: float) -> None:
+    """f16 must reproduce every answer; each other gated type must reach `min_agreement` mean prefix agreement."""
+    for a in agreements:
+        if not a.gated:
+            continue
+        n = len(a.exact)
+        if a.name == "f16":
+            ok, figure = all(a.exact), f"{int(sum(a.exact))} of {n} answers equal the merged model's; f16 must reproduce every one"
+        else:
+            prefix = _mean(a.prefix)
+            ok, figure = prefix >= min_agreement, f"mean prefix agreement {prefix:.3f} over {n} rows, below quantize.min_agreement {min_agreement}"
+        if ok:
+            continue
+        i = next(k for k, e in enumerate(a.exact) if not e)
+        r, g = ref[i].strip(), a.texts[i].strip()
+        at = _common_prefix(r, g)
+        raise SLMBenchError(
+            f"{a.path.name} ({a.name}): greedy answers drift from the merged model's: {figure}; "
+            f"first differing row {rows[i]['id']} at character {at}: {g[max(0, at - 20) : at + 40]!r} vs merged {r[max(0, at - 20) : at + 40]!r}"
+        )
+
+
+def summarize(agreements: list[Agreement], merged_json_exact: list[float], sizes: dict[str, float], samples: int, seed: int) -> dict[str, float]:
+    """quantize.json's flat keys: `<type>.<figure>` with `_ci_low`/`_ci_high` (stats.bootstrap_intervals:
+    one seeded set of row resamples, so every interval covers the same resampled rows), `<type>.n`,
+    `<type>.size_mb` and `<type>.gated`."""
+    from stages.stats import DIGITS, bootstrap_intervals
+
+    out: dict[str, float] = {f"{name}.size_mb": round(mb, 2) for name, mb in sizes.items()}
+
+    def put(head: str, figures: dict[str, list[float]]) -> None:
+        out[f"{head}.n"] = len(next(iter(figures.values())))
+        columns = list(figures.values())
+        table = [list(row) for row in zip(*columns, strict=True)]
+        for (figure, values), (low, high) in zip(figures.items(), bootstrap_intervals(table, samples, seed), strict=True):
+            out[f"{head}.{figure}"] = round(_mean(values), DIGITS)
+            out[f"{head}.{figure}_ci_low"], out[f"{head}.{figure}_ci_high"] = low, high
+
+    if agreements:
+        put("merged", {"json_exact": merged_json_exact})
+    for a in agreements:
+        out[f"{a.name}.gated"] = int(a.gated)
+        put(a.name, {"exact_agreement": a.exact, "prefix_agreement": a.prefix, "json_exact": a.json_exact})
+    return out
+
+
+def run(merged: Path, out_dir: Path, rows: Rows, catalog: dict[str, Any], cfg: QuantizeParams, bootstrap_samples: int, bootstrap_seed: int) -> dict[str, Any]:
+    """Make the GGUF files in `out_dir` (atomically), run the greedy check on the test `rows`, and
+    return quantize.json's figures. A failed check leaves the previous `out_dir` as it was."""
+    q4 = cfg.q4_type.upper()
+    extra = [t.upper() for t in cfg.check_types if t.upper() not in ("Q8_0", q4)]
+    types = ["Q8_0", q4, *dict.fromkeys(extra)]
+    sample = check_rows(rows, cfg.check_rows_per_schema)
     out_dir = Path(out_dir)
-    with atomic_dir(out_dir) as staging, tempfile.TemporaryDirectory(prefix="gguf-", dir=staging.parent) as tmp:
-        f16 = Path(tmp) / "model-f16.gguf"
+    with atomic_dir(out_dir) as staging:
+        # The temporary f16 file sits in the staging folder: a killed run leaves it where the next run's atomic_dir clears it.
+        scratch = staging / "f16"
+        scratch.mkdir()
+        f16 = scratch / gguf_name("f16")
         to_f16(Path(merged), f16)
-        files = {"q8_0": staging / "model-q8_0.gguf", "q4": staging / f"model-{qtype.lower()}.gguf"}
-        quantize_file(f16, files["q8_0"], "Q8_0", cfg.threads)
-        quantize_file(f16, files["q4"], qtype, cfg.threads)
-        f16_mb = f16.stat().st_size / 1e6
-        check = greedy_check(Path(merged), {"f16": f16, **files}, rows[: cfg.check_rows], catalog, cfg) if cfg.check_rows else {}
-    return {
-        "f16_size_mb": round(f16_mb, 2),
-        "q8_0_size_mb": round((out_dir / files["q8_0"].name).stat().st_size / 1e6, 2),
-        "q4_size_mb": round((out_dir / files["q4"].name).stat().st_size / 1e6, 2),
-        "check_rows": min(cfg.check_rows, len(rows)),
-        **{f"greedy_{k}": v for k, v in check.items()},
-    }
+        files = {t.lower(): staging / gguf_name(t) for t in types}
+        for t in types:
+            quantize_file(f16, files[t.lower()], t, cfg.threads)
+        ggufs = {"f16": f16, **files}
+        sizes = {name: path.stat().st_size / 1e6 for name, path in ggufs.items()}
+        agreements: list[Agreement] = []
+        merged_json_exact: list[float] = []
+        if sample:
+            ref, got = greedy_answers(Path(merged), ggufs, sample, catalog, cfg)
+            gated = {"f16", "q8_0", q4.lower()}
+            agreements = compare(ref, got, ggufs, gated, sample, catalog)
+            merged_json_exact = _json_exact(ref, sample, catalog)
+            gate(agreements, ref, sample, cfg.min_agreement)
+        shutil.rmtree(scratch)
+    return summarize(agreements, merged_json_exact, sizes, bootstrap_samples, bootstrap_seed)
 
 
 def main(model: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path) -> dict[str, Any]:
     from stages import params as P
     from stages.catalog import load_catalog
-    from stages.records import read_rows, write_json
     from stages.models import check_safetensors_dir
+    from stages.records import read_rows, write_json
 
     p = P.load(params_path)
     if model not in p.models:
         raise SLMBenchError(f"params.yaml: no model {model!r} under models")
     check_safetensors_dir(Path(merged))
-    result = run(Path(merged), out_dir, read_rows(test_file), load_catalog(Path(p.schemas_dir)), p.quantize)
+    catalog = load_catalog(Path(p.schemas_dir))
+    result = run(Path(merged), out_dir, read_rows(test_file), catalog, p.quantize, p.evaluate.bootstrap_samples, p.evaluate.bootstrap_seed)
     write_json(metrics, result)
     return result

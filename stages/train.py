@@ -6,6 +6,11 @@ only. A plain torch loop trains (`train_loop`): it does what the transformers Tr
 these settings (AdamW, scheduler with warmup, accumulation, clipping, bf16 autocast, batches
 length-grouped and padded to their own longest example) and was 1.15-1.27x faster here
 (benchmarks/bench_model.py). dvclive logs loss, learning rate and gradient norm per step.
+
+`precision: auto` trains under bf16 autocast where the device has native bf16 and in fp32
+elsewhere (`choose_precision`); an explicit bf16 or fp32 wins. train.json records the choice as
+numbers (`bf16`, `native_bf16`, `precision_auto`), train_live/params.yaml in words
+(`precision_reason`).
 """
 
 from __future__ import annotations
@@ -16,14 +21,16 @@ import datetime
 import json
 import math
 import os
+import platform
 import random
 import resource
 import shutil
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from stages.errors import SLMBenchError
 from stages.models import answer_text, chat_messages, check_safetensors_dir
@@ -125,13 +132,48 @@ def distributed() -> tuple[int, int]:
 
 
 def cpu_has_native_bf16() -> bool:
-    """Whether oneDNN has bf16 kernels for this CPU (AVX512-BF16 or AMX); True where torch cannot say."""
+    """Whether this CPU computes bf16 natively: AVX512-BF16 or AMX on x86 (torch's cpuinfo flags),
+    elsewhere oneDNN's own bf16 check (an Arm CPU with the BF16 extension). oneDNN's check alone
+    says yes on any AVX512 CPU, where bf16 matmuls are emulated; hence the x86 flags first."""
     import torch
 
+    cpu = torch.cpu
+    if platform.machine().lower() in ("x86_64", "amd64") and hasattr(cpu, "_is_avx512_bf16_supported") and hasattr(cpu, "_is_amx_tile_supported"):
+        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
-        return True
+        return False
+
+
+def cpu_capability() -> str:
+    """torch's name for the vector instructions its CPU kernels use (AVX512, AVX2, DEFAULT, ...); "" where torch reports none."""
+    import torch
+
+    try:
+        return str(torch.backends.cpu.get_cpu_capability() or "")
+    except (AttributeError, RuntimeError):
+        return ""
+
+
+def choose_precision(explicit: str, capability: str, native_bf16: bool, device: str, key: str) -> tuple[str, str]:
+    """(precision, reason) for `models.<m>.precision` = `explicit` ("auto", "bf16" or "fp32") on `device`
+    ("cpu" or "cuda"). An explicit setting wins. `auto` takes bf16 where the device has native bf16
+    (`native_bf16`: AVX512-BF16 or AMX on a CPU, `torch.cuda.is_bf16_supported()` on a GPU), fp32
+    elsewhere, where bf16 autocast is emulated and tens of times slower than fp32. On a CPU,
+    `capability` is torch's report of it; `auto` refuses to guess when that is empty. `key` names
+    the setting in errors."""
+    if explicit in ("bf16", "fp32"):
+        return explicit, f"{key} is {explicit}"
+    if explicit != "auto":
+        raise SLMBenchError(f"params.yaml: {key}: expected auto, bf16 or fp32, got {explicit!r}")
+    if device == "cuda":
+        return ("bf16", "auto: the GPU supports bf16") if native_bf16 else ("fp32", "auto: the GPU does not support bf16")
+    if not capability:
+        raise SLMBenchError(f"params.yaml: {key}: auto needs the CPU's capability, and torch.backends.cpu.get_cpu_capability() reports none; set bf16 or fp32")
+    if native_bf16:
+        return "bf16", f"auto: the CPU ({capability}) has native bf16 (AVX512-BF16 or AMX)"
+    return "fp32", f"auto: the CPU ({capability}) has no native bf16 (no AVX512-BF16 or AMX), so bf16 autocast would be emulated"
 
 
 def micro_batches(examples: list[dict[str, Any]], cfg: ModelParams, count: int) -> Iterator[list[dict[str, Any]]]:
@@ -170,7 +212,7 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
     model.train()
     bar = tqdm(range(steps), desc="train", unit="step", disable=not progress or rank != 0)
     for step in bar:
-        window = [b for _, b in zip(range(cfg.grad_accum * world), batches)]
+        window = [b for _, b in zip(range(cfg.grad_accum * world), batches, strict=False)]
         items = sum(sum(1 for lab in f["labels"][1:] if lab != IGNORE) for b in window for f in b)
         mine = window[rank::world]
         total = torch.zeros((), device=device)
@@ -197,7 +239,9 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
     return losses
 
 
-def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, Any], adapter_out: Path, merged_out: Path, live_dir: Path) -> dict[str, Any]:
+def run(
+    name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, Any], adapter_out: Path, merged_out: Path, live_dir: Path
+) -> dict[str, Any]:
     """Train, then save the adapter and the merged model. Under torchrun every process trains its
     share and process 0 logs and saves; the others return {}."""
     import torch
@@ -214,10 +258,16 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     device = torch.device(f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu")
-    if device.type == "cpu" and cfg.precision == "bf16" and rank == 0 and not cpu_has_native_bf16():
+    setting = cfg.precision
+    native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
+    precision, reason = choose_precision(setting, cpu_capability() if device.type == "cpu" else "", native, device.type, f"models.{name}.precision")
+    if rank == 0:
+        print(f"train {name}: precision {precision} ({reason})", file=sys.stderr, flush=True)
+    if device.type == "cpu" and precision == "bf16" and rank == 0 and not native:
         # Measured on an AVX2-only CPU: the first bf16 step of the default recipe took 599 s (about 10 s with AVX512-BF16).
-        print(f"train {name}: warning: this CPU has no native bf16 ({torch.backends.cpu.get_cpu_capability()}); bf16 autocast runs "
-              f"emulated, tens of times slower; set models.{name}.precision: fp32", file=sys.stderr, flush=True)
+        print(f"train {name}: warning: this CPU has no native bf16 ({cpu_capability() or 'capability unknown'}); bf16 autocast runs "
+              f"emulated, tens of times slower; set models.{name}.precision: auto or fp32", file=sys.stderr, flush=True)
+    cfg = dataclasses.replace(cfg, precision=precision)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, use_safetensors=True).to(device)
     model = get_peft_model(model, lora_config(cfg))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -229,7 +279,8 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
     if rank == 0:
         shutil.rmtree(live_dir, ignore_errors=True)
         live = Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=False, report=None)
-        live.log_params({"model": name, "processes": world, **dataclasses.asdict(cfg)})
+        # The words of the precision choice live here, beside train.json's numbers.
+        live.log_params({"model": name, "processes": world, **dataclasses.asdict(cfg), "precision_setting": setting, "precision_reason": reason})
 
     def log_step(step: int, loss: float, lr: float, grad_norm: float) -> None:
         if live is not None:
@@ -265,6 +316,12 @@ def run(name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]],
         "wall_s": round(wall, 2),
         "peak_rss_mb": peak_rss_mb(),
         "trainable_params": int(trainable),
+        # Numbers only (a DVC metrics file): 1 when training ran under bf16 autocast, 1 when the
+        # device has native bf16, 1 when `precision: auto` made the choice; the reason in words
+        # is in train_live/params.yaml (precision_reason).
+        "bf16": int(precision == "bf16"),
+        "native_bf16": int(native),
+        "precision_auto": int(setting == "auto"),
     }
 
 
