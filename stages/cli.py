@@ -50,7 +50,7 @@ def generate(
 ) -> None:
     """Generate one dataset version from its recipe (and the teacher, if `teacher.backend` is not none).
 
-    Example: slmbench generate --version v3 --out data/v3/generated.jsonl --teacher-metrics metrics/v3/teacher.json
+    Example: slmbench generate --version v3 --out data/v3/generated.jsonl --teacher-metrics metrics/datasets/v3/teacher.json
     """
     from stages import generate as stage
 
@@ -72,7 +72,7 @@ def validate(
     """Gate one dataset version with jsonschema and Great Expectations.
 
     Example: slmbench validate --version v3 --in data/v3/generated.jsonl --validated data/v3/validated.jsonl
-    --quarantine data/v3/quarantine.jsonl --metrics metrics/v3/quality.json --docs metrics/v3/data_docs
+    --quarantine data/v3/quarantine.jsonl --metrics metrics/datasets/v3/quality.json --docs metrics/datasets/v3/data_docs
     """
     from stages import validate as stage
 
@@ -102,7 +102,7 @@ def split(
 ) -> None:
     """Split one version, stratified by schema, with a leak check.
 
-    Example: slmbench split --version v3 --in data/v3/validated.jsonl --train data/v3/train.jsonl --test data/v3/test.jsonl --metrics metrics/v3/split.json
+    Example: slmbench split --version v3 --in data/v3/validated.jsonl --train data/v3/train.jsonl --test data/v3/test.jsonl --metrics metrics/datasets/v3/split.json
     """
     from stages import split as stage
 
@@ -113,17 +113,16 @@ def split(
 @app.command("base-model")
 @friendly
 def base_model(
-    name: Annotated[str, typer.Option(help="Base name, a key of `bases` in params.yaml.")],
+    source: Annotated[str, typer.Option(help="The base: embedded:<name>, a local directory or a Hugging Face hub id (dvc.yaml passes `bases.<name>`).")],
     out: Annotated[Path, typer.Option(help="Output directory, e.g. models/base/smollm2-135m-instruct.")],
-    params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Convert a base model to an fp32 safetensors checkpoint with its tokenizer.
 
-    Example: slmbench base-model --name smollm2-135m-instruct --out models/base/smollm2-135m-instruct
+    Example: slmbench base-model --source embedded:smollm2-135m-instruct --out models/base/smollm2-135m-instruct
     """
     from stages import base_model as stage
 
-    typer.echo(f"base-model {name}: -> {stage.main(name, params, out)}", err=True)
+    typer.echo(f"base-model {source}: -> {stage.main(source, out)}", err=True)
 
 
 @app.command()
@@ -141,8 +140,8 @@ def train(
     """LoRA-tune a model on a train split and merge it.
 
     Example: slmbench train --model smollm2-135m-lora --train data/v3/train.jsonl --base models/base/smollm2-135m-instruct
-    --adapter models/smollm2-135m-lora/adapter --merged models/smollm2-135m-lora/merged --metrics metrics/smollm2-135m-lora/train.json
-    --live metrics/smollm2-135m-lora/train_live
+    --adapter models/smollm2-135m-lora/adapter --merged models/smollm2-135m-lora/merged --metrics metrics/models/smollm2-135m-lora/train.json
+    --live metrics/models/smollm2-135m-lora/train_live
     """
     from stages import train as stage
 
@@ -156,20 +155,20 @@ def train(
 def quantize(
     model: Annotated[str, typer.Option(help="Model name, a key of `models` in params.yaml.")],
     merged: Annotated[Path, typer.Option(help="Merged model directory (safetensors).")],
-    test: Annotated[Path, typer.Option(help="Test JSONL; its first rows drive the greedy check.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL; quantize.check_rows_per_schema rows of each schema drive the greedy check.")],
     out: Annotated[Path, typer.Option(help="Output directory for the GGUF files.")],
     metrics: Annotated[Path, typer.Option(help="quantize.json to write.")],
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Convert a merged model to GGUF f16, then Q8_0 and a 4-bit type, and check greedy agreement.
+    """Convert a merged model to GGUF f16, then Q8_0, quantize.q4_type and quantize.check_types, and check greedy agreement.
 
     Example: slmbench quantize --model smollm2-135m-lora --merged models/smollm2-135m-lora/merged --test data/v3/test.jsonl
-    --out models/smollm2-135m-lora/gguf --metrics metrics/smollm2-135m-lora/quantize.json
+    --out models/smollm2-135m-lora/gguf --metrics metrics/models/smollm2-135m-lora/quantize.json
     """
     from stages import quantize as stage
 
     r = stage.main(model, params, merged, test, out, metrics)
-    typer.echo(f"quantize {model}: Q8_0 {r['q8_0_size_mb']} MB, 4-bit {r['q4_size_mb']} MB", err=True)
+    typer.echo(f"quantize {model}: " + ", ".join(f"{k.removesuffix('.size_mb')} {v} MB" for k, v in sorted(r.items()) if k.endswith(".size_mb")), err=True)
 
 
 @app.command("evaluate-release")
@@ -188,8 +187,8 @@ def evaluate_release(
     """The evaluate stage: every variant, free and constrained decoding.
 
     Example: slmbench evaluate-release --model smollm2-135m-lora --test data/v3/test.jsonl --base models/base/smollm2-135m-instruct
-    --merged models/smollm2-135m-lora/merged --gguf models/smollm2-135m-lora/gguf --out metrics/smollm2-135m-lora/eval.json
-    --by-schema metrics/smollm2-135m-lora/eval_by_schema.json --predictions models/smollm2-135m-lora/predictions.jsonl
+    --merged models/smollm2-135m-lora/merged --gguf models/smollm2-135m-lora/gguf --out metrics/models/smollm2-135m-lora/eval.json
+    --by-schema metrics/models/smollm2-135m-lora/eval_by_schema.json --predictions models/smollm2-135m-lora/predictions.jsonl
     """
     from stages import evaluate as stage
 
@@ -208,33 +207,61 @@ def evaluate(
     max_new_tokens: Annotated[int, typer.Option(help="Generation cap per answer, tokens.")] = 384,
     threads: Annotated[int, typer.Option(help="CPU threads.")] = 2,
     enforce_formats: Annotated[bool, typer.Option(help="With --constrained, also force the date, time, date-time and uuid formats and the patterns.")] = True,
+    parallel: Annotated[int, typer.Option(help="GGUF: sequences llama.cpp decodes per step (1: one at a time).")] = 1,
+    bootstrap_samples: Annotated[int, typer.Option(help="Resamples of the rows for each 95% interval.")] = 1000,
+    bootstrap_seed: Annotated[int, typer.Option(help="Seed of those resamples.")] = 0,
 ) -> None:
-    """Score any model on any EdgeJSON-format file.
+    """Score any model on any EdgeJSON-format file; every figure with its n and a 95% bootstrap interval.
 
     Example: slmbench evaluate --model models/smollm2-135m-lora/gguf/model-q8_0.gguf --data data/v3/test.jsonl --schemas schemas --constrained --limit 20 --out out.json
     """
     from stages import evaluate as stage
 
-    r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats)
-    typer.echo(f"evaluate: n={r['n']} json_exact={r['json_exact']:.3f} field_f1={r['field_f1']:.3f} schema_valid={r['schema_valid']:.3f} json_parse={r['json_parse']:.3f}")
+    r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats, bootstrap_samples, bootstrap_seed, parallel)
+    figures = " ".join(f"{m}={r[m]:.3f} [{r[m + '_ci_low']:.3f}, {r[m + '_ci_high']:.3f}]" for m in ("json_exact", "field_f1", "schema_valid", "json_parse"))
+    typer.echo(f"evaluate: n={r['n']} {figures} (95% bootstrap intervals)")
 
 
 @app.command()
 @friendly
 def report(
+    datasets_dir: Annotated[Path, typer.Option(help="Folder with one metrics folder per dataset version (quality.json, split.json).")] = Path("metrics/datasets"),
+    models_dir: Annotated[Path, typer.Option(help="Folder with one metrics folder per model (eval.json, quantize.json).")] = Path("metrics/models"),
     out: Annotated[Path, typer.Option(help="Markdown report to write.")] = Path("metrics/report.md"),
-    metrics_dir: Annotated[Path, typer.Option(help="Folder of metrics files.")] = Path("metrics"),
-    models_dir: Annotated[Path, typer.Option(help="Folder of models; model cards go to <dir>/<model>/README.md.")] = Path("models"),
-    tiers: Annotated[Path, typer.Option(help="Per-tier scores JSON for the bar plot.")] = Path("metrics/tier_scores.json"),
+    release: Annotated[Path, typer.Option(help="release.json to write: the release dataset's figures under stable keys.")] = Path("metrics/release.json"),
+    quality: Annotated[Path, typer.Option(help="Per-version quality rows (JSON) for the plot.")] = Path("metrics/dataset_quality.json"),
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Write the release table and a model card per model.
+    """Write the release summary: every model's scores and quantization check, every dataset version's quality.
 
-    Example: slmbench report --out metrics/report.md
+    Example: slmbench report --datasets-dir metrics/datasets --models-dir metrics/models --out metrics/report.md
     """
     from stages import report as stage
 
-    stage.main(params, metrics_dir, models_dir, out, tiers)
+    stage.main(params, datasets_dir, models_dir, out, release, quality)
+
+
+@app.command()
+@friendly
+def card(
+    model: Annotated[str, typer.Option(help="Model name, a key of `models` in params.yaml.")],
+    eval_file: Annotated[Path, typer.Option("--eval", help="The model's eval.json.")],
+    train_file: Annotated[Path, typer.Option("--train", help="The model's train.json.")],
+    quantize_file: Annotated[Path, typer.Option("--quantize", help="The model's quantize.json.")],
+    quality: Annotated[Path, typer.Option(help="quality.json of the dataset version the model trained on.")],
+    out: Annotated[Path, typer.Option(help="Model card to write (Markdown with Hugging Face front matter).")],
+    tiers: Annotated[Path, typer.Option(help="Per-tier scores JSON to write, for the model's tier plot.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write one model's card and its per-tier plot data.
+
+    Example: slmbench card --model smollm2-135m-lora --eval metrics/models/smollm2-135m-lora/eval.json
+    --train metrics/models/smollm2-135m-lora/train.json --quantize metrics/models/smollm2-135m-lora/quantize.json
+    --quality metrics/datasets/v3/quality.json --out models/smollm2-135m-lora/README.md --tiers metrics/models/smollm2-135m-lora/tier_scores.json
+    """
+    from stages import card as stage
+
+    stage.main(model, params, eval_file, train_file, quantize_file, quality, out, tiers)
 
 
 @app.command("check-data")
@@ -270,24 +297,44 @@ def check_data(
 @app.command()
 @friendly
 def compare(
-    a: Annotated[str, typer.Argument(help="VERSION or VERSION@REV (a commit, tag or branch), e.g. v2 or v2@edgejson-v2.")],
+    a: Annotated[str, typer.Argument(help="VERSION or VERSION@REV (a commit, tag or branch), e.g. v2 or v2@edgejson-v2; with --predictions, VARIANT/DECODING, e.g. gguf_q4/free.")],
     b: Annotated[str, typer.Argument(help="The other side, same form.")],
+    predictions: Annotated[
+        str | None, typer.Option(help="A predictions JSONL (PATH or PATH@REV): compare two variant/decodings row by row, with a paired test per metric.")
+    ] = None,
+    predictions_b: Annotated[str | None, typer.Option(help="With --predictions: the file side b comes from (another model, or PATH@REV); default: the same file.")] = None,
+    bootstrap_samples: Annotated[int, typer.Option(help="With --predictions: resamples for the paired bootstrap.")] = 1000,
+    bootstrap_seed: Annotated[int, typer.Option(help="With --predictions: seed of those resamples.")] = 0,
     md: Annotated[bool, typer.Option("--md", help="Print a Markdown table.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print every metric as JSON.")] = False,
     all_keys: Annotated[bool, typer.Option("--all", help="Every key, not only the headline ones (per-schema counts, tiers, checks).")] = False,
     repo: Annotated[Path, typer.Option(help="The DVC repo to read.")] = Path("."),
 ) -> None:
-    """Diff two dataset versions: their quality figures, and the scores of models trained on each.
+    """Diff two dataset versions (their quality figures, the scores of models trained on each), or,
+    with --predictions, two variant/decodings on the same rows: n, both means, the difference with
+    its 95% interval, the p-value of a paired test (McNemar's exact test for 0/1 metrics, a paired
+    bootstrap otherwise), and whether it is significant at 0.05.
 
-    Example: slmbench compare v2 v3 --md; slmbench compare v2@edgejson-v2 v3@edgejson-v3
+    Example: slmbench compare v2 v3 --md; slmbench compare v2@edgejson-v2 v3@edgejson-v3;
+    slmbench compare gguf_q4/free gguf_q8_0/free --predictions models/smollm2-135m-lora/predictions.jsonl
     """
-    from stages import history
+    if predictions is None:
+        if "/" in a or "/" in b:
+            raise SLMBenchError(f"{a if '/' in a else b!r}: VARIANT/DECODING sides need --predictions FILE (e.g. models/<model>/predictions.jsonl)")
+        if predictions_b is not None:
+            raise SLMBenchError("--predictions-b: needs --predictions for side a")
+        from stages import history
 
-    result = history.compare(repo, a, b)
-    if as_json:
-        typer.echo(json.dumps(result, indent=2, sort_keys=True))
-    else:
-        typer.echo(history.compare_table(result, md, headline_only=not all_keys))
+        result = history.compare(repo, a, b)
+        if as_json:
+            typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        else:
+            typer.echo(history.compare_table(result, md, headline_only=not all_keys))
+        return
+    from stages import paired
+
+    result = paired.compare_predictions(repo, a, b, predictions, predictions_b, bootstrap_samples, bootstrap_seed)
+    typer.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else paired.paired_table(result, md))
 
 
 @app.command()

@@ -128,3 +128,88 @@ def test_compare_and_audit_bad_input_is_one_line(tmp_path: Path, repo_root: Path
     assert "VERSION@REV" in line
     line = _one_line_error(CliRunner().invoke(app, ["audit", "--allow", "v7"]))
     assert "--allow v7" in line
+
+
+def _params_with(tmp_path: Path, repo_root: Path, edit) -> Path:
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
+    edit(raw)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+BAD_PARAMS = [
+    (lambda p: p["datasets"]["v3"].update(rows_per_schema=-1), "datasets.v3.rows_per_schema"),
+    (lambda p: p["evaluate"].update(rows_per_schema=-2), "evaluate.rows_per_schema"),
+    (lambda p: p["models"]["smollm2-135m-lora"].update(base="no-such-base"), "models.smollm2-135m-lora.base"),
+    (lambda p: p["evaluate"].update(bootstrap_seed="twelve"), "evaluate.bootstrap_seed"),
+    (lambda p: p["evaluate"].update(bootstrap_seed=1.5), "evaluate.bootstrap_seed"),
+    (lambda p: p["evaluate"].update(bootstrap_samples=1000.5), "evaluate.bootstrap_samples"),
+    (lambda p: p["evaluate"].update(bootstrap_samples=True), "evaluate.bootstrap_samples"),
+]
+
+
+@pytest.mark.parametrize(("edit", "key"), BAD_PARAMS, ids=[f"{k}-{i}" for i, (_, k) in enumerate(BAD_PARAMS)])
+def test_bad_params_value_is_one_line_naming_the_key(tmp_path: Path, repo_root: Path, edit, key: str):
+    """Any stage that loads params refuses these before it writes anything (here: the report)."""
+    params = _params_with(tmp_path, repo_root, edit)
+    outs = [tmp_path / n for n in ("report.md", "release.json", "quality.json")]
+    args = ["report", "--datasets-dir", str(tmp_path), "--models-dir", str(tmp_path), "--params", str(params)]
+    result = CliRunner().invoke(app, [*args, "--out", str(outs[0]), "--release", str(outs[1]), "--quality", str(outs[2])])
+    line = _one_line_error(result)
+    assert key in line and str(params) in line, line
+    assert not [o for o in outs if o.exists()]
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        (lambda p: p["datasets"]["v3"].update(generator="v9"), "datasets.v3.generator"),
+        (lambda p: p["datasets"]["v3"].update(suite="strict"), "datasets.v3.suite"),
+        (lambda p: p["datasets"]["v3"].update(surfaces=["poem"]), "datasets.v3.surfaces"),
+        (lambda p: p["teacher"].update(registers=["sonnet"]), "teacher.registers"),
+    ],
+)
+def test_recipe_and_teacher_values_are_checked_by_their_owners(tmp_path: Path, repo_root: Path, edit, key: str):
+    """stages.params cannot know the generator revisions, suites, surfaces or registers; the generate
+    stage checks them through stages.recipes and stages.teacher, before it writes anything."""
+    params = _params_with(tmp_path, repo_root, edit)
+    out = tmp_path / "generated.jsonl"
+    line = _one_line_error(CliRunner().invoke(app, ["generate", "--version", "v3", "--out", str(out), "--params", str(params)]))
+    assert key in line, line
+    assert not out.exists()
+
+
+def _evaluate(tmp_path: Path, repo_root: Path, model: Path, data: Path, *extra: str):
+    out = tmp_path / "out.json"
+    args = ["evaluate", "--model", str(model), "--data", str(data), "--schemas", str(repo_root / "schemas"), "--out", str(out), *extra]
+    result = CliRunner().invoke(app, args)
+    line = _one_line_error(result)
+    assert not out.exists(), "nothing half-written"
+    return line
+
+
+def test_evaluate_a_corrupt_safetensors_without_tokenizer_is_one_line(tmp_path: Path, repo_root: Path, rows_file: Path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(json.dumps({"model_type": "llama", "architectures": ["LlamaForCausalLM"]}), encoding="utf-8")
+    (model / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not a header}" + b"\0" * 64)
+    line = _evaluate(tmp_path, repo_root, model, rows_file)
+    assert str(model / "model.safetensors") in line and "safetensors" in line
+    # readable weights, still no tokenizer: the tokenizer is named
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.zeros((2, 2), dtype=np.float32)}, str(model / "model.safetensors"))
+    line = _evaluate(tmp_path, repo_root, model, rows_file)
+    assert str(model) in line and "tokenizer" in line
+
+
+def test_evaluate_data_that_is_a_directory_is_one_line(tmp_path: Path, repo_root: Path):
+    line = _evaluate(tmp_path, repo_root, tmp_path / "model.gguf", tmp_path)
+    assert str(tmp_path) in line and "directory" in line
+
+
+def test_evaluate_negative_limit_is_refused(tmp_path: Path, repo_root: Path, rows_file: Path):
+    line = _evaluate(tmp_path, repo_root, tmp_path / "model.gguf", rows_file, "--limit", "-1")
+    assert "--limit" in line and "-1" in line

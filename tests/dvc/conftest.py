@@ -28,14 +28,14 @@ def releases(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
         p["bases"] = {"tiny": str(tiny_model_dir)}
         m = p["models"][MODEL]
         m.update(base="tiny", r=4, alpha=8, max_steps=1, batch_size=2, grad_accum=1, warmup_steps=0, precision="fp32")
-        p["quantize"].update(check_rows=1, check_tokens=8)
+        p["quantize"].update(check_rows_per_schema=1, check_max_tokens=8, check_types=[])
         # one transformers variant and one llama.cpp variant, free and constrained
         p["evaluate"].update(rows_per_schema=1, max_rows=2, max_new_tokens=8, hf_batch_size=2, variants=["hf_tuned", "gguf_q8_0"])
 
     edit_params(root, tiny)
     v2 = release(root, "v2", "release on v2")
     data = data_outputs(root)
-    names = [f"metrics/{MODEL}/{n}.json" for n in ("eval", "train", "quantize")] + ["metrics/report.md", f"models/{MODEL}/predictions.jsonl", f"models/{MODEL}/README.md"]
+    names = [f"metrics/models/{MODEL}/{n}.json" for n in ("eval", "train", "quantize")] + ["metrics/report.md", f"models/{MODEL}/predictions.jsonl", f"models/{MODEL}/README.md"]
     v2_files = {n: (root / n).read_bytes() for n in names}
     # the second release scores only the variant test_history.py reads
     edit_params(root, lambda p: p["evaluate"].update(variants=["gguf_q8_0"]))

@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 COPY_DIRS = ("stages", "schemas")
 COPY_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore")
 TINY = {"rows_per_schema": 4, "min_per_schema": 4}
-DVC_TIMEOUT_S = 300
+DVC_TIMEOUT_S = 900  # a safety net for a hung command, not a speed check: a loaded 2-core machine needs minutes for the whole graph
 MODEL = "smollm2-135m-lora"
 
 
@@ -110,7 +110,7 @@ def data_outputs(project: Path) -> dict[str, bytes]:
     """Every deterministic output of the data stages, by relative path. Data Docs carry timestamps: left out."""
     versions = sorted(yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))["datasets"])
     names = [f"data/{v}/{n}.jsonl" for v in versions for n in ("generated", "validated", "quarantine", "train", "test")]
-    names += [f"metrics/{v}/{n}.json" for v in versions for n in ("quality", "split")]
+    names += [f"metrics/datasets/{v}/{n}.json" for v in versions for n in ("quality", "split")]
     missing = [n for n in names if not (project / n).is_file()]
     assert not missing, f"missing outputs in {project}: {missing}"
     return {n: (project / n).read_bytes() for n in names}

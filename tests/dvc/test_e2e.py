@@ -22,16 +22,16 @@ pytestmark = pytest.mark.slow
 def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
     root, out = releases.root, releases.v2_output
     ran = stages_run(out)
-    for stage in ("base_model@tiny", "train@smollm2-135m-lora", "quantize@smollm2-135m-lora", "evaluate@smollm2-135m-lora", "report"):
+    for stage in ("base_model@tiny", f"train@{MODEL}", f"quantize@{MODEL}", f"evaluate@{MODEL}", f"card@{MODEL}", "report"):
         assert stage in ran, out
     v2 = releases.v2_files  # the first release's outputs, before the second replaced them
-    ev = json.loads(v2[f"metrics/{MODEL}/eval.json"])
+    ev = json.loads(v2[f"metrics/models/{MODEL}/eval.json"])
     for variant in ("hf_tuned", "gguf_q8_0"):
         for d in ("free", "constrained"):
             for k in ("json_exact", "field_f1", "schema_valid", "json_parse", "latency_ms_p50", "latency_ms_p95", "tokens_per_s", "peak_rss_mb", "size_mb"):
                 assert isinstance(ev[f"{variant}.{d}.{k}"], (int, float)), f"{variant}.{d}.{k}"
-    assert json.loads(v2[f"metrics/{MODEL}/train.json"])["steps"] == 1
-    assert json.loads(v2[f"metrics/{MODEL}/quantize.json"])["q8_0_size_mb"] > 0
+    assert json.loads(v2[f"metrics/models/{MODEL}/train.json"])["steps"] == 1
+    assert json.loads(v2[f"metrics/models/{MODEL}/quantize.json"])["q8_0.size_mb"] > 0
     assert v2[f"models/{MODEL}/predictions.jsonl"].count(b"\n") == 2 * 4
     assert b"hf_tuned" in v2["metrics/report.md"]
     assert b"base_model:" in v2[f"models/{MODEL}/README.md"]
@@ -40,7 +40,7 @@ def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
     # dvc sees the metrics and the loss curve; every metric value is a number (DVC's diff needs them)
     shown = json.loads(dvc(root, "metrics", "show", "--json").stdout)
     files = next(iter(shown.values()))["data"]  # keyed by "workspace" or, when clean, the commit
-    for name in ("metrics/release.json", f"metrics/{MODEL}/eval.json", "metrics/v3/quality.json"):
+    for name in ("metrics/release.json", f"metrics/models/{MODEL}/eval.json", "metrics/datasets/v3/quality.json"):
         assert name in files, sorted(files)
 
     def leaves(d: Any) -> list[Any]:
@@ -93,7 +93,7 @@ def test_exp_run_with_a_training_param(releases: Releases) -> None:
         assert stages_run(out) == {f"train@{MODEL}"}, out
         params, metrics = _exp_params(root, "steps2")
         assert params["models"][MODEL]["max_steps"] == 2
-        assert metrics[f"metrics/{MODEL}/train.json"]["data"]["steps"] == 2
+        assert metrics[f"metrics/models/{MODEL}/train.json"]["data"]["steps"] == 2
         diff = dvc(root, "exp", "diff", "HEAD", "steps2", "--json").stdout
         assert f"models.{MODEL}.max_steps" in diff, diff
     finally:
@@ -111,7 +111,7 @@ def test_exp_run_with_a_recipe_param(releases: Releases) -> None:
         assert ran == {"generate@v3", "validate@v3", "split@v3"}, out
         params, metrics = _exp_params(root, "seed1")
         assert params["datasets"]["v3"]["seed"] == 1
-        assert metrics["metrics/v3/quality.json"]["data"]["rows_accepted"] > 0
+        assert metrics["metrics/datasets/v3/quality.json"]["data"]["rows_accepted"] > 0
         assert (root / "data" / "v3" / "test.jsonl").read_bytes() != released_test  # another seed, other rows
     finally:
         restore_release(root)

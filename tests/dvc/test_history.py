@@ -30,7 +30,7 @@ def history_repo(releases: Releases) -> Path:
     assert f"train@{MODEL}" in stages_run(releases.v2_output), releases.v2_output
     ran = stages_run(releases.v3_output)
     # switching the release reruns the model stages on the other version's data, nothing upstream
-    assert {f"train@{MODEL}", f"quantize@{MODEL}", f"evaluate@{MODEL}", "report"} <= ran, releases.v3_output
+    assert {f"train@{MODEL}", f"quantize@{MODEL}", f"evaluate@{MODEL}", f"card@{MODEL}", "report"} <= ran, releases.v3_output
     assert not [s for s in ran if s.startswith(("generate@", "validate@", "split@", "base_model@"))], releases.v3_output
     return releases.root
 
@@ -43,10 +43,10 @@ def test_metrics_diff_between_release_tags(history_repo: Path) -> None:
     assert release["dataset.corrupt_rate_full_suite"]["new"] == 0, release
     assert "dataset.rows_regenerated" in release or "dataset.reject_rate" in release, release
     # the model trained on other data: another loss curve
-    tr = diff.get(f"metrics/{MODEL}/train.json", {})
+    tr = diff.get(f"metrics/models/{MODEL}/train.json", {})
     assert tr["final_loss"]["old"] != tr["final_loss"]["new"], tr
     full = json.loads(dvc(history_repo, "metrics", "diff", "edgejson-v2", "edgejson-v3", "--all", "--json").stdout)
-    ev = full.get(f"metrics/{MODEL}/eval.json", {})
+    ev = full.get(f"metrics/models/{MODEL}/eval.json", {})
     for k in (f"{SCORED}.json_exact", f"{SCORED}.field_f1", f"{SCORED}.schema_valid"):
         assert isinstance(ev[k]["old"], (int, float)) and isinstance(ev[k]["new"], (int, float)), (k, ev.get(k))
     md = dvc(history_repo, "metrics", "diff", "edgejson-v2", "edgejson-v3", "--md").stdout
@@ -85,7 +85,7 @@ def test_audit_over_revisions(history_repo: Path) -> None:
     v2 = next(e for e in report["versions"] if e["version"] == "v2")
     assert v2["status"] == "known defect" and v2["corrupt_by_check"] == {"arithmetic": 12} and v2["gate_passed"] is True
     assert set(v2["corrupt_by_schema"]) == {"invoice", "order_details", "shopping_cart"}
-    assert v2["data_docs"] == "metrics/v2/data_docs/index.html"
+    assert v2["data_docs"] == "metrics/datasets/v2/data_docs/index.html"
     hist = report["history"]
     tagged = {r["revision"].split("(")[-1].rstrip(")"): r for r in hist if "(" in r["revision"] and r.get("release")}
     assert tagged["edgejson-v2"]["version"] == "v2" and tagged["edgejson-v3"]["version"] == "v3"

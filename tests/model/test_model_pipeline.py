@@ -17,7 +17,6 @@ from stages.catalog import load_catalog
 from stages.cli import app
 from stages.evaluate import evaluate_model
 from stages.quantize import run as quantize_run
-from stages.records import read_rows
 from stages.train import run as train_run
 
 pytestmark = pytest.mark.slow
@@ -49,6 +48,8 @@ def test_train_outputs_and_same_loss_curve_on_rerun(trained: dict) -> None:
     assert list((out / "merged").glob("*.safetensors")) and (out / "merged" / "tokenizer.json").is_file()
     assert not list((out / "merged").glob("*.bin")), "weights must be safetensors, never pickle"
     assert m1["steps"] == 2 and m1["tokens"] > 0 and m1["tokens_per_s"] > 0 and m1["peak_rss_mb"] > 0
+    assert (m1["bf16"], m1["precision_auto"]) == (0, 0), "an explicit fp32 wins"
+    assert all(isinstance(v, (int, float)) for v in m1.values()), "train.json is a DVC metrics file: numbers only"
     for key in ("steps", "tokens", "final_loss", "train_loss"):
         assert m1[key] == m2[key], key
     for name in ("adapter_config.json", "adapter_model.safetensors"):
@@ -66,28 +67,44 @@ def test_loss_is_on_answer_tokens_only(tiny_model_dir: Path, rows: list[dict], r
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     (ex,), dropped = encode(rows[:1], load_catalog(repo_root / "schemas"), tok, 4096)
-    labelled = [t for t, lab in zip(ex["input_ids"], ex["labels"]) if lab != IGNORE]
+    labelled = [t for t, lab in zip(ex["input_ids"], ex["labels"], strict=True) if lab != IGNORE]
     assert dropped == 0
     schema = load_catalog(repo_root / "schemas")[rows[0]["schema_id"]].schema
     assert tok.decode(labelled) == answer_text(rows[0]["expected_output"], schema) + tok.eos_token
 
 
+CHECK_SCHEMAS = 4  # schemas whose test rows the greedy check sees here: enough for a stratified sample, cheap on the tiny model
+
+
 @pytest.fixture(scope="module")
 def quantized(trained: dict, rows: list[dict], repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     p = trained["params"]
-    qcfg = dataclasses.replace(p.quantize, check_rows=2, check_tokens=8)  # the real min_agreement
+    # the real q4_type (Q4_K_M) and min_agreement; Q4_0 as the report-only check type, as in params.yaml.
+    # One thread: llama.cpp's OpenMP workers spin, and on a busy 2-core machine 2 threads ran this 60x slower.
+    qcfg = dataclasses.replace(p.quantize, check_rows_per_schema=1, check_max_tokens=8, check_types=["Q4_0"], threads=1)
+    schemas = sorted({r["schema_id"] for r in rows})[:CHECK_SCHEMAS]
+    sample = [r for r in rows if r["schema_id"] in schemas]
     gguf_dir = tmp_path_factory.mktemp("gguf")
-    return {"dir": gguf_dir, "metrics": quantize_run(trained["dir"] / "merged", gguf_dir, rows, load_catalog(repo_root / "schemas"), qcfg)}
+    metrics = quantize_run(trained["dir"] / "merged", gguf_dir, sample, load_catalog(repo_root / "schemas"), qcfg, 200, 7)
+    return {"dir": gguf_dir, "metrics": metrics, "sample": sample}
 
 
 def test_quantize_and_evaluate_gguf_and_hf(trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
     p = trained["params"]
     catalog = load_catalog(repo_root / "schemas")
     q, gguf_dir = quantized["metrics"], quantized["dir"]
-    assert q["greedy_exact_f16"] == 1.0 and q["greedy_prefix_f16"] == 1.0
-    assert q["greedy_prefix_q8_0"] >= p.quantize.min_agreement and q["greedy_prefix_q4"] >= p.quantize.min_agreement
-    assert 0 < q["q4_size_mb"] < q["q8_0_size_mb"] < q["f16_size_mb"]
-    assert (gguf_dir / "model-q8_0.gguf").read_bytes()[:4] == b"GGUF"
+    names = ["model-q4_0.gguf", "model-q4_k_m.gguf", "model-q8_0.gguf"]
+    assert sorted(f.name for f in gguf_dir.iterdir()) == names, "f16 is temporary; q4_type and the check types stay"
+    assert all((gguf_dir / name).read_bytes()[:4] == b"GGUF" for name in names)
+    assert q["merged.n"] == CHECK_SCHEMAS
+    for t in ("f16", "q8_0", "q4_k_m", "q4_0"):
+        assert q[f"{t}.n"] == CHECK_SCHEMAS, t
+        for figure in ("exact_agreement", "prefix_agreement", "json_exact"):
+            assert 0.0 <= q[f"{t}.{figure}_ci_low"] <= q[f"{t}.{figure}"] <= q[f"{t}.{figure}_ci_high"] <= 1.0, (t, figure)
+    assert q["f16.exact_agreement"] == 1.0 and q["f16.prefix_agreement"] == 1.0
+    assert q["q8_0.prefix_agreement"] >= p.quantize.min_agreement and q["q4_k_m.prefix_agreement"] >= p.quantize.min_agreement
+    assert (q["f16.gated"], q["q8_0.gated"], q["q4_k_m.gated"], q["q4_0.gated"]) == (1, 1, 1, 0)
+    assert 0 < q["q4_0.size_mb"] < q["q8_0.size_mb"] < q["f16.size_mb"] and q["q4_k_m.size_mb"] < q["q8_0.size_mb"]
     few = rows[:2]
     # HF constrained and GGUF free: the CLI test below (and the e2e release in tests/dvc)
     for model, constrained in ((gguf_dir / "model-q8_0.gguf", True), (trained["dir"] / "merged", False)):
@@ -98,6 +115,46 @@ def test_quantize_and_evaluate_gguf_and_hf(trained: dict, quantized: dict, rows:
         assert all(pr["tokens"] <= 12 for pr in preds), "generation must respect the token cap"
 
 
+def test_greedy_check_fails_on_a_gguf_of_other_weights(trained: dict, quantized: dict, repo_root: Path, tmp_path: Path) -> None:
+    """A GGUF converted from other weights (a broken conversion, as far as the check can tell) must
+    fail the gate when it stands for f16 or a shipped type, naming the type, the figure and the
+    first differing row in one line; as a check type it is only reported."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from stages.errors import SLMBenchError
+    from stages.quantize import compare, gate, greedy_answers, to_f16
+
+    merged = trained["dir"] / "merged"
+    # The tiny model's tied embeddings make it echo its last prompt token whatever its other
+    # weights; an untied random output layer answers differently.
+    config = AutoModelForCausalLM.from_pretrained(merged).config
+    config.tie_word_embeddings = False
+    torch.manual_seed(1)
+    other = AutoModelForCausalLM.from_config(config)
+    with torch.no_grad():
+        other.get_input_embeddings().weight.normal_(0.0, 1.0)
+        other.get_output_embeddings().weight.normal_(0.0, 1.0)
+    other.save_pretrained(tmp_path / "other", safe_serialization=True)
+    for f in merged.iterdir():  # the tokenizer and its chat template
+        if f.suffix != ".safetensors" and not (tmp_path / "other" / f.name).exists():
+            (tmp_path / "other" / f.name).write_bytes(f.read_bytes())
+    to_f16(tmp_path / "other", tmp_path / "other.gguf")
+    sample, catalog = quantized["sample"], load_catalog(repo_root / "schemas")
+    cfg = dataclasses.replace(trained["params"].quantize, check_max_tokens=8, threads=1)
+    ref, got = greedy_answers(merged, {"other": tmp_path / "other.gguf"}, sample, catalog, cfg)
+    texts = got["other"]
+    assert any(a.strip() != b.strip() for a, b in zip(ref, texts, strict=True)), "other weights must give other answers, or this test proves nothing"
+    paths = {name: tmp_path / "other.gguf" for name in ("f16", "q8_0", "q4_0")}
+    for name in ("f16", "q8_0"):
+        with pytest.raises(SLMBenchError) as err:
+            gate(compare(ref, {name: texts}, paths, {name}, sample, catalog), ref, sample, cfg.min_agreement)
+        msg = str(err.value)
+        assert msg.count("\n") == 0 and f"({name})" in msg and "first differing row" in msg, msg
+        assert ("every one" if name == "f16" else "mean prefix agreement") in msg, msg
+    gate(compare(ref, {"q4_0": texts}, paths, set(), sample, catalog), ref, sample, cfg.min_agreement)  # report-only: no error
+
+
 def test_evaluate_cli_on_gguf_and_hf(trained: dict, quantized: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:
     data = tmp_path / "external.jsonl"
     # an external file: no complexity, surface or version fields
@@ -106,7 +163,8 @@ def test_evaluate_cli_on_gguf_and_hf(trained: dict, quantized: dict, rows: list[
     q4 = next(quantized["dir"].glob("model-q4*.gguf"))
     for model, flags in ((trained["dir"] / "merged", ["--constrained"]), (q4, [])):
         out = tmp_path / f"{model.name}.json"
-        res = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(data), "--schemas", str(repo_root / "schemas"), *flags, "--limit", "2", "--max-new-tokens", "8", "--out", str(out)])
+        args = ["evaluate", "--model", str(model), "--data", str(data), "--schemas", str(repo_root / "schemas"), *flags]
+        res = runner.invoke(app, [*args, "--limit", "2", "--max-new-tokens", "8", "--out", str(out)])
         assert res.exit_code == 0, res.output
         report = json.loads(out.read_text())
         assert {"n", "json_exact", "field_f1", "schema_valid", "json_parse", "by_tier", "by_schema"} <= set(report) and report["n"] == 2, model
@@ -139,7 +197,8 @@ def test_bad_models_get_one_line_errors(trained: dict, rows: list[dict], repo_ro
     # a test row whose schema is not in the schema directory
     odd = tmp_path / "odd.jsonl"
     odd.write_text(json.dumps(dict(rows[0], schema_id="no_such_schema")) + "\n")
-    res = runner.invoke(app, ["evaluate", "--model", str(trained["dir"] / "merged"), "--data", str(odd), "--schemas", str(repo_root / "schemas"), "--out", str(tmp_path / "o.json")])
+    args = ["--data", str(odd), "--schemas", str(repo_root / "schemas"), "--out", str(tmp_path / "o.json")]
+    res = runner.invoke(app, ["evaluate", "--model", str(trained["dir"] / "merged"), *args])
     assert res.exit_code != 0 and "no_such_schema" in res.stderr and res.stderr.strip().count("\n") == 0
 
 
@@ -163,3 +222,75 @@ def test_missing_base_and_unreachable_hub_id(repo_root: Path, tmp_path: Path, mo
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(SLMBenchError, match="hub could not provide it"):
         load_source("HuggingFaceTB/SmolLM2-360M-Instruct")
+
+
+def _release_rows(rows: list[dict], schemas: int = 3) -> list[dict]:
+    """Two rows for each of `schemas` schemas: each generated row and a copy under another id."""
+    first = rows[:schemas]
+    return first + [dict(r, id=f"{r['id']}-copy") for r in first]
+
+
+def test_release_evaluation_rows_intervals_and_predictions(trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
+    """The release variant on every row, the other on the stratified subset; every figure with its
+    n and an interval around it; per-row scores in the predictions; memory from each worker."""
+    from stages.evaluate import run_release
+
+    small = dict(rows_per_schema=1, max_rows=0, max_new_tokens=8, hf_batch_size=2, gguf_parallel=4, bootstrap_samples=200)
+    cfg = dataclasses.replace(trained["params"].evaluate, variants=["hf_tuned", "gguf_q8_0"], **small)
+    merged, catalog = trained["dir"] / "merged", load_catalog(repo_root / "schemas")
+    flat, by_schema, preds = run_release("tiny", merged, merged, quantized["dir"], _release_rows(rows), catalog, cfg)
+    for d in ("free", "constrained"):
+        assert flat[f"gguf_q8_0.{d}.n"] == 6 and flat[f"hf_tuned.{d}.n"] == 3, "release variant: every row; the other: one per schema"
+        for v in ("gguf_q8_0", "hf_tuned"):
+            for m in ("json_exact", "field_f1", "schema_valid", "json_parse"):
+                assert flat[f"{v}.{d}.{m}_ci_low"] <= flat[f"{v}.{d}.{m}"] <= flat[f"{v}.{d}.{m}_ci_high"], (v, d, m)
+                tiers = {k.split(".")[2] for k in flat if k.startswith(f"{v}.{d}.tier_") and k.endswith(f".{m}_ci_low")}
+                assert tiers and all(f"{v}.{d}.{t}.n" in flat for t in tiers), (v, d, m)
+        assert any(k.endswith(".json_exact_ci_high") for k in by_schema)
+    assert len(preds) == 2 * 6 + 2 * 3
+    assert all({"id", "variant", "decoding", "tier", "json_exact", "field_f1", "schema_valid", "json_parse"} <= set(p) for p in preds)
+    hf_ids = {p["id"] for p in preds if p["variant"] == "hf_tuned"}
+    assert hf_ids < {p["id"] for p in preds if p["variant"] == "gguf_q8_0"}, "the subset is part of the release rows, so the two can be paired"
+    # a llama.cpp worker of a tiny model holds far less than a transformers worker (torch alone is
+    # hundreds of MB); the old figure was the parent's peak, the same for every variant
+    assert flat["gguf_q8_0.free.peak_rss_mb"] < flat["hf_tuned.free.peak_rss_mb"] - 100
+
+
+def test_gguf_peak_rss_is_the_workers_own(quantized: dict) -> None:
+    """Each worker reports its own high-water mark: a bigger GGUF costs its size more. (A spawned
+    child's ru_maxrss starts from the parent's peak, which made every GGUF variant report the same.)"""
+    import resource
+
+    from stages.evaluate import generate_isolated
+    from stages.models import embedded_gguf
+
+    prompt = ["<|im_start|>user\nSay hi.<|im_end|>\n<|im_start|>assistant\n"]
+    small, big = quantized["dir"] / "model-q8_0.gguf", Path(embedded_gguf("smollm2-135m-instruct"))
+    _, info_small = generate_isolated("gguf", small, prompt, [None], 4, 2, 512, 1)
+    _, info_big = generate_isolated("gguf", big, prompt, [None], 4, 2, 512, 1)
+    grown = info_big["rss_mb"] - info_small["rss_mb"]
+    size_gap = (big.stat().st_size - small.stat().st_size) / 1e6
+    assert 0.6 * size_gap < grown < 1.5 * size_gap + 50, (info_small, info_big, size_gap)
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert info_small["rss_mb"] < parent, "a tiny GGUF worker must not report this test process's peak"
+
+
+def test_parallel_llama_cpp_decoding_gives_the_one_at_a_time_answers(quantized: dict, rows: list[dict], repo_root: Path) -> None:
+    """Several sequences per decode step (free and constrained sharing each prompt, more jobs than
+    slots) give the answers of one sequence at a time on the tiny model, run after run."""
+    from stages.evaluate import constraint_schema, generate_jobs
+    from stages.runtime import render_prompts_gguf
+
+    catalog = load_catalog(repo_root / "schemas")
+    gguf = quantized["dir"] / "model-q8_0.gguf"
+    few = rows[:5]
+    prompts = render_prompts_gguf(gguf, few, catalog)
+    schemas = [[None, constraint_schema("gguf", catalog[r["schema_id"]].schema, True)] for r in few]
+    one, _ = generate_jobs("gguf", gguf, prompts, schemas, 16, 2, 1024, 1, 1)
+    many, info = generate_jobs("gguf", gguf, prompts, schemas, 16, 2, 1024, 1, 4)
+    again, _ = generate_jobs("gguf", gguf, prompts, schemas, 16, 2, 1024, 1, 4)
+    assert info["crashes"] == 0 and set(one) == set(many) == {(i, k) for i in range(5) for k in (0, 1)}
+    fields = ("text", "tokens", "finish")
+    assert [[many[k][f] for f in fields] for k in sorted(many)] == [[one[k][f] for f in fields] for k in sorted(one)]
+    assert [again[k]["text"] for k in sorted(again)] == [many[k]["text"] for k in sorted(many)]
+    assert all(g["tokens"] <= 16 and g["seconds"] > 0 for g in many.values())

