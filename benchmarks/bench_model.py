@@ -95,9 +95,17 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg: Any, steps: int) ->
     return {"steps": steps, "trainer_tok_s": round(t, 1), "plain_loop_tok_s": round(lp, 1), "ratio_loop_over_trainer": round(lp / t, 3)}
 
 
-def _summary(gens: dict[tuple[int, int], Any], seconds: float, ref: dict[tuple[int, int], Any] | None) -> dict[str, Any]:
+def _summary(gens: dict[tuple[int, int], Any], seconds: float, cpu: float, ref: dict[tuple[int, int], Any] | None) -> dict[str, Any]:
+    """Wall and CPU seconds of one alternative. With one thread, CPU time is what the run would
+    take on an idle core: it does not count time the process waited for a busy machine."""
     tokens = sum(g.tokens for g in gens.values())
-    out: dict[str, Any] = {"seconds": round(seconds, 2), "generated_tokens": tokens, "tokens_per_s": round(tokens / seconds, 2), "answers": len(gens)}
+    out: dict[str, Any] = {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "generated_tokens": tokens,
+        "tokens_per_s": round(tokens / seconds, 2),
+        "answers": len(gens),
+    }
     if ref is not None:
         differ = sorted(k for k in gens if gens[k].text.strip() != ref[k].text.strip())
         out["answers_differing_from_reference"] = len(differ)
@@ -111,15 +119,17 @@ def gguf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: in
 
     runner = GGUFRunner(path, threads, n_ctx)
     runner.generate_one(prompts[0], 8, None)  # load and warm up
-    res: dict[str, Any] = {"file": str(path), "size_mb": round(runner.size_mb, 1)}
-    t0 = time.perf_counter()
+    res: dict[str, Any] = {"file": path.name, "size_mb": round(runner.size_mb, 1)}
+    t0, c0 = time.perf_counter(), time.process_time()
     single = {(i, k): runner.generate_one(p, max_new, s if k else None) for i, (p, s) in enumerate(zip(prompts, schemas, strict=True)) for k in (0, 1)}
-    res["one_at_a_time"] = _summary(single, time.perf_counter() - t0, None)
+    res["one_at_a_time"] = _summary(single, time.perf_counter() - t0, time.process_time() - c0, None)
     for par in parallels:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         got = {(i, k): g for i, k, g in runner.generate_parallel(prompts, [[None, s] for s in schemas], max_new, par)}
-        r = _summary(got, time.perf_counter() - t0, single)
+        r = _summary(got, time.perf_counter() - t0, time.process_time() - c0, single)
         r["speedup_over_one_at_a_time"] = round(res["one_at_a_time"]["seconds"] / r["seconds"], 2)
+        r["cpu_speedup_over_one_at_a_time"] = round(res["one_at_a_time"]["cpu_seconds"] / r["cpu_seconds"], 2)
+        r["decode_seconds"], r["sampling_seconds"] = round(runner._decoder.decode_seconds, 2), round(runner._decoder.sample_seconds, 2)
         res[f"parallel_{par}"] = r
         print(
             f"  llama.cpp parallel {par}: {r['seconds']} s, {r['speedup_over_one_at_a_time']}x, {r['answers_differing_from_reference']} answers differ",
@@ -135,18 +145,19 @@ def hf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: int,
     runner = HFRunner(path, threads)
     runner.generate(prompts[:1], 4, 1)  # load and warm up
     order = length_order(prompts)
-    res: dict[str, Any] = {"dir": str(path)}
+    res: dict[str, Any] = {"dir": path.name}
     ref = None
     for bs in batches:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         got = {}
         for k in (0, 1):
             gens = runner.generate([prompts[i] for i in order], max_new, bs, [schemas[i] if k else None for i in order])
             got.update({(i, k): g for i, g in zip(order, gens, strict=True)})
-        r = _summary(got, time.perf_counter() - t0, ref)
+        r = _summary(got, time.perf_counter() - t0, time.process_time() - c0, ref)
         if ref is None:
-            ref, base = got, r["seconds"]
+            ref, base, base_cpu = got, r["seconds"], r["cpu_seconds"]
         r["speedup_over_first"] = round(base / r["seconds"], 2)
+        r["cpu_speedup_over_first"] = round(base_cpu / r["cpu_seconds"], 2)
         res[f"batch_{bs}"] = r
         print(f"  HF batch {bs}: {r['seconds']} s, {r['speedup_over_first']}x", flush=True)
     return res
@@ -213,7 +224,7 @@ def main() -> None:
         "threads": threads,
         "max_new_tokens": max_new,
         "rows": len(rows),
-        "data": str(data),
+        "data": data.name,
         "note": "every timing is in this one run; compare ratios, not absolute figures, across runs or machines",
     }
     if "gguf" not in skip:

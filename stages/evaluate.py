@@ -141,8 +141,10 @@ def generate_jobs(
     done: dict[tuple[int, int], dict[str, Any]] = {}
     info: dict[str, float] = {"rss_mb": 0.0, "size_mb": 0.0}
     want = [(i, k) for i in range(len(prompts)) for k in range(len(schemas[i]))]
-    if kind == "hf":  # the order the worker runs them in, so the first one missing after a crash is the one that crashed
-        want.sort(key=lambda ik: (ik[1], ik[0]))
+    # the order the worker runs them in, so that after a crash the first one missing is the one that
+    # crashed: HF one decoding after the other; llama.cpp by prompt text, so rows of a schema are
+    # neighbours and share their system prompt's KV cache (stages/gguf_parallel.py)
+    want.sort(key=(lambda ik: (ik[1], ik[0])) if kind == "hf" else (lambda ik: (prompts[ik[0]], ik[0], ik[1])))
     lost, restarts = 0, 0
     with tempfile.TemporaryDirectory(prefix="eval-") as tmp:
         out_file = Path(tmp) / "gen.jsonl"
@@ -241,6 +243,9 @@ def score_variant(
             "size_mb": round(info.get("size_mb", 0.0), 2),
             "finish_length_rate": round(sum(g["finish"] == "length" for g in gens) / max(1, len(gens)), 6),
             "crashes": int(info.get("crashes", 0)),
+            # sequences decoded together (HF batch, llama.cpp parallel sequences): latency and
+            # tokens/s are each row's share of that work, and peak RSS includes their KV caches
+            "parallel": int(info.get("parallel", 1)),
         }
     )
     return agg, preds
@@ -304,7 +309,8 @@ def evaluate_variant(
     out = {}
     for k, d in enumerate(decodings):
         gens = [done[(at[i], k)] for i in range(len(rows))]
-        out[d] = score_variant(rows, catalog, gens, dict(info, crashes=float(sum(1 for g in gens if g.get("crash")))), samples, seed)
+        lost = float(sum(1 for g in gens if g.get("crash")))
+        out[d] = score_variant(rows, catalog, gens, dict(info, crashes=lost, parallel=float(parallel if kind == "gguf" else batch)), samples, seed)
     return out
 
 

@@ -12,7 +12,10 @@ next one enters in the same step (continuous batching).
 
 A job is one prompt decoded once per entry of its `grammars` (None: free decoding). Its prompt
 is evaluated once, in the first slot, and the KV cache is copied to the job's other slots, so
-free and constrained decoding of one row pay for its prompt once.
+free and constrained decoding of one row pay for its prompt once. One more stream keeps the last
+prompt evaluated: a job whose prompt begins like it (rows of one schema share the system prompt
+with its schema skeleton, about 40% of the tokens) copies that cache and evaluates only the rest.
+Callers put such jobs next to each other.
 
 The sampling is that of `Llama.create_completion(temperature=0)` as GGUFRunner calls it: greedy
 (argmax, the lowest token id on a tie) after the grammar, stop at an end-of-generation token
@@ -38,6 +41,7 @@ from typing import Any
 from stages.errors import SLMBenchError
 
 Done = tuple[int, int, str, int, float, str]  # (job, grammar index, text, tokens, seconds, finish)
+MIN_REUSE = 16  # prompt tokens worth a KV-cache copy (a whole-stream memcpy) instead of evaluating them
 
 
 @dataclass
@@ -54,7 +58,8 @@ class _Seq:
 
 class ParallelDecoder:
     """Decode jobs on `llm` (a llama_cpp.Llama: its model and tokenizer are shared, its context is
-    not used) with up to `parallel` sequences in flight, each with `n_ctx` tokens of context."""
+    not used) with up to `parallel` sequences in flight, each holding at most `n_ctx` tokens,
+    prompt and answer (llama.cpp allots each stream a multiple of 256)."""
 
     def __init__(self, llm: Any, parallel: int, n_ctx: int, threads: int):
         import ctypes
@@ -68,9 +73,11 @@ class ParallelDecoder:
         self.vocab = llm._model.vocab
         cp = L.llama_context_default_params()
         # llama.cpp rounds each stream's context up to a multiple of 256 tokens
+        self.n_ctx = n_ctx
         self.n_ctx_seq = -(-n_ctx // 256) * 256
-        cp.n_ctx = self.n_ctx_seq * parallel
-        cp.n_seq_max = parallel
+        self.cache_seq = parallel  # the stream that keeps the last prompt evaluated
+        cp.n_ctx = self.n_ctx_seq * (parallel + 1)
+        cp.n_seq_max = parallel + 1
         cp.kv_unified = False  # one KV stream per sequence: attention reads only its own cells
         cp.n_batch = self.n_ctx_seq + parallel  # one whole prompt plus a token from every other sequence
         cp.n_ubatch = 512  # as Llama's default, so prompts are evaluated in the same chunks
@@ -88,6 +95,7 @@ class ParallelDecoder:
         self._one_arr = L.llama_token_data_array(data=ctypes.pointer(self._one), size=1, selected=-1, sorted=False)
         self.decode_seconds = 0.0  # time in llama_decode (with KV copies), for benchmarks
         self.sample_seconds = 0.0  # time choosing tokens (grammar included)
+        self.prompt_tokens_reused = 0  # prompt tokens copied from the cache instead of evaluated
 
     def close(self) -> None:
         if self.ctx:
@@ -150,11 +158,13 @@ class ParallelDecoder:
         queue = deque(range(len(jobs)))
         free = list(range(self.parallel))
         live: dict[int, _Seq] = {}
+        cached: list[int] = []  # the prompt the cache stream holds
         L.llama_memory_clear(self.mem, True)
         while queue or live:
             self.batch.n_tokens = 0
-            step: dict[int, int] = {}  # slot -> tokens it put in this step (a job's prompt: its first slot)
+            step: dict[int, float] = {}  # slot -> tokens it put in this step (a job's prompt: shared by its slots)
             copies: list[tuple[int, list[int]]] = []
+            newest: tuple[int, list[int]] | None = None  # (slot, prompt) of the last job admitted in this step
             for slot in sorted(live):  # llama.cpp puts a run of consecutive streams in one ubatch
                 s = live[slot]
                 s.idx = self._add(s.tokens[-1], s.pos - 1, slot, True)
@@ -165,7 +175,7 @@ class ParallelDecoder:
                 if len(prompt) + self.batch.n_tokens > self.batch_capacity:
                     break  # the next step takes it
                 queue.popleft()
-                if not prompt or len(prompt) >= self.n_ctx_seq:  # no room to answer: a failure, not a crash
+                if not prompt or len(prompt) >= self.n_ctx:  # no room to answer: a failure, not a crash
                     for k in range(len(grammars)):
                         yield j, k, "", 0, 0.0, "error"
                     continue
@@ -179,13 +189,23 @@ class ParallelDecoder:
                 if not seqs:
                     continue
                 slots = [free.pop(0) for _ in seqs]
-                for t, tok in enumerate(prompt):
-                    idx = self._add(tok, t, slots[0], t == len(prompt) - 1)
-                limit = min(max_new_tokens, self.n_ctx_seq - len(prompt))
+                # the cache holds a prompt evaluated in an earlier step; the last prompt token is
+                # always evaluated here, for its logits
+                reuse = min(_common_prefix(cached, prompt), len(prompt) - 1)
+                if reuse >= MIN_REUSE:
+                    L.llama_memory_seq_cp(self.mem, self.cache_seq, slots[0], -1, -1)
+                    L.llama_memory_seq_rm(self.mem, slots[0], reuse, -1)
+                    self.prompt_tokens_reused += reuse
+                else:
+                    reuse = 0
+                for t in range(reuse, len(prompt)):
+                    idx = self._add(prompt[t], t, slots[0], t == len(prompt) - 1)
+                limit = min(max_new_tokens, self.n_ctx - len(prompt))
                 for slot, (k, smp) in zip(slots, seqs, strict=True):
                     live[slot] = _Seq(j, k, smp, len(prompt), limit, idx)
-                    step[slot] = len(prompt) / len(slots)
+                    step[slot] = (len(prompt) - reuse) / len(slots)
                 copies.append((slots[0], slots[1:]))
+                newest = (slots[0], prompt)
             if not live:
                 continue
             t0 = time.perf_counter()
@@ -195,6 +215,9 @@ class ParallelDecoder:
             for src, dsts in copies:
                 for dst in dsts:
                     L.llama_memory_seq_cp(self.mem, src, dst, -1, -1)
+            if newest is not None:  # the copy runs at the next decode, before that step writes to the slot
+                L.llama_memory_seq_cp(self.mem, newest[0], self.cache_seq, -1, -1)
+                cached = newest[1]
             t1 = time.perf_counter()
             finished: list[int] = []
             for slot, s in live.items():
@@ -229,3 +252,12 @@ class ParallelDecoder:
     @property
     def batch_capacity(self) -> int:
         return self.n_ctx_seq + self.parallel
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n

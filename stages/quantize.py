@@ -1,4 +1,4 @@
-"""`slmbench quantize --model smollm2-135m-lora --merged models/<m>/merged --test data/v3/test.jsonl --out models/<m>/gguf --metrics metrics/<m>/quantize.json`.
+"""`slmbench quantize --model smollm2-135m-lora --merged models/<m>/merged --test data/v3/test.jsonl --out models/<m>/gguf --metrics metrics/models/<m>/quantize.json`.
 
 merged safetensors -> GGUF f16 (llama.cpp's own convert_hf_to_gguf.py, fetched from the
 llama-cpp-python sdist at setup time, never committed) -> Q8_0, `q4_type` and each of

@@ -550,15 +550,18 @@ class GGUFRunner:
         repeats a `uniqueItems` item gets its second pass alone, as in `generate_one`."""
         from stages.gguf_parallel import ParallelDecoder
 
-        if self._decoder is None or self._decoder.parallel != parallel:
-            if self._decoder is not None:
-                self._decoder.close()
-            self._decoder = ParallelDecoder(self.llm, parallel, self.n_ctx, self.threads)
         bos = [self.llm.token_bos()] if self.llm._model.add_bos_token() and self.llm.token_bos() >= 0 else []
         jobs = [
             (bos + self.llm.tokenize(p.encode("utf-8"), add_bos=False, special=True), [None if s is None else json_grammar(s) for s in ss])
             for p, ss in zip(prompts, schemas, strict=True)
         ]
+        # each sequence's KV cache holds the longest prompt and a whole answer, within n_ctx (the
+        # cache is allocated for every slot, so this keeps the worker's memory to what it needs)
+        n_ctx = min(self.n_ctx, max((len(t) for t, _ in jobs), default=0) + max_new_tokens)
+        if self._decoder is None or (self._decoder.parallel, self._decoder.n_ctx) != (parallel, n_ctx):
+            if self._decoder is not None:
+                self._decoder.close()
+            self._decoder = ParallelDecoder(self.llm, parallel, n_ctx, self.threads)
         for j, k, text, tokens, seconds, finish in self._decoder.run(jobs, max_new_tokens, STOP):
             g = Generation(text, tokens, seconds, finish)
             schema = schemas[j][k]

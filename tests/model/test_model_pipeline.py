@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from stages import params as P
 from stages.catalog import load_catalog
 from stages.cli import app
-from stages.evaluate import evaluate_model
 from stages.quantize import run as quantize_run
 from stages.train import run as train_run
 
@@ -91,7 +90,6 @@ def quantized(trained: dict, rows: list[dict], repo_root: Path, tmp_path_factory
 
 def test_quantize_and_evaluate_gguf_and_hf(trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
     p = trained["params"]
-    catalog = load_catalog(repo_root / "schemas")
     q, gguf_dir = quantized["metrics"], quantized["dir"]
     names = ["model-q4_0.gguf", "model-q4_k_m.gguf", "model-q8_0.gguf"]
     assert sorted(f.name for f in gguf_dir.iterdir()) == names, "f16 is temporary; q4_type and the check types stay"
@@ -105,14 +103,7 @@ def test_quantize_and_evaluate_gguf_and_hf(trained: dict, quantized: dict, rows:
     assert q["q8_0.prefix_agreement"] >= p.quantize.min_agreement and q["q4_k_m.prefix_agreement"] >= p.quantize.min_agreement
     assert (q["f16.gated"], q["q8_0.gated"], q["q4_k_m.gated"], q["q4_0.gated"]) == (1, 1, 1, 0)
     assert 0 < q["q4_0.size_mb"] < q["q8_0.size_mb"] < q["f16.size_mb"] and q["q4_k_m.size_mb"] < q["q8_0.size_mb"]
-    few = rows[:2]
-    # HF constrained and GGUF free: the CLI test below (and the e2e release in tests/dvc)
-    for model, constrained in ((gguf_dir / "model-q8_0.gguf", True), (trained["dir"] / "merged", False)):
-        agg, preds = evaluate_model(model, few, catalog, constrained, 12, 2, 1024, 2, False)
-        assert agg["n"] == 2 and len(preds) == 2
-        assert set(agg["by_tier"]) <= {"simple", "medium", "complex"}
-        assert agg["tokens_per_s"] > 0 and agg["size_mb"] > 0 and agg["peak_rss_mb"] > 0
-        assert all(pr["tokens"] <= 12 for pr in preds), "generation must respect the token cap"
+    # evaluation of these files: test_release_evaluation_rows_intervals_and_predictions below
 
 
 def test_greedy_check_fails_on_a_gguf_of_other_weights(trained: dict, quantized: dict, repo_root: Path, tmp_path: Path) -> None:
@@ -248,6 +239,9 @@ def test_release_evaluation_rows_intervals_and_predictions(trained: dict, quanti
                 assert tiers and all(f"{v}.{d}.{t}.n" in flat for t in tiers), (v, d, m)
         assert any(k.endswith(".json_exact_ci_high") for k in by_schema)
     assert len(preds) == 2 * 6 + 2 * 3
+    assert all(p["tokens"] <= 8 for p in preds), "generation must respect the token cap"
+    for v in ("gguf_q8_0", "hf_tuned"):
+        assert flat[f"{v}.free.tokens_per_s"] > 0 and flat[f"{v}.free.size_mb"] > 0 and flat[f"{v}.free.crashes"] == 0, v
     assert all({"id", "variant", "decoding", "tier", "json_exact", "field_f1", "schema_valid", "json_parse"} <= set(p) for p in preds)
     hf_ids = {p["id"] for p in preds if p["variant"] == "hf_tuned"}
     assert hf_ids < {p["id"] for p in preds if p["variant"] == "gguf_q8_0"}, "the subset is part of the release rows, so the two can be paired"
