@@ -1,8 +1,8 @@
-"""`dvc plots show` in a fresh clone makes a page that draws every plot offline, in a real browser.
+"""`dvc plots show` on a built repo makes a page that draws every plot offline, in a real browser.
 
-A copy of what a clone holds for the plots (dvc.yaml, params.yaml, .dvc/config, .dvcignore and the
-files of metrics/ that git tracks) gets `dvc plots show` with the offline page template that
-`.ci/plots.sh` writes (vega, vega-lite and vega-embed inlined). Headless Chromium then opens the
+The tiny release repo of tests/dvc/conftest.py (the whole graph reproduced: per-model training
+curves and tier scores, the per-version quality plot) gets `dvc plots show` with the offline page
+template that `.ci/plots.sh` writes (vega, vega-lite and vega-embed inlined). Headless Chromium then opens the
 page: the template records JavaScript errors and describes the vega views it drew in the body's
 data attributes, which `--dump-dom` returns; a screenshot is kept next to the page for a look.
 """
@@ -18,12 +18,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dvc_project import REPO_ROOT, dvc, git_init_commit, require_git_and_dvc, run
+from dvc_project import REPO_ROOT, Releases, dvc
 
 pytestmark = pytest.mark.slow
 
 TEMPLATE = REPO_ROOT / ".venv" / "share" / "slmbench" / "plots" / "template.html"
-PROJECT_FILES = ("dvc.yaml", "params.yaml", ".dvc/config", ".dvcignore")
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",  # CI runs as root
@@ -69,27 +68,6 @@ class _PageState(HTMLParser):
             self.errors += data
 
 
-def fresh_clone(dest: Path) -> Path:
-    """What a clone holds for the plots, git-initialised and committed (no dvc.lock, no DVC outputs)."""
-    require_git_and_dvc()
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in PROJECT_FILES:
-        (dest / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO_ROOT / f, dest / f)
-    # metrics/ as git has it: the committed plot data, without the DVC outputs a run left there.
-    tracked = run(["git", "ls-files", "-z", "--", "metrics"], REPO_ROOT, check=False)
-    files = [f for f in tracked.stdout.split("\0") if f] if tracked.returncode == 0 else []
-    if files:
-        for f in files:
-            if (REPO_ROOT / f).is_file():
-                (dest / f).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(REPO_ROOT / f, dest / f)
-    else:  # not a git checkout: the folder as it is
-        shutil.copytree(REPO_ROOT / "metrics", dest / "metrics")
-    git_init_commit(dest, "SLMBench plots")
-    return dest
-
-
 def top_level_plots_with_data(project: Path) -> list[str]:
     """The HTML ids of dvc.yaml's top-level plots whose data files are all in the clone."""
     ids = []
@@ -119,12 +97,12 @@ def browse(browser: str, page: Path, work: Path, *args: str) -> subprocess.Compl
     return proc
 
 
-def test_plots_show_renders_offline_in_chromium(tmp_path: Path) -> None:
+def test_plots_show_renders_offline_in_chromium(tmp_path: Path, releases: Releases) -> None:
     # A missing template or browser is a failure, never a skip: the README's test command installs both.
     assert TEMPLATE.is_file(), f"no offline plots template at {TEMPLATE.relative_to(REPO_ROOT)}: run `bash .ci/setup.sh --tests`"
     browser = chromium()
     assert browser is not None, "chromium is not installed: run `bash .ci/setup.sh --tests` (as root it installs chromium with apt-get)"
-    project = fresh_clone(tmp_path / "project")
+    project = releases.root  # `plots show` only reads the repo; the page goes to tmp_path
 
     out = tmp_path / "plots"
     dvc(project, "plots", "show", "--html-template", str(TEMPLATE), "-o", str(out))
