@@ -1,20 +1,24 @@
-"""python benchmarks/bench_model.py [--model smollm2-135m-lora] [--rows 25] [--parallel 1,4,8,16] [--hf-batch 8,16,32] [--train-steps 6]
+"""python benchmarks/bench_model.py [--model smollm2-135m-lora] [--rows 25] [--parallel 4,8,16] [--hf-batch 8,16,32] [--threads N] [--train-steps 6]
 
 Side by side, in one run, on the same rows (a stratified sample of the release test split, one
-row per schema by default), each alternative timed in this process:
-  * llama.cpp generation of the GGUF Q8_0 file, greedy, free and constrained: one request at a
-    time (`GGUFRunner.generate_one`, llama-cpp-python's `create_completion`), against several
-    sequences per decode step (`stages/gguf_parallel.py`) at each --parallel, with a row's free
-    and constrained decodings sharing its prompt as the evaluate stage runs them. For each, the
-    answers that differ from one-at-a-time decoding are counted;
-  * HF generate on the merged model (fp32), greedy, left-padded batches at each --hf-batch, free
-    and constrained, answers compared with the first batch size;
+row per schema first), each alternative timed in this process:
+  * llama.cpp generation of a GGUF Q8_0 file, greedy, free and constrained: one request at a
+    time (`GGUFRunner.generate_one`, llama-cpp-python's `create_completion`, as the evaluate
+    stage ran before), against several sequences per decode step (`stages/gguf_parallel.py`) at
+    each --parallel, as the evaluate stage runs them now: a row's free and constrained decodings
+    share its prompt, rows of a schema share their system prompt's KV cache, and the grammar
+    judges the greedy token before the whole vocabulary. The answers that differ from
+    one-at-a-time decoding are counted;
+  * HF generate (fp32), greedy, left-padded batches at each --hf-batch, free and constrained,
+    answers compared with the first batch size;
   * LoRA training tokens/s: transformers Trainer vs the train stage's plain loop (same batches),
     with --train-steps > 0.
-Writes benchmarks/results/bench_model.json (--out) with the command, date, git commit and CPU.
-Speeds are only comparable within one run: compare the ratios. Paths default to a finished
-`dvc repro` (models/base, models/<model>/merged and gguf, data/<release>/test.jsonl); --gguf,
---hf, --base and --data point elsewhere.
+Writes benchmarks/results/bench_model.json (--out) with the command, date, git commit and CPU,
+wall and CPU seconds. Speeds compare only within one run. With --threads 1, CPU seconds are what
+each alternative takes on an idle core, even on a busy machine (llama.cpp's threads spin at
+their barriers, so on a busy machine two threads' timings mean little).
+Paths default to a finished `dvc repro` (models/base, models/<model>/merged and gguf,
+data/<release>/test.jsonl); without a GGUF, --hf is converted to Q8_0 in a temporary directory.
 """
 
 from __future__ import annotations
@@ -185,7 +189,9 @@ def cpu_info() -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="smollm2-135m-lora")
-    ap.add_argument("--gguf", type=Path, help="GGUF file (default models/<model>/gguf/model-q8_0.gguf)")
+    ap.add_argument(
+        "--gguf", type=Path, help="GGUF file (default models/<model>/gguf/model-q8_0.gguf, or else --hf converted to Q8_0 in a temporary directory)"
+    )
     ap.add_argument("--hf", type=Path, help="HF directory (default models/<model>/merged)")
     ap.add_argument("--base", type=Path, help="base checkpoint for the training comparison (default models/base/<base>)")
     ap.add_argument("--data", type=Path, help="test JSONL (default data/<release>/test.jsonl)")
@@ -227,16 +233,25 @@ def main() -> None:
         "data": data.name,
         "note": "every timing is in this one run; compare ratios, not absolute figures, across runs or machines",
     }
+    hf = a.hf or Path(f"models/{a.model}/merged")
     if "gguf" not in skip:
         gguf = a.gguf or Path(f"models/{a.model}/gguf/model-q8_0.gguf")
-        print(f"llama.cpp on {gguf}, {len(rows)} rows x 2 decodings", flush=True)
-        prompts = render_prompts_gguf(gguf, rows, catalog)
-        schemas = [constraint_schema("gguf", catalog[r["schema_id"]].schema, ev.enforce_formats) for r in rows]
-        result["llama_cpp"] = gguf_speeds(gguf, prompts, schemas, max_new, threads, ev.n_ctx, [int(x) for x in a.parallel.split(",") if x])
+        with tempfile.TemporaryDirectory(prefix="bench-gguf-") as tmp:
+            if a.gguf is None and not gguf.is_file():  # no pipeline GGUF: convert --hf as the quantize stage does
+                from stages.quantize import quantize_file, to_f16
+
+                print(f"converting {hf} to GGUF Q8_0 in a temporary directory", flush=True)
+                to_f16(hf, Path(tmp) / "model-f16.gguf")
+                gguf = Path(tmp) / "model-q8_0.gguf"
+                quantize_file(Path(tmp) / "model-f16.gguf", gguf, "Q8_0", threads)
+                result["gguf_source"] = f"{hf.name} converted to Q8_0 (stages.quantize.to_f16, quantize_file)"
+            print(f"llama.cpp on {gguf.name}, {len(rows)} rows x 2 decodings", flush=True)
+            prompts = render_prompts_gguf(gguf, rows, catalog)
+            schemas = [constraint_schema("gguf", catalog[r["schema_id"]].schema, ev.enforce_formats) for r in rows]
+            result["llama_cpp"] = gguf_speeds(gguf, prompts, schemas, max_new, threads, ev.n_ctx, [int(x) for x in a.parallel.split(",") if x])
     if "hf" not in skip:
         from transformers import AutoTokenizer
 
-        hf = a.hf or Path(f"models/{a.model}/merged")
         print(f"HF generate on {hf}, {len(rows)} rows x 2 decodings", flush=True)
         prompts = render_prompts(AutoTokenizer.from_pretrained(hf), rows, catalog)
         schemas = [constraint_schema("hf", catalog[r["schema_id"]].schema, ev.enforce_formats) for r in rows]

@@ -1,4 +1,5 @@
-"""`slmbench quantize --model smollm2-135m-lora --merged models/<m>/merged --test data/v3/test.jsonl --out models/<m>/gguf --metrics metrics/models/<m>/quantize.json`.
+"""`slmbench quantize --model smollm2-135m-lora --merged models/smollm2-135m-lora/merged --test data/v3/test.jsonl
+--out models/smollm2-135m-lora/gguf --metrics metrics/models/smollm2-135m-lora/quantize.json` (dvc.yaml's quantize@<model>).
 
 merged safetensors -> GGUF f16 (llama.cpp's own convert_hf_to_gguf.py, fetched from the
 llama-cpp-python sdist at setup time, never committed) -> Q8_0, `q4_type` and each of
@@ -11,8 +12,11 @@ as gguf_q4; Q4_K_M by default, which for this model is a q4_K/q5_0/q8_0 mix beca
 
 The greedy check compares whole answers. On `check_rows_per_schema` test rows of every schema
 (`check_rows`: stratified, fixed, and among the rows evaluate scores) the merged model answers
-greedily at batch size 1 (no padding, so its answers are the exact greedy reference), up to
-`check_max_tokens` tokens; each GGUF answers the same prompt text with llama.cpp. Per type,
+greedily, up to `check_max_tokens` tokens, and each GGUF answers the same prompt text with
+llama.cpp, both generating as evaluate does (`evaluate.hf_batch_size` prompts of similar length
+per transformers batch, `evaluate.gguf_parallel` sequences per llama.cpp step), so the check
+judges the answers evaluate will score. Padding in a batch can move a near-tie between two
+tokens; the gate's `min_agreement` on prefix agreement is what tolerates such rounding. Per type,
 quantize.json reports `<type>.exact_agreement` (share of answers identical to the merged
 model's), `<type>.prefix_agreement` (mean share of each merged answer's characters the GGUF
 reproduces from its start), `<type>.json_exact` against the expected output, and
@@ -47,7 +51,6 @@ from stages.params import QuantizeParams
 from stages.records import atomic_dir
 
 FTYPES = {t: f"LLAMA_FTYPE_MOSTLY_{t}" for t in ("Q8_0", "Q4_0", "Q4_1", "Q4_K_M", "Q4_K_S")}  # the llama_cpp constant of each type
-CHECK_N_CTX = 2048  # llama.cpp context in the check, tokens: the longest v3 prompt (~880 tokens with its answer) plus check_max_tokens fits
 
 
 def gguf_name(qtype: str) -> str:
@@ -131,22 +134,35 @@ def _mean(values: list[float]) -> float:
 Rows = list[dict[str, Any]]
 
 
-def greedy_answers(merged: Path, ggufs: dict[str, Path], rows: Rows, catalog: dict[str, Any], cfg: QuantizeParams) -> tuple[list[str], dict[str, list[str]]]:
-    """(merged model's answers, each GGUF's answers) on `rows`, greedy, whole answers up to `check_max_tokens`."""
+def greedy_answers(
+    merged: Path, ggufs: dict[str, Path], rows: Rows, catalog: dict[str, Any], cfg: QuantizeParams, hf_batch: int = 1, parallel: int = 1, n_ctx: int = 2048
+) -> tuple[list[str], dict[str, list[str]]]:
+    """(merged model's answers, each GGUF's answers) on `rows`, greedy, whole answers up to
+    `check_max_tokens`, generated as the evaluate stage generates: transformers in left-padded
+    batches of `hf_batch` prompts of similar length, llama.cpp with `parallel` sequences per decode
+    step (`GGUFRunner.generate_parallel`), `n_ctx` tokens of context each."""
     from stages.runtime import GGUFRunner, HFRunner, render_prompts
 
     start = time.perf_counter()
     hf = HFRunner(merged, cfg.threads)
     prompts = render_prompts(hf.tok, rows, catalog)
-    ref = [g.text for g in hf.generate(prompts, cfg.check_max_tokens, batch_size=1)]
+    # Prompts of similar length share a batch, so a batch pads little; the answers go back to row order.
+    lengths = [len(ids) for ids in hf.tok(prompts, add_special_tokens=False)["input_ids"]]
+    order = sorted(range(len(prompts)), key=lambda i: (lengths[i], i))
+    ref = [""] * len(prompts)
+    for i, g in zip(order, hf.generate([prompts[i] for i in order], cfg.check_max_tokens, batch_size=hf_batch), strict=True):
+        ref[i] = g.text
     del hf
     gc.collect()
     seconds = {"merged": time.perf_counter() - start}
     got: dict[str, list[str]] = {}
     for name, path in ggufs.items():
         start = time.perf_counter()
-        runner = GGUFRunner(path, cfg.threads, n_ctx=CHECK_N_CTX)
-        got[name] = [runner.generate_one(p, cfg.check_max_tokens).text for p in prompts]
+        runner = GGUFRunner(path, cfg.threads, n_ctx=n_ctx)
+        texts = [""] * len(prompts)
+        for j, _, g in runner.generate_parallel(prompts, [[None]] * len(prompts), cfg.check_max_tokens, parallel):
+            texts[j] = g.text
+        got[name] = texts
         del runner
         gc.collect()
         seconds[name] = time.perf_counter() - start
@@ -216,9 +232,21 @@ def summarize(agreements: list[Agreement], merged_json_exact: list[float], sizes
     return out
 
 
-def run(merged: Path, out_dir: Path, rows: Rows, catalog: dict[str, Any], cfg: QuantizeParams, bootstrap_samples: int, bootstrap_seed: int) -> dict[str, Any]:
+def run(
+    merged: Path,
+    out_dir: Path,
+    rows: Rows,
+    catalog: dict[str, Any],
+    cfg: QuantizeParams,
+    bootstrap_samples: int,
+    bootstrap_seed: int,
+    hf_batch: int = 1,
+    parallel: int = 1,
+    n_ctx: int = 2048,
+) -> dict[str, Any]:
     """Make the GGUF files in `out_dir` (atomically), run the greedy check on the test `rows`, and
-    return quantize.json's figures. A failed check leaves the previous `out_dir` as it was."""
+    return quantize.json's figures. A failed check leaves the previous `out_dir` as it was.
+    `hf_batch`, `parallel` and `n_ctx`: how the check generates (`greedy_answers`)."""
     q4 = cfg.q4_type.upper()
     extra = [t.upper() for t in cfg.check_types if t.upper() not in ("Q8_0", q4)]
     types = ["Q8_0", q4, *dict.fromkeys(extra)]
@@ -238,7 +266,7 @@ def run(merged: Path, out_dir: Path, rows: Rows, catalog: dict[str, Any], cfg: Q
         agreements: list[Agreement] = []
         merged_json_exact: list[float] = []
         if sample:
-            ref, got = greedy_answers(Path(merged), ggufs, sample, catalog, cfg)
+            ref, got = greedy_answers(Path(merged), ggufs, sample, catalog, cfg, hf_batch, parallel, n_ctx)
             gated = {"f16", "q8_0", q4.lower()}
             agreements = compare(ref, got, ggufs, gated, sample, catalog)
             merged_json_exact = _json_exact(ref, sample, catalog)
@@ -258,6 +286,8 @@ def main(model: str, params_path: Path, merged: Path, test_file: Path, out_dir: 
         raise SLMBenchError(f"params.yaml: no model {model!r} under models")
     check_safetensors_dir(Path(merged))
     catalog = load_catalog(Path(p.schemas_dir))
-    result = run(Path(merged), out_dir, read_rows(test_file), catalog, p.quantize, p.evaluate.bootstrap_samples, p.evaluate.bootstrap_seed)
+    # The check generates as evaluate does (its batch, parallelism and context) and draws its intervals as evaluate does.
+    ev = (p.evaluate.bootstrap_samples, p.evaluate.bootstrap_seed, p.evaluate.hf_batch_size, p.evaluate.gguf_parallel, p.evaluate.n_ctx)
+    result = run(Path(merged), out_dir, read_rows(test_file), catalog, p.quantize, *ev)
     write_json(metrics, result)
     return result

@@ -84,7 +84,8 @@ def quantized(trained: dict, rows: list[dict], repo_root: Path, tmp_path_factory
     schemas = sorted({r["schema_id"] for r in rows})[:CHECK_SCHEMAS]
     sample = [r for r in rows if r["schema_id"] in schemas]
     gguf_dir = tmp_path_factory.mktemp("gguf")
-    metrics = quantize_run(trained["dir"] / "merged", gguf_dir, sample, load_catalog(repo_root / "schemas"), qcfg, 200, 7)
+    # batched transformers and parallel llama.cpp decoding, as the stage runs the check
+    metrics = quantize_run(trained["dir"] / "merged", gguf_dir, sample, load_catalog(repo_root / "schemas"), qcfg, 200, 7, hf_batch=2, parallel=2)
     return {"dir": gguf_dir, "metrics": metrics, "sample": sample}
 
 
@@ -133,7 +134,7 @@ def test_greedy_check_fails_on_a_gguf_of_other_weights(trained: dict, quantized:
     to_f16(tmp_path / "other", tmp_path / "other.gguf")
     sample, catalog = quantized["sample"], load_catalog(repo_root / "schemas")
     cfg = dataclasses.replace(trained["params"].quantize, check_max_tokens=8, threads=1)
-    ref, got = greedy_answers(merged, {"other": tmp_path / "other.gguf"}, sample, catalog, cfg)
+    ref, got = greedy_answers(merged, {"other": tmp_path / "other.gguf"}, sample, catalog, cfg, hf_batch=2, parallel=2)
     texts = got["other"]
     assert any(a.strip() != b.strip() for a, b in zip(ref, texts, strict=True)), "other weights must give other answers, or this test proves nothing"
     paths = {name: tmp_path / "other.gguf" for name in ("f16", "q8_0", "q4_0")}

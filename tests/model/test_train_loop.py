@@ -58,11 +58,13 @@ def test_accumulated_micro_batches_match_one_batch(tiny_model_dir: Path, repo_ro
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     examples, _ = encode(rows, catalog, tok, 4096)
     collate = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt")
-    base = dataclasses.replace(real_params.models["smollm2-135m-lora"], r=4, alpha=8, dropout=0.0, max_steps=1, warmup_steps=0, scheduler="constant", precision="fp32", lr=0.01)
+    tiny = dict(r=4, alpha=8, dropout=0.0, max_steps=1, warmup_steps=0, scheduler="constant", precision="fp32", lr=0.01)
+    base = dataclasses.replace(real_params.models["smollm2-135m-lora"], **tiny)
 
     def one_step(batch_size: int, grad_accum: int) -> tuple[float, dict[str, torch.Tensor]]:
         torch.manual_seed(0)
-        model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32), LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+        lora = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+        model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32), lora)
         (loss,) = train_loop(model, examples, dataclasses.replace(base, batch_size=batch_size, grad_accum=grad_accum), collate, progress=False)
         return loss, {k: v.detach().clone() for k, v in model.named_parameters() if v.requires_grad}
 
@@ -106,7 +108,8 @@ def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_d
         params.write_text(yaml.safe_dump(raw))
         out = tmp_path / tag
         cmd = [*launcher, "-m", "stages.cli", "train", "--model", "smollm2-135m-lora", "--train", str(train), "--base", str(tiny_model_dir)]
-        cmd += ["--adapter", str(out / "adapter"), "--merged", str(out / "merged"), "--metrics", str(out / "train.json"), "--live", str(out / "live"), "--params", str(params)]
+        cmd += ["--adapter", str(out / "adapter"), "--merged", str(out / "merged"), "--metrics", str(out / "train.json"), "--live", str(out / "live")]
+        cmd += ["--params", str(params)]
         try:
             res = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=240)
         except subprocess.TimeoutExpired as e:
