@@ -24,6 +24,7 @@ data/<release>/test.jsonl); without a GGUF, --hf is converted to Q8_0 in a tempo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import platform
@@ -43,7 +44,6 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg: Any, steps: int) ->
     Both group the examples by length over the whole set (one megabatch), so they train on the same
     batches, in their own order. The first optimizer step of each (allocation, Trainer setup) is
     excluded, and the two alternate order over two rounds, so neither gains from running second."""
-    import dataclasses
 
     import torch
     from peft import get_peft_model
@@ -258,9 +258,14 @@ def main() -> None:
         result["hf_fp32"] = hf_speeds(hf, prompts, schemas, max_new, threads, [int(x) for x in a.hf_batch.split(",") if x])
     if "train" not in skip and a.train_steps > 0:
         base = a.base or Path(f"models/base/{cfg.base}")
-        print(f"training on {base}, {a.train_steps} steps", flush=True)
-        result["training"] = train_speeds(base, read_rows(Path(f"data/{p.release.dataset}/train.jsonl")), catalog, cfg, a.train_steps)
-        result["training"]["precision"] = cfg.precision
+        from stages.train import choose_precision, cpu_capability, cpu_has_native_bf16
+
+        # `precision: auto` resolved as the train stage resolves it, so both runs train in the stage's precision
+        prec, _ = choose_precision(cfg.precision, cpu_capability(), cpu_has_native_bf16(), "cpu", f"models.{a.model}.precision")
+        print(f"training on {base}, {a.train_steps} steps, {prec}", flush=True)
+        train_rows = read_rows(Path(f"data/{p.release.dataset}/train.jsonl"))
+        result["training"] = train_speeds(base, train_rows, catalog, dataclasses.replace(cfg, precision=prec), a.train_steps)
+        result["training"]["precision"] = prec
     result["cpu"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write_json(a.out, result)
     print(f"-> {a.out}")

@@ -12,11 +12,11 @@ on its own (four metrics are four tests).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from stages.errors import SLMBenchError
+from stages.records import jsonl_objects
 from stages.scoring import METRICS
 
 
@@ -53,15 +53,7 @@ def read_predictions(root: Path, spec: str) -> tuple[str, list[dict[str, Any]]]:
         except (OSError, UnicodeDecodeError) as exc:
             raise SLMBenchError(f"{p}: cannot be read ({exc})") from None
     rows = []
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, RecursionError):
-            raise SLMBenchError(f"{spec}:{lineno}: broken JSONL line; expected one prediction object per line") from None
-        if not isinstance(row, dict):
-            raise SLMBenchError(f"{spec}:{lineno}: expected a JSON object, got {type(row).__name__}")
+    for lineno, row in jsonl_objects(text, spec):
         missing = [k for k in ("id", "variant", "decoding", *METRICS) if k not in row]
         if missing:
             raise SLMBenchError(f"{spec}:{lineno}: a prediction without {', '.join(missing)}; expected a file written by `slmbench evaluate-release`")

@@ -46,6 +46,19 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> list[d
     except OSError as exc:
         raise SLMBenchError(f"{path}: cannot be read ({exc.strerror or exc}); expected a readable JSONL file") from None
     rows = []
+    for lineno, row in jsonl_objects(text, str(path)):
+        missing = [k for k in required if k not in row]
+        if missing:
+            raise SLMBenchError(f"{path}:{lineno}: row lacks required field(s) {', '.join(missing)}")
+        rows.append(row)
+    if not rows:
+        raise SLMBenchError(f"{path}: empty file; expected EdgeJSON rows, one JSON object per line")
+    return rows
+
+
+def jsonl_objects(text: str, where: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-blank line of JSONL `text`; `where` names the source in
+    the one-line error a broken line, a line nested too deeply or a non-object gets."""
     # Split on "\n" only: str.splitlines() also breaks on U+2028, U+0085 and friends, which
     # dumps_row (ensure_ascii=False) writes raw inside strings. A trailing "\r" is JSON whitespace.
     for lineno, line in enumerate(text.split("\n"), start=1):
@@ -54,20 +67,14 @@ def read_rows(path: Path, required: tuple[str, ...] = REQUIRED_FIELDS) -> list[d
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise SLMBenchError(f"{path}:{lineno}: broken JSONL line ({exc.msg} at column {exc.colno}); expected one JSON object per line") from None
+            raise SLMBenchError(f"{where}:{lineno}: broken JSONL line ({exc.msg} at column {exc.colno}); expected one JSON object per line") from None
         except RecursionError:  # the C parser gives up at Python's recursion limit (about 1000 levels)
-            raise SLMBenchError(f"{path}:{lineno}: JSON nested too deeply to read; expected at most {MAX_NESTING} levels") from None
+            raise SLMBenchError(f"{where}:{lineno}: JSON nested too deeply to read; expected at most {MAX_NESTING} levels") from None
         if (depth := nesting(row)) > MAX_NESTING:
-            raise SLMBenchError(f"{path}:{lineno}: JSON nested {depth} levels deep; expected at most {MAX_NESTING}")
+            raise SLMBenchError(f"{where}:{lineno}: JSON nested {depth} levels deep; expected at most {MAX_NESTING}")
         if not isinstance(row, dict):
-            raise SLMBenchError(f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}")
-        missing = [k for k in required if k not in row]
-        if missing:
-            raise SLMBenchError(f"{path}:{lineno}: row lacks required field(s) {', '.join(missing)}")
-        rows.append(row)
-    if not rows:
-        raise SLMBenchError(f"{path}: empty file; expected EdgeJSON rows, one JSON object per line")
-    return rows
+            raise SLMBenchError(f"{where}:{lineno}: expected a JSON object, got {type(row).__name__}")
+        yield lineno, row
 
 
 def nesting(value: Any) -> int:
