@@ -20,7 +20,7 @@ Callers put such jobs next to each other.
 The sampling is that of `Llama.create_completion(temperature=0)` as GGUFRunner calls it: greedy
 (argmax, the lowest token id on a tie) after the grammar, stop at an end-of-generation token
 (not counted in `tokens`), `finish="length"` at `max_new_tokens` or at the end of the slot's
-context. The arithmetic of a batched step is not that of a single-stream step (other matrix
+context, `finish="repeat"` when the answer falls into a loop (`stages.loops.looping`). The arithmetic of a batched step is not that of a single-stream step (other matrix
 shapes), so a near-tie can go the other way: benchmarks/results/bench_model.json records how many
 answers differ from single-stream decoding. Whatever `parallel` is, the same jobs in the same order
 give the same answers.
@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stages.errors import SLMBenchError
+from stages.loops import looping
 
 Done = tuple[int, int, str, int, float, str]  # (job, grammar index, text, tokens, seconds, finish)
 MIN_REUSE = 16  # prompt tokens worth a KV-cache copy (a whole-stream memcpy) instead of evaluating them
@@ -54,6 +55,7 @@ class _Seq:
     idx: int = -1  # batch index of the logits to sample from
     tokens: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    repeat: bool = False  # stopped by the repetition guard
 
 
 class ParallelDecoder:
@@ -227,7 +229,10 @@ class ParallelDecoder:
                     continue
                 s.tokens.append(tok)
                 s.pos += 1
-                if len(s.tokens) >= s.limit:
+                if looping(s.tokens):
+                    s.repeat = True
+                    finished.append(slot)
+                elif len(s.tokens) >= s.limit:
                     finished.append(slot)
             t2 = time.perf_counter()
             self.decode_seconds += t1 - t0
@@ -247,7 +252,7 @@ class ParallelDecoder:
                 stopped = len(s.tokens) < s.limit
                 if stop in text:
                     text, stopped = text[: text.index(stop)], True
-                yield s.job, s.k, text, len(s.tokens), s.seconds, "stop" if stopped else "length"
+                yield s.job, s.k, text, len(s.tokens), s.seconds, "repeat" if s.repeat else "stop" if stopped else "length"
 
     @property
     def batch_capacity(self) -> int:

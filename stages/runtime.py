@@ -30,7 +30,7 @@ class Generation:
     text: str
     tokens: int  # generated tokens
     seconds: float  # wall time attributed to this row
-    finish: str  # "stop", "length" or "error"
+    finish: str  # "stop", "length", "repeat" (the repetition guard, stages/loops.py) or "error"
 
 
 def render_prompts(tok: Any, rows: list[dict[str, Any]], catalog: dict[str, Any]) -> list[str]:
@@ -187,18 +187,24 @@ class HFRunner:
             procs.append(_SchemaMask([None if s is None else self.grammars.matcher(s) for s in schemas], n_prompt, self.grammars.tokenizer.vocab_size))
         if guard is not None:
             procs.append(_OneRow(guard))
+        stops = _LoopStop(n_prompt)
         t0 = time.perf_counter()
         with torch.inference_mode():
-            gen = self.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=eos, pad_token_id=self.tok.pad_token_id, logits_processor=procs or None)
+            gen = self.model.generate(
+                **enc, max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=eos, pad_token_id=self.tok.pad_token_id,
+                logits_processor=procs or None, stopping_criteria=[stops],
+            )  # fmt: skip
         dt = time.perf_counter() - t0
         out = []
-        for seq in gen[:, n_prompt:].tolist():
+        for row, seq in enumerate(gen[:, n_prompt:].tolist()):
             n = len(seq)
-            stopped = eos in seq
+            if row in stops.rows:  # the repetition guard ended it; what follows is padding
+                n = stops.rows[row]
+            stopped = eos in seq[:n]
             if stopped:
                 n = seq.index(eos)
             text = self.tok.decode(seq[:n], skip_special_tokens=True)
-            out.append(Generation(text, n + int(stopped), 0.0, "stop" if stopped else "length"))
+            out.append(Generation(text, n + int(stopped), 0.0, "repeat" if row in stops.rows else "stop" if stopped else "length"))
         # A batch's time is shared by its rows in proportion to their tokens; see README.
         total = sum(g.tokens for g in out) or 1
         for g in out:
@@ -449,6 +455,29 @@ def _raw_enum(node: dict[str, Any]) -> list[str] | None:
     return [json.dumps(v, ensure_ascii=False)[1:-1] for v in enum if isinstance(v, str)] if isinstance(enum, list) else None
 
 
+class _LoopStop:
+    """transformers stopping criterion: ends each row of a batch whose answer falls into a loop
+    (`stages.loops.looping`), and records at how many generated tokens (`rows`: row -> tokens)."""
+
+    def __init__(self, n_prompt: int):
+        self.n_prompt = n_prompt
+        self.rows: dict[int, int] = {}
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        from stages.loops import looping
+
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool)
+        for row, ids in enumerate(input_ids[:, self.n_prompt :].tolist()):
+            if row in self.rows:
+                done[row] = True
+            elif looping(ids):
+                self.rows[row] = len(ids)
+                done[row] = True
+        return done
+
+
 class UniqueItemsGuard:
     """A llama.cpp logits processor for the second pass of a generation whose first pass repeated
     an item of a `uniqueItems` array of strings (a constraint the grammar cannot express).
@@ -589,13 +618,26 @@ class GGUFRunner:
         return second
 
     def _complete(self, prompt: str, max_new_tokens: int, schema: dict[str, Any] | None, guard: UniqueItemsGuard | None) -> Generation:
-        from llama_cpp import LlamaGrammar, LogitsProcessorList
+        from llama_cpp import LlamaGrammar, LogitsProcessorList, StoppingCriteriaList
+
+        from stages.loops import looping
 
         grammar = LlamaGrammar.from_string(json_grammar(schema), verbose=False) if schema is not None else None
+        n_prompt = len(self.llm.tokenize(prompt.encode("utf-8"), special=True))  # as create_completion tokenizes it
+        looped: list[bool] = []
+
+        def loop_stop(input_ids: Any, logits: Any) -> bool:  # the repetition guard (stages/loops.py)
+            if looping(input_ids[n_prompt:].tolist()):
+                looped.append(True)
+                return True
+            return False
+
         t0 = time.perf_counter()
         res = self.llm.create_completion(
-            prompt, max_tokens=max_new_tokens, temperature=0.0, top_k=1, stop=[STOP], grammar=grammar, logits_processor=LogitsProcessorList([guard]) if guard else None, seed=0
-        )
+            prompt, max_tokens=max_new_tokens, temperature=0.0, top_k=1, stop=[STOP], grammar=grammar,
+            logits_processor=LogitsProcessorList([guard]) if guard else None, stopping_criteria=StoppingCriteriaList([loop_stop]), seed=0,
+        )  # fmt: skip
         dt = time.perf_counter() - t0
         choice = res["choices"][0]
-        return Generation(choice["text"], int(res["usage"]["completion_tokens"]), dt, str(choice.get("finish_reason") or "stop"))
+        finish = "repeat" if looped else str(choice.get("finish_reason") or "stop")
+        return Generation(choice["text"], int(res["usage"]["completion_tokens"]), dt, finish)
