@@ -1,22 +1,34 @@
-"""python benchmarks/bench_train_step.py [--model smollm2-135m-lora] [--micro-batches 8] [--rounds 2]
+"""python benchmarks/bench_train.py [--model smollm2-135m-lora] [--micro-batches 8] [--rounds 2] [--gemm-tokens 2048]
 
-Side by side, in one run, on the same micro-batches of the release train split (the train
-stage's own length-grouped batches, `stages.train.micro_batches`), the seconds per micro-batch
-(forward, backward and an AdamW step) of the train stage's LoRA setup under each of:
+How close LoRA training comes to the machine's peak, and what the training setups cost, side by
+side in one run on the same micro-batches of the release train split (the train stage's own
+length-grouped batches, `stages.train.micro_batches`):
 
-  * precision: bf16 autocast and fp32 (bf16 only where the CPU has native bf16, as `precision:
-    auto` would choose; on an AVX2-only CPU bf16 is emulated and only fp32 runs);
-  * LoRA dropout: 0.05 (the earlier default) and 0 (today's): with dropout, peft draws a mask for
-    the input of every adapted projection (7 per layer) at every step.
+  * **GEMM rates.** bf16 and fp32 matrix products of the model's own shapes (tokens x hidden
+    times each projection: q/k/v/o, gate/up, down, the tied LM head), `--gemm-tokens` rows,
+    timed after a warm-up. The model-shape rate of a dtype is total FLOPs over total seconds
+    across the shapes, each shape weighted by how often the model runs it per token.
+  * **Training steps.** Seconds per micro-batch (forward, backward and an AdamW step) of the
+    train stage's LoRA setup under each precision (bf16 autocast only where the CPU has native
+    bf16, as `precision: auto` chooses) and each LoRA dropout, 0.05 (the earlier default) and
+    0 (today's). Each starts from the same LoRA initialisation and runs the same micro-batches;
+    the setups alternate over `--rounds` rounds so none gains from running first or last, and
+    the first micro-batch of each (allocation) is not timed. A profile of the longest
+    micro-batch per setup gives the share of time spent drawing dropout masks.
 
-Each alternative starts from the same LoRA initialisation and runs the same micro-batches; the
-alternatives alternate over `--rounds` rounds so none gains from running first or last, and the
-first micro-batch of each (allocation) is not timed. A profile of one micro-batch per
-alternative gives the share of the time spent drawing dropout masks (`aten::bernoulli_`).
+FLOPs per real (non-padding) token of one training step, stated so the ratio can be checked:
+    4 x P (P: the model's parameters, 134.5M for SmolLM2-135M; forward 2 x P and the backward
+    pass's activation gradients 2 x P; the frozen base needs no weight gradients, the LoRA
+    weights' are under 4% and not counted)
+  + 6 x n_layers x d_model x T (causal attention scores and values, forward 2 and backward 4,
+    T the mean length of the token's micro-batch).
+Padding tokens are computed but not counted, so the achieved rate is a lower bound.
 
-Writes benchmarks/results/bench_train_step.json (--out) with the command, date, git commit and
-CPU. Needs models/base/<base> and data/<release>/train.jsonl from `dvc repro`. Compare ratios,
-not absolute figures, across runs or machines.
+`achieved_over_bf16_gemm` is the achieved GFLOP/s of the stage's setup (today's params) over the
+bf16 model-shape GEMM rate measured in the same run. Writes benchmarks/results/bench_train.json
+(--out) with the command, date, git commit and CPU. Needs models/base/<base> and
+data/<release>/train.jsonl from `dvc repro`. Compare ratios, not absolute figures, across runs
+or machines.
 """
 
 from __future__ import annotations
@@ -34,12 +46,46 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def gemm_rates(cfg: Any, tokens: int, repeats: int = 5) -> dict[str, Any]:
+    """GFLOP/s of bf16 and fp32 products of the model's shapes: (tokens x in) @ (in x out)."""
+    import torch
+
+    d, ff, kv, vocab, layers = (
+        cfg.hidden_size,
+        cfg.intermediate_size,
+        cfg.num_key_value_heads * (cfg.hidden_size // cfg.num_attention_heads),
+        cfg.vocab_size,
+        cfg.num_hidden_layers,
+    )
+    # (name, in, out, times per token): per layer q and o (d x d), k and v (d x kv), gate and up (d x ff), down (ff x d); the LM head once
+    shapes = [("q_o", d, d, 2 * layers), ("k_v", d, kv, 2 * layers), ("gate_up", d, ff, 2 * layers), ("down", ff, d, layers), ("lm_head", d, vocab, 1)]
+    out: dict[str, Any] = {"tokens": tokens, "repeats": repeats}
+    for dtype in (torch.bfloat16, torch.float32):
+        name = str(dtype).removeprefix("torch.")
+        total_flops = total_s = 0.0
+        per: dict[str, float] = {}
+        for shape, n_in, n_out, times in shapes:
+            a, b = torch.randn(tokens, n_in, dtype=dtype), torch.randn(n_in, n_out, dtype=dtype)
+            a @ b  # warm-up: oneDNN picks and caches its kernel
+            t0 = time.perf_counter()
+            for _ in range(repeats):
+                a @ b
+            s = (time.perf_counter() - t0) / repeats
+            flops = 2.0 * tokens * n_in * n_out
+            per[shape] = round(flops / s / 1e9, 1)
+            total_flops += flops * times
+            total_s += s * times
+        out[name] = {"model_shape_gflop_s": round(total_flops / total_s / 1e9, 1), "by_shape_gflop_s": per}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="smollm2-135m-lora")
-    ap.add_argument("--micro-batches", type=int, default=8, help="timed micro-batches per alternative and round")
+    ap.add_argument("--micro-batches", type=int, default=8, help="timed micro-batches per setup and round")
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_train_step.json")
+    ap.add_argument("--gemm-tokens", type=int, default=2048, help="rows of the GEMM operands (about one micro-batch's tokens)")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_train.json")
     a = ap.parse_args()
     os.chdir(ROOT)
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
@@ -48,25 +94,32 @@ def main() -> None:
     from bench_model import cpu_info
     from peft import get_peft_model
     from torch.profiler import ProfilerActivity, profile
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from stages import params as P
     from stages.catalog import load_catalog
     from stages.records import read_rows, write_json
-    from stages.train import collator, cpu_has_native_bf16, encode, lora_config, micro_batches
+    from stages.train import choose_precision, collator, cpu_capability, cpu_has_native_bf16, encode, lora_config, micro_batches
 
     p = P.load(Path("params.yaml"))
     cfg = p.models[a.model]
     torch.set_num_threads(cfg.threads)
     base = Path(f"models/base/{cfg.base}")
+    mcfg = AutoConfig.from_pretrained(base)
     tok = AutoTokenizer.from_pretrained(base)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     examples, _ = encode(read_rows(Path(f"data/{p.release.dataset}/train.jsonl")), load_catalog(Path(p.schemas_dir)), tok, cfg.max_length)
     collate = collator(tok)
     batches = [collate(b) for b in micro_batches(examples, cfg, a.micro_batches + 1)]
+    stage_precision, _ = choose_precision(cfg.precision, cpu_capability(), cpu_has_native_bf16(), "cpu", f"models.{a.model}.precision")
     precisions = ["bf16", "fp32"] if cpu_has_native_bf16() else ["fp32"]
-    alternatives = [(prec, drop) for prec in precisions for drop in (0.05, 0.0)]
+    setups = [(prec, drop) for prec in precisions for drop in dict.fromkeys((0.05, 0.0, cfg.dropout))]
+    stage_setup = f"{stage_precision}_dropout_{cfg.dropout}"
+
+    print("GEMM rates of the model's shapes ...", flush=True)
+    gemm = gemm_rates(mcfg, a.gemm_tokens)
+    print(f"  bf16 {gemm['bfloat16']['model_shape_gflop_s']} GFLOP/s, fp32 {gemm['float32']['model_shape_gflop_s']} GFLOP/s", flush=True)
 
     def step(model: Any, opt: Any, batch: Any, prec: str) -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"):
@@ -81,52 +134,69 @@ def main() -> None:
         m.train()
         return m, torch.optim.AdamW([q for q in m.parameters() if q.requires_grad], lr=cfg.lr)
 
-    seconds: dict[str, list[float]] = {f"{prec}_dropout_{drop}": [] for prec, drop in alternatives}
+    timed = batches[1:]
+    seconds: dict[str, list[float]] = {f"{prec}_dropout_{drop}": [] for prec, drop in setups}
     for r in range(a.rounds):
-        for prec, drop in alternatives if r % 2 == 0 else alternatives[::-1]:
+        for prec, drop in setups if r % 2 == 0 else setups[::-1]:
             model, opt = fresh(drop)
             step(model, opt, batches[0], prec)  # allocation, not timed
-            for b in batches[1:]:
+            for b in timed:
                 t0 = time.perf_counter()
                 step(model, opt, b, prec)
                 seconds[f"{prec}_dropout_{drop}"].append(time.perf_counter() - t0)
-            print(f"round {r}: {prec} dropout {drop}: {sum(seconds[f'{prec}_dropout_{drop}'][-a.micro_batches :]):.1f} s", flush=True)
+            print(f"round {r}: {prec} dropout {drop}: {sum(seconds[f'{prec}_dropout_{drop}'][-len(timed) :]):.1f} s", flush=True)
 
     shares: dict[str, float] = {}
-    longest = max(batches[1:], key=lambda b: b["input_ids"].shape[1])
-    for prec, drop in alternatives:
+    longest = max(timed, key=lambda b: b["input_ids"].shape[1])
+    for prec, drop in setups:
         model, opt = fresh(drop)
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             step(model, opt, longest, prec)
-        total = sum(e.self_cpu_time_total for e in prof.key_averages())
-        masks = sum(e.self_cpu_time_total for e in prof.key_averages() if e.key == "aten::bernoulli_")
-        shares[f"{prec}_dropout_{drop}"] = round(masks / total, 3)
+        events = prof.key_averages()
+        total = sum(e.self_cpu_time_total for e in events)
+        shares[f"{prec}_dropout_{drop}"] = round(sum(e.self_cpu_time_total for e in events if e.key == "aten::bernoulli_") / total, 3)
 
-    tokens = sum(int(b["attention_mask"].sum()) for b in batches[1:]) * a.rounds
+    n_params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32).parameters())
+    real = [int(b["attention_mask"].sum()) for b in timed]
+    widths = [int(b["input_ids"].shape[1]) for b in timed]
+    flops_per_round = sum(t * (4 * n_params + 6 * mcfg.num_hidden_layers * mcfg.hidden_size * w) for t, w in zip(real, widths, strict=True))
+    tokens = sum(real) * a.rounds
     result: dict[str, Any] = {
-        "command": "python benchmarks/bench_train_step.py " + " ".join(sys.argv[1:]),
+        "command": "python benchmarks/bench_train.py " + " ".join(sys.argv[1:]),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or None,
         "git_dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()),
         "cpu": cpu_info(),
         "model": a.model,
         "threads": cfg.threads,
-        "micro_batches_timed": a.micro_batches * a.rounds,
-        "batch_shapes": [list(b["input_ids"].shape) for b in batches[1:]],
+        "parameters": n_params,
+        "flops_formula": "per real token: 4 x parameters + 6 x n_layers x d_model x micro-batch length",
+        "micro_batches_timed": len(timed) * a.rounds,
+        "real_tokens_timed": tokens,
+        "padded_tokens_timed": sum(len(b["input_ids"]) * w for b, w in zip(timed, widths, strict=True)) * a.rounds,
+        "batch_shapes": [list(b["input_ids"].shape) for b in timed],
+        "gemm": gemm,
+        "stage_setup": stage_setup,
         "note": "every timing is in this one run; compare ratios, not absolute figures, across runs or machines",
-        "alternatives": {},
+        "setups": {},
     }
     ref = f"{precisions[0]}_dropout_0.05"
     for name, s in seconds.items():
-        result["alternatives"][name] = {
+        gflops = flops_per_round * a.rounds / sum(s) / 1e9
+        result["setups"][name] = {
             "seconds": round(sum(s), 2),
             "seconds_per_micro_batch": round(sum(s) / len(s), 3),
             "tokens_per_s": round(tokens / sum(s), 1),
+            "achieved_gflop_s": round(gflops, 1),
+            "achieved_over_bf16_gemm": round(gflops / gemm["bfloat16"]["model_shape_gflop_s"], 3),
+            "achieved_over_fp32_gemm": round(gflops / gemm["float32"]["model_shape_gflop_s"], 3),
             "speedup_over_" + ref: round(sum(seconds[ref]) / sum(s), 3),
             "mask_draw_share_of_profiled_step": shares[name],
         }
+    result["stage_achieved_over_bf16_gemm"] = result["setups"][stage_setup]["achieved_over_bf16_gemm"]
     result["cpu"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write_json(a.out, result)
+    print(f"{stage_setup}: {result['setups'][stage_setup]['tokens_per_s']} tok/s, {result['stage_achieved_over_bf16_gemm']:.1%} of the bf16 GEMM rate")
     print(f"-> {a.out}")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stages.figures import TIERS, check_table, figure, fmt, load, scored, sizes, table, tier_table, with_n
+from stages.figures import TIERS, check_table, figure, fmt, load, scored, sizes, split_table, table, tier_table, with_n
 from stages.params import ModelParams
 
 
@@ -27,12 +27,14 @@ def tier_rows(model: str, ev: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def headline(ev: dict[str, Any], release_variant: str) -> str:
-    """The card's first figure: the release variant (`evaluate.release_variant`), constrained decoding first."""
+def headline(ev: dict[str, Any], release_variant: str, prefix: str = "") -> str:
+    """A card's first figures: the release variant (`evaluate.release_variant`), constrained decoding
+    first, on test_seen, or on test_unseen with `prefix` "test_unseen."."""
     pairs = sorted((vd for vd in scored(ev) if vd[0] == release_variant), key=lambda vd: vd[1] != "constrained")
+    pairs = [vd for vd in pairs if f"{prefix}{vd[0]}.{vd[1]}.n" in ev]
     if not pairs:
         return f"{release_variant} not scored yet"
-    head = ".".join(pairs[0])
+    head = prefix + ".".join(pairs[0])
     return f"{pairs[0][0]} {pairs[0][1]}: json_exact {with_n(ev, f'{head}.json_exact', f'{head}.n')}; field_f1 {figure(ev, f'{head}.field_f1')}"
 
 
@@ -53,7 +55,10 @@ def model_card(
             "",
             f"LoRA fine-tune of `{base_source}` for EdgeJSON: text in, schema-valid JSON out.",
             "",
-            f"Headline ({dataset} test split, 95% bootstrap interval over rows): {headline(ev, release_variant)}.",
+            "Headline, 95% bootstrap interval over rows:",
+            "",
+            f"- schemas never seen in training ({dataset} test_unseen): {headline(ev, release_variant, 'test_unseen.')}",
+            f"- the training schemas' held-out rows ({dataset} test_seen): {headline(ev, release_variant)}",
             "",
             "## Training",
             "",
@@ -68,7 +73,11 @@ def model_card(
             f"- EdgeJSON {dataset}: {fmt(quality.get('rows_accepted'))} accepted rows, gate passed: {fmt(quality.get('gate_passed'))}, "
             f"corrupt rate under the full suite: {fmt(quality.get('corrupt_rate_full_suite'))}, regenerated rows: {fmt(quality.get('rows_regenerated'))}",
             "",
-            "## Results (test split; quality figures with their 95% interval)",
+            "## Results on unseen and seen schemas (quality figures with their 95% interval)",
+            "",
+            *(split_table(name, ev) or ["No test_unseen figures (split.unseen_schemas is 0)."]),
+            "",
+            "## Results on test_seen, every variant",
             "",
             *table(name, ev),
             "",
@@ -90,7 +99,8 @@ def model_card(
             "",
             "## Limits",
             "",
-            "- Trained on synthetic, template-rendered English text for the 25 EdgeJSON schemas; other schemas and real-world text are out of distribution.",
+            "- Trained on synthetic, template-rendered English text for the EdgeJSON schemas not held out; test_unseen measures other schemas, "
+            "real-world text is out of distribution.",
             f"- Trained for {fmt(tr.get('steps'))} optimizer steps over {fmt(tr.get('examples'))} examples; this release scored no longer recipe, "
             "so how far more training goes is unmeasured.",
             "- Each figure is a mean over the `n` test rows in its row; variants scored on a subset have wider intervals.",

@@ -96,18 +96,20 @@ def split(
     version: VersionOpt,
     inp: Annotated[Path, typer.Option("--in", help="Validated JSONL.")],
     train: Annotated[Path, typer.Option(help="Train JSONL to write.")],
-    test: Annotated[Path, typer.Option(help="Test JSONL to write.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL of the seen schemas (test_seen) to write.")],
+    test_unseen: Annotated[Path, typer.Option(help="Test JSONL of the held-out schemas (test_unseen) to write.")],
     metrics: Annotated[Path, typer.Option(help="split.json to write.")],
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Split one version, stratified by schema, with a leak check.
+    """Split one version: held-out schemas (split.unseen_schemas) to test_unseen, the others stratified by schema, with a leak check.
 
-    Example: slmbench split --version v3 --in data/v3/validated.jsonl --train data/v3/train.jsonl --test data/v3/test.jsonl --metrics metrics/datasets/v3/split.json
+    Example: slmbench split --version v3 --in data/v3/validated.jsonl --train data/v3/train.jsonl --test data/v3/test.jsonl
+    --test-unseen data/v3/test_unseen.jsonl --metrics metrics/datasets/v3/split.json
     """
     from stages import split as stage
 
-    m = stage.main(version, params, inp, train, test, metrics)
-    typer.echo(f"split {version}: {m['train_rows']} train, {m['test_rows']} test, 0 leaks", err=True)
+    m = stage.main(version, params, inp, train, test, test_unseen, metrics)
+    typer.echo(f"split {version}: {m['train_rows']} train, {m['test_rows']} test_seen, {m['test_unseen_rows']} test_unseen ({m['unseen_schemas']} schemas), 0 leaks", err=True)
 
 
 @app.command("base-model")
@@ -182,17 +184,19 @@ def evaluate_release(
     out: Annotated[Path, typer.Option(help="eval.json to write (flat keys).")],
     by_schema: Annotated[Path, typer.Option(help="eval_by_schema.json to write.")],
     predictions: Annotated[Path, typer.Option(help="Per-row predictions JSONL.")],
+    test_unseen: Annotated[Path | None, typer.Option(help="Test JSONL of the held-out schemas (test_unseen); the release variant scores every row.")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """The evaluate stage: every variant, free and constrained decoding.
+    """The evaluate stage: every variant, free and constrained decoding, on test_seen; the release variant also on test_unseen.
 
-    Example: slmbench evaluate-release --model smollm2-135m-lora --test data/v3/test.jsonl --base models/base/smollm2-135m-instruct
-    --merged models/smollm2-135m-lora/merged --gguf models/smollm2-135m-lora/gguf --out metrics/models/smollm2-135m-lora/eval.json
-    --by-schema metrics/models/smollm2-135m-lora/eval_by_schema.json --predictions models/smollm2-135m-lora/predictions.jsonl
+    Example: slmbench evaluate-release --model smollm2-135m-lora --test data/v3/test.jsonl --test-unseen data/v3/test_unseen.jsonl
+    --base models/base/smollm2-135m-instruct --merged models/smollm2-135m-lora/merged --gguf models/smollm2-135m-lora/gguf
+    --out metrics/models/smollm2-135m-lora/eval.json --by-schema metrics/models/smollm2-135m-lora/eval_by_schema.json
+    --predictions models/smollm2-135m-lora/predictions.jsonl
     """
     from stages import evaluate as stage
 
-    stage.main(model, params, test, base, merged, gguf, out, by_schema, predictions)
+    stage.main(model, params, test, base, merged, gguf, out, by_schema, predictions, test_unseen)
 
 
 @app.command()

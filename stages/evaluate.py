@@ -242,6 +242,8 @@ def score_variant(
             "peak_rss_mb": round(info.get("rss_mb", 0.0), 1),
             "size_mb": round(info.get("size_mb", 0.0), 2),
             "finish_length_rate": round(sum(g["finish"] == "length" for g in gens) / max(1, len(gens)), 6),
+            # answers the repetition guard ended (stages/loops.py): they would have run to the cap
+            "finish_repeat_rate": round(sum(g["finish"] == "repeat" for g in gens) / max(1, len(gens)), 6),
             "crashes": int(info.get("crashes", 0)),
             # sequences decoded together (HF batch, llama.cpp parallel sequences): latency and
             # tokens/s are each row's share of that work, and peak RSS includes their KV caches
@@ -422,18 +424,31 @@ def model_paths(base_dir: Path, merged: Path, gguf_dir: Path, variants: list[str
 
 
 def run_release(
-    model: str, base_dir: Path, merged: Path, gguf_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], cfg: Any
+    model: str,
+    base_dir: Path,
+    merged: Path,
+    gguf_dir: Path,
+    rows: list[dict[str, Any]],
+    catalog: dict[str, SchemaEntry],
+    cfg: Any,
+    unseen: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, float], dict[str, float], list[dict[str, Any]]]:
+    """Score every variant on its rows of the test_seen split (`rows`), and the release variant
+    also on every row of the test_unseen split (`unseen`, schemas held out of training), whose
+    figures are keyed `test_unseen.<variant>.<decoding>.<metric>`."""
     paths = model_paths(base_dir, merged, gguf_dir, cfg.variants)
     plan = plan_rows(rows, cfg.variants, cfg.release_variant, cfg.rows_per_schema, cfg.max_rows)
+    jobs = [(v, path, plan[v], "test_seen") for v, path in paths.items()]
+    if unseen and cfg.release_variant in paths:
+        jobs.insert(0, (cfg.release_variant, paths[cfg.release_variant], select_rows(unseen, 0, cfg.max_rows), "test_unseen"))
     flat: dict[str, float] = {}
     by_schema: dict[str, float] = {}
     preds: list[dict[str, Any]] = []
-    for variant, path in paths.items():
+    for variant, path, job_rows, split in jobs:
         t0 = time.perf_counter()
         results = evaluate_variant(
             path,
-            plan[variant],
+            job_rows,
             catalog,
             DECODINGS,
             cfg.max_new_tokens,
@@ -445,20 +460,21 @@ def run_release(
             cfg.bootstrap_samples,
             cfg.bootstrap_seed,
         )
+        prefix = "test_unseen." if split == "test_unseen" else ""
         for decoding in DECODINGS:
             agg, p = results[decoding]
-            f, s = flatten(variant, decoding, agg)
+            f, s = flatten(f"{prefix}{variant}", decoding, agg)
             flat.update(f)
             by_schema.update(s)
-            preds.extend({"variant": variant, "decoding": decoding, **r} for r in p)
+            preds.extend({"variant": variant, "decoding": decoding, "split": split, **r} for r in p)
             print(
-                f"evaluate {model} {variant}/{decoding}: n={agg['n']} "
+                f"evaluate {model} {split} {variant}/{decoding}: n={agg['n']} "
                 f"json_exact {agg['json_exact']:.3f} [{agg['json_exact_ci_low']:.3f}, {agg['json_exact_ci_high']:.3f}] "
                 f"field_f1 {agg['field_f1']:.3f} schema_valid {agg['schema_valid']:.3f}",
                 flush=True,
             )
         print(
-            f"evaluate {model} {variant}: {len(plan[variant])} rows x {len(DECODINGS)} decodings in {time.perf_counter() - t0:.0f} s",
+            f"evaluate {model} {split} {variant}: {len(job_rows)} rows x {len(DECODINGS)} decodings in {time.perf_counter() - t0:.0f} s",
             file=sys.stderr,
             flush=True,
         )
@@ -466,7 +482,16 @@ def run_release(
 
 
 def main(
-    model: str, params_path: Path, test_file: Path, base_dir: Path, merged: Path, gguf_dir: Path, out: Path, by_schema_out: Path, predictions: Path
+    model: str,
+    params_path: Path,
+    test_file: Path,
+    base_dir: Path,
+    merged: Path,
+    gguf_dir: Path,
+    out: Path,
+    by_schema_out: Path,
+    predictions: Path,
+    unseen_file: Path | None = None,
 ) -> dict[str, float]:
     from stages import params as P
     from stages.catalog import load_catalog
@@ -478,7 +503,11 @@ def main(
     rows = [r for r in read_rows(test_file) if r.get("complexity") in p.evaluate.tiers]
     if not rows:
         raise SLMBenchError(f"{test_file}: no test rows of the tiers {', '.join(p.evaluate.tiers)} (evaluate.tiers)")
-    flat, by_schema, preds = run_release(model, base_dir, merged, gguf_dir, rows, load_catalog(Path(p.schemas_dir)), p.evaluate)
+    unseen: list[dict[str, Any]] = []
+    # test_unseen.jsonl is empty when split.unseen_schemas is 0; a missing file is read_rows' one-line error
+    if unseen_file is not None and not (Path(unseen_file).is_file() and Path(unseen_file).stat().st_size == 0):
+        unseen = [r for r in read_rows(unseen_file) if r.get("complexity") in p.evaluate.tiers]
+    flat, by_schema, preds = run_release(model, base_dir, merged, gguf_dir, rows, load_catalog(Path(p.schemas_dir)), p.evaluate, unseen)
     write_rows(predictions, preds)
     write_json(by_schema_out, by_schema)
     write_json(out, flat)

@@ -75,6 +75,28 @@ def table(model: str, ev: dict[str, Any]) -> list[str]:
     return lines
 
 
+def unseen_scored(ev: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (variant, decoding) pairs scored on test_unseen (`test_unseen.<variant>.<decoding>.n`)."""
+    heads = {tuple(k.split(".")[1:3]) for k in ev if k.startswith("test_unseen.") and k.count(".") == 3 and k.endswith(".n")}
+    return sorted(heads, key=lambda vd: (vd[0], vd[1] != "free", vd[1]))
+
+
+def split_table(model: str, ev: dict[str, Any]) -> list[str]:
+    """The figure that says whether a model reads the schema: each variant scored on test_unseen
+    (schemas held out of training), next to the same variant on test_seen. Empty when eval.json
+    has no test_unseen figures."""
+    pairs = unseen_scored(ev)
+    if not pairs:
+        return []
+    cols = ("n", *QUALITY)
+    lines = ["| model | variant | decoding | split | " + " | ".join(cols) + " |", "|---" * (4 + len(cols)) + "|"]
+    for variant, decoding in pairs:
+        for split, head in (("test_unseen", f"test_unseen.{variant}.{decoding}"), ("test_seen", f"{variant}.{decoding}")):
+            cells = [fmt(ev.get(f"{head}.n"))] + [figure(ev, f"{head}.{k}") for k in QUALITY]
+            lines.append(f"| {model} | {variant} | {decoding} | {split} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def tier_table(ev: dict[str, Any]) -> list[str]:
     lines = ["| variant | decoding | " + " | ".join(TIERS) + " |", "|---" * (2 + len(TIERS)) + "|"]
     for variant, decoding in scored(ev):

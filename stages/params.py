@@ -47,6 +47,7 @@ class Recipe:
 class SplitParams:
     test_fraction: float  # share of each schema's rows that goes to test
     seed: int
+    unseen_schemas: int = 0  # schemas held out of training, all their rows in test_unseen (0: none)
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,8 @@ def _semantic_checks(p: Params) -> None:
         raise SLMBenchError(f"params.yaml: evaluate.bootstrap_seed: expected a non-negative integer, got {p.evaluate.bootstrap_seed}")
     if not 0.0 < p.split.test_fraction < 1.0:
         raise SLMBenchError(f"params.yaml: split.test_fraction: expected a share in (0, 1), got {p.split.test_fraction}")
+    if p.split.unseen_schemas < 0:
+        raise SLMBenchError(f"params.yaml: split.unseen_schemas: expected 0 or more schemas to hold out, got {p.split.unseen_schemas}")
     if p.release.dataset not in p.datasets:
         raise SLMBenchError(f"params.yaml: release.dataset: {p.release.dataset!r} is not one of datasets: {', '.join(p.datasets)}")
 

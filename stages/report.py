@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stages.figures import check_table, fmt, load, sizes, table
+from stages.figures import check_table, fmt, load, sizes, split_table, table
 from stages.params import Params
 
 RELEASE_KEYS = ("rows_accepted", "rows_rejected", "reject_rate", "rows_regenerated", "corrupt_rows_full_suite", "corrupt_rate_full_suite", "gate_passed")
@@ -44,13 +44,20 @@ def summary(p: Params, datasets_dir: Path, models_dir: Path) -> str:
     lines = [
         "# SLMBench release report",
         "",
-        f"Models train on dataset {p.release.dataset} and are scored on its test split. Quality figures are means over the "
+        f"Models train on dataset {p.release.dataset} and are scored on its two test splits: test_unseen, every row of the schemas "
+        "held out of training (whether a model reads the schema in its prompt), and test_seen, held-out rows of the training schemas. "
+        "Quality figures are means over the "
         "`n` scored rows with a 95% bootstrap interval over rows. Speed and memory are as the evaluate stage measured them on the "
         "machine that ran it: compare variants within one table (side by side, same machine), not across machines.",
         "",
         "## Models",
         "",
     ]
+    unseen = [row for name in p.models for row in split_table(name, load(models_dir / name / "eval.json"))]
+    if unseen:
+        lines += ["### Schemas never seen in training (test_unseen) against the training schemas (test_seen)", ""]
+        lines += [unseen[0], unseen[1], *(r for r in unseen if not r.startswith(("| model |", "|---"))), ""]
+        lines += ["### Every variant on test_seen", ""]
     for name in p.models:
         lines += table(name, load(models_dir / name / "eval.json")) + [""]
     for name in p.models:

@@ -57,3 +57,29 @@ def test_card_and_summary_do_not_crash_on_missing_files(tmp_path: Path, real_par
     assert report.release_metrics("v3", tmp_path) == {}
     empty = {"version": "v2", "corrupt_rate_full_suite": None, "reject_rate": None, "rows_regenerated": None, "rows_accepted": None}
     assert json.loads(json.dumps(report.quality_rows(["v2"], tmp_path))) == [empty]
+
+
+UNSEEN = EVAL | {
+    "test_unseen.gguf_q8_0.constrained.json_exact": 0.125,
+    "test_unseen.gguf_q8_0.constrained.json_exact_ci_low": 0.05,
+    "test_unseen.gguf_q8_0.constrained.json_exact_ci_high": 0.2,
+    "test_unseen.gguf_q8_0.constrained.n": 160,
+    "test_unseen.gguf_q8_0.constrained.tier_simple.n": 64,
+}
+
+
+def test_unseen_schemas_come_first_in_the_card_and_the_summary(tmp_path: Path, real_params) -> None:
+    assert figures.unseen_scored(UNSEEN) == [("gguf_q8_0", "constrained")]
+    assert figures.scored(UNSEEN) == figures.scored(EVAL)  # the unseen keys are not a variant of their own
+    rows = figures.split_table("m", UNSEEN)
+    assert rows[2].startswith("| m | gguf_q8_0 | constrained | test_unseen | 160 | 0.125 [0.050, 0.200] |")
+    assert rows[3].startswith("| m | gguf_q8_0 | constrained | test_seen | 150 | 0.413 [0.333, 0.493] |")
+    assert figures.split_table("m", EVAL) == []
+    name = next(iter(real_params.models))
+    text = card.model_card(name, real_params.models[name], "embedded:x", "v3", "gguf_q8_0", UNSEEN, {}, {}, {})
+    unseen_at = text.index("test_unseen): gguf_q8_0 constrained: json_exact 0.125 [0.050, 0.200], n=160")
+    assert unseen_at < text.index("test_seen): gguf_q8_0 constrained: json_exact 0.413") < text.index(" | test_seen | ")
+    (tmp_path / "models" / name).mkdir(parents=True)
+    (tmp_path / "models" / name / "eval.json").write_text(json.dumps(UNSEEN), encoding="utf-8")
+    summary = report.summary(real_params, tmp_path / "datasets", tmp_path / "models")
+    assert summary.index("| test_unseen | 160 |") < summary.index("| test_seen | 150 |") < summary.index("### Every variant on test_seen")

@@ -1,4 +1,4 @@
-"""The split: stratified per schema, seeded, disjoint, and a normalised-prompt leak fails it."""
+"""The split: held-out schemas (test_unseen) stratified by tier, the rest stratified per schema, seeded, disjoint, and a normalised-prompt leak fails it."""
 
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ def rows(real_params, catalog):
 
 
 def test_split_is_stratified_per_schema(rows, catalog):
-    train, test, metrics = split.run(rows, 0.2, 1337)
+    train, test, unseen, metrics = split.run(rows, 0.2, 1337)
+    assert unseen == [] and metrics["test_unseen_rows"] == 0 and metrics["unseen_schemas"] == 0
     # round(5 * 0.2) = 1 test row per schema, 4 train.
     assert Counter(r["schema_id"] for r in test) == {sid: 1 for sid in catalog}
     assert Counter(r["schema_id"] for r in train) == {sid: 4 for sid in catalog}
     assert metrics["train_rows"] == 100 and metrics["test_rows"] == 25 and metrics["leaks"] == 0
-    assert metrics["by_schema"]["invoice"] == {"train": 4, "test": 1}
+    assert metrics["by_schema"]["invoice"] == {"train": 4, "test": 1, "test_unseen": 0}
 
 
 def test_split_is_deterministic_and_independent_of_input_order(rows):
@@ -44,7 +45,7 @@ def test_split_is_deterministic_and_independent_of_input_order(rows):
 
 
 def test_train_and_test_are_disjoint_and_complete(rows):
-    train, test, _ = split.run(rows, 0.4, 1337)
+    train, test, _, _ = split.run(rows, 0.4, 1337)
     train_ids, test_ids = {r["id"] for r in train}, {r["id"] for r in test}
     assert not train_ids & test_ids
     assert train_ids | test_ids == {r["id"] for r in rows}
@@ -53,7 +54,7 @@ def test_train_and_test_are_disjoint_and_complete(rows):
 
 def test_a_schema_with_two_rows_puts_one_in_test():
     two = [{"id": "x-1", "schema_id": "x", "prompt": "first"}, {"id": "x-2", "schema_id": "x", "prompt": "second"}]
-    train, test, _ = split.run(two, 0.01, 1)
+    train, test, _, _ = split.run(two, 0.01, 1)
     assert len(train) == 1 and len(test) == 1
 
 
@@ -68,14 +69,59 @@ def test_a_prompt_leak_after_normalisation_is_an_error(rows):
         split.run(leaky, 0.2, 1337)
 
 
+def test_unseen_schemas_are_held_out_whole_and_stratified_by_tier(rows, catalog):
+    schemas = {sid: e.schema for sid, e in catalog.items()}
+    train, test, unseen, metrics = split.run(rows, 0.2, 1337, 5, schemas)
+    held = {r["schema_id"] for r in unseen}
+    assert len(held) == 5 == metrics["unseen_schemas"]
+    # every row of a held-out schema is in test_unseen, none in train or test_seen
+    assert Counter(r["schema_id"] for r in unseen) == {sid: 5 for sid in held}
+    assert not held & {r["schema_id"] for r in train + test}
+    assert len(train) + len(test) + len(unseen) == len(rows)
+    # every tier gives at least one schema, in proportion to its size
+    tiers = Counter(catalog[sid].tier for sid in held)
+    assert set(tiers) == {e.tier for e in catalog.values()}
+    sizes = Counter(e.tier for e in catalog.values())
+    for tier, n in tiers.items():
+        assert abs(n - 5 * sizes[tier] / len(catalog)) < 1
+    assert metrics["by_schema"][sorted(held)[0]] == {"train": 0, "test": 0, "test_unseen": 5}
+    # the overlap of held-out field names with the training schemas' is measured, not assumed
+    assert 0 <= metrics["unseen_field_names_in_train"] < metrics["unseen_field_names"]
+
+
+def test_unseen_schemas_depend_on_the_seed_only(rows):
+    first = {r["schema_id"] for r in split.run(rows, 0.2, 1337, 5)[2]}
+    shuffled = list(rows)
+    random.Random(0).shuffle(shuffled)
+    assert {r["schema_id"] for r in split.run(shuffled, 0.2, 1337, 5)[2]} == first
+    assert any({r["schema_id"] for r in split.run(rows, 0.2, seed, 5)[2]} != first for seed in (1, 2, 3))
+
+
+@pytest.mark.parametrize("count", [25, 40])
+def test_holding_out_every_schema_is_an_error(rows, count):
+    with pytest.raises(SLMBenchError, match=r"split.unseen_schemas: .* leaves none to train on"):
+        split.run(rows, 0.2, 1337, count)
+
+
+def test_a_leak_from_train_into_test_unseen_is_an_error(rows):
+    train, _, unseen, _ = split.run(rows, 0.2, 1337, 5)
+    # A train row takes a held-out row's prompt, changed only in case and punctuation; where a row
+    # goes depends on its id and the seed, not its prompt, so it stays in train.
+    twin = {**train[0], "prompt": unseen[0]["prompt"].upper() + "!"}
+    leaky = [twin if r["id"] == twin["id"] else r for r in rows]
+    with pytest.raises(SLMBenchError, match="also in test_unseen"):
+        split.run(leaky, 0.2, 1337, 5)
+
+
 def test_split_cli_writes_train_test_and_metrics(tmp_path: Path, tiny_params: Path, rows):
     inp = tmp_path / "validated.jsonl"
     write_rows(inp, rows)
-    args = ["split", "--version", "v3", "--in", str(inp), "--train", str(tmp_path / "train.jsonl"),
-            "--test", str(tmp_path / "test.jsonl"), "--metrics", str(tmp_path / "split.json"), "--params", str(tiny_params)]
+    args = ["split", "--version", "v3", "--in", str(inp), "--train", str(tmp_path / "train.jsonl"), "--test", str(tmp_path / "test.jsonl"),
+            "--test-unseen", str(tmp_path / "test_unseen.jsonl"), "--metrics", str(tmp_path / "split.json"), "--params", str(tiny_params)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    train, test = read_rows(tmp_path / "train.jsonl"), read_rows(tmp_path / "test.jsonl")
+    train, test, unseen = (read_rows(tmp_path / f"{n}.jsonl") for n in ("train", "test", "test_unseen"))
     metrics = json.loads((tmp_path / "split.json").read_text(encoding="utf-8"))
-    assert (len(train), len(test)) == (metrics["train_rows"], metrics["test_rows"]) == (100, 25)
+    # the real params hold out 5 of the 25 schemas: 20 seen schemas x (4 train + 1 test), 5 x 5 unseen
+    assert (len(train), len(test), len(unseen)) == (metrics["train_rows"], metrics["test_rows"], metrics["test_unseen_rows"]) == (80, 20, 25)
     assert "0 leaks" in result.stderr

@@ -62,7 +62,10 @@ def test_both_models_and_every_version_are_reported(grown: Grown) -> None:
         ev = load(grown.root / "metrics" / "models" / model / "eval.json")
         head = "gguf_q8_0.constrained"
         assert f"{head}.n" in ev, sorted(ev)[:20]
-        row = next(line for line in report.splitlines() if line.startswith(f"| {model} | gguf_q8_0 | constrained |"))
+        assert f"test_unseen.{head}.n" in ev, "the release variant is scored on the held-out schemas too"
+        unseen_row = next(line for line in report.splitlines() if line.startswith(f"| {model} | gguf_q8_0 | constrained | test_unseen |"))
+        assert figure(ev, f"test_unseen.{head}.json_exact") in unseen_row, unseen_row
+        row = next(line for line in report.splitlines() if line.startswith(f"| {model} | gguf_q8_0 | constrained | {ev[f'{head}.n']} |"))
         # n, then each quality figure with its interval when eval.json has one
         assert row.split(" | ")[3] == str(ev[f"{head}.n"]) and figure(ev, f"{head}.json_exact") in row, row
         assert f"### {model}: quantization check" in report

@@ -230,22 +230,27 @@ def test_release_evaluation_rows_intervals_and_predictions(trained: dict, quanti
     small = dict(rows_per_schema=1, max_rows=0, max_new_tokens=8, hf_batch_size=2, gguf_parallel=4, bootstrap_samples=200)
     cfg = dataclasses.replace(trained["params"].evaluate, variants=["hf_tuned", "gguf_q8_0"], **small)
     merged, catalog = trained["dir"] / "merged", load_catalog(repo_root / "schemas")
-    flat, by_schema, preds = run_release("tiny", merged, merged, quantized["dir"], _release_rows(rows), catalog, cfg)
+    unseen = [dict(r, id=f"{r['id']}-unseen") for r in rows[3:5]]
+    flat, by_schema, preds = run_release("tiny", merged, merged, quantized["dir"], _release_rows(rows), catalog, cfg, unseen)
     for d in ("free", "constrained"):
         assert flat[f"gguf_q8_0.{d}.n"] == 6 and flat[f"hf_tuned.{d}.n"] == 3, "release variant: every row; the other: one per schema"
+        # the held-out schemas' split: the release variant only, every row, with intervals
+        assert flat[f"test_unseen.gguf_q8_0.{d}.n"] == 2 and not any(k.startswith("test_unseen.hf_tuned") for k in flat)
+        assert flat[f"test_unseen.gguf_q8_0.{d}.json_exact_ci_low"] <= flat[f"test_unseen.gguf_q8_0.{d}.json_exact"]
         for v in ("gguf_q8_0", "hf_tuned"):
             for m in ("json_exact", "field_f1", "schema_valid", "json_parse"):
                 assert flat[f"{v}.{d}.{m}_ci_low"] <= flat[f"{v}.{d}.{m}"] <= flat[f"{v}.{d}.{m}_ci_high"], (v, d, m)
                 tiers = {k.split(".")[2] for k in flat if k.startswith(f"{v}.{d}.tier_") and k.endswith(f".{m}_ci_low")}
                 assert tiers and all(f"{v}.{d}.{t}.n" in flat for t in tiers), (v, d, m)
         assert any(k.endswith(".json_exact_ci_high") for k in by_schema)
-    assert len(preds) == 2 * 6 + 2 * 3
+    assert len(preds) == 2 * 6 + 2 * 3 + 2 * 2
+    assert {p["id"] for p in preds if p["split"] == "test_unseen"} == {r["id"] for r in unseen}
     assert all(p["tokens"] <= 8 for p in preds), "generation must respect the token cap"
     for v in ("gguf_q8_0", "hf_tuned"):
         assert flat[f"{v}.free.tokens_per_s"] > 0 and flat[f"{v}.free.size_mb"] > 0 and flat[f"{v}.free.crashes"] == 0, v
     assert all({"id", "variant", "decoding", "tier", "json_exact", "field_f1", "schema_valid", "json_parse"} <= set(p) for p in preds)
     hf_ids = {p["id"] for p in preds if p["variant"] == "hf_tuned"}
-    assert hf_ids < {p["id"] for p in preds if p["variant"] == "gguf_q8_0"}, "the subset is part of the release rows, so the two can be paired"
+    assert hf_ids < {p["id"] for p in preds if p["variant"] == "gguf_q8_0" and p["split"] == "test_seen"}, "the subset is part of the release rows"
     # a llama.cpp worker of a tiny model holds far less than a transformers worker (torch alone is
     # hundreds of MB); the old figure was the parent's peak, the same for every variant
     assert flat["gguf_q8_0.free.peak_rss_mb"] < flat["hf_tuned.free.peak_rss_mb"] - 100
