@@ -106,6 +106,14 @@ def _worker(
             emit(fh, {"fatal": f"{path}: cannot load the model: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"})
             return
         if kind == "hf":
+            # A prompt that leaves no room to answer in `n_ctx` tokens fails as it does in llama.cpp.
+            idx = sorted({i for i, _ in todo})
+            encoded = runner.tok([prompts[i] for i in idx], add_special_tokens=False)["input_ids"]
+            lengths = {i: len(ids) for i, ids in zip(idx, encoded, strict=True)}
+            for i, k in todo:
+                if lengths[i] >= n_ctx:
+                    emit(fh, {"i": i, "k": k, "text": "", "tokens": 0, "seconds": 0.0, "finish": "prompt_exceeds_context"})
+            todo = [(i, k) for i, k in todo if lengths[i] < n_ctx]
             for k in sorted({k for _, k in todo}):
                 rows = [i for i, kk in todo if kk == k]
                 for i0 in range(0, len(rows), batch):
@@ -232,7 +240,7 @@ def score_variant(
         scored.append({"schema_id": row["schema_id"], "tier": tier, **s})
         preds.append({"id": row["id"], "schema_id": row["schema_id"], "tier": tier, "prediction": g["text"], "finish": g["finish"], "tokens": g["tokens"], **s})
     agg = with_intervals(aggregate(scored), scored, samples, seed)
-    secs = [g["seconds"] for g in gens if g["finish"] != "error"]
+    secs = [g["seconds"] for g in gens if g["finish"] not in ("error", "prompt_exceeds_context")]
     toks = sum(g["tokens"] for g in gens)
     agg.update(
         {
@@ -245,6 +253,8 @@ def score_variant(
             # answers the repetition guard ended (stages/loops.py): they would have run to the cap
             "finish_repeat_rate": round(sum(g["finish"] == "repeat" for g in gens) / max(1, len(gens)), 6),
             "crashes": int(info.get("crashes", 0)),
+            # rows whose prompt leaves no room to answer in n_ctx tokens: scored as failures
+            "prompt_exceeds_context": sum(g["finish"] == "prompt_exceeds_context" for g in gens),
             # sequences decoded together (HF batch, llama.cpp parallel sequences): latency and
             # tokens/s are each row's share of that work, and peak RSS includes their KV caches
             "parallel": int(info.get("parallel", 1)),

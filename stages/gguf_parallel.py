@@ -174,13 +174,14 @@ class ParallelDecoder:
             while queue and len(free) >= len(jobs[queue[0]][1]):
                 j = queue[0]
                 prompt, grammars = jobs[j]
+                if not prompt or len(prompt) >= self.n_ctx:  # no room to answer: a failed row, not a crash
+                    queue.popleft()  # (checked first: such a prompt would never fit a batch either)
+                    for k in range(len(grammars)):
+                        yield j, k, "", 0, 0.0, "prompt_exceeds_context" if prompt else "error"
+                    continue
                 if len(prompt) + self.batch.n_tokens > self.batch_capacity:
                     break  # the next step takes it
                 queue.popleft()
-                if not prompt or len(prompt) >= self.n_ctx:  # no room to answer: a failure, not a crash
-                    for k in range(len(grammars)):
-                        yield j, k, "", 0, 0.0, "error"
-                    continue
                 seqs = []
                 for k, g in enumerate(grammars):
                     smp = None if g is None else self._sampler(g)

@@ -30,7 +30,7 @@ class Generation:
     text: str
     tokens: int  # generated tokens
     seconds: float  # wall time attributed to this row
-    finish: str  # "stop", "length", "repeat" (the repetition guard, stages/loops.py) or "error"
+    finish: str  # "stop", "length", "repeat" (the repetition guard, stages/loops.py), "prompt_exceeds_context" or "error"
 
 
 def render_prompts(tok: Any, rows: list[dict[str, Any]], catalog: dict[str, Any]) -> list[str]:
@@ -632,6 +632,8 @@ class GGUFRunner:
                 return True
             return False
 
+        if n_prompt >= self.llm.n_ctx():  # no room to answer: a failed row, not a crash
+            return Generation("", 0, 0.0, "prompt_exceeds_context")
         t0 = time.perf_counter()
         res = self.llm.create_completion(
             prompt, max_tokens=max_new_tokens, temperature=0.0, top_k=1, stop=[STOP], grammar=grammar,

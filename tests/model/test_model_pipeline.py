@@ -294,3 +294,18 @@ def test_parallel_llama_cpp_decoding_gives_the_one_at_a_time_answers(quantized: 
     assert [[many[k][f] for f in fields] for k in sorted(many)] == [[one[k][f] for f in fields] for k in sorted(one)]
     assert [again[k]["text"] for k in sorted(again)] == [many[k]["text"] for k in sorted(many)]
     assert all(g["tokens"] <= 16 and g["seconds"] > 0 for g in many.values())
+
+
+@pytest.mark.parametrize("runtime", ["gguf", "hf"])
+def test_a_prompt_over_the_context_is_a_failed_row_not_a_crash(runtime: str, trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
+    """A row whose prompt leaves no room to answer in n_ctx tokens is scored as a failure with
+    finish `prompt_exceeds_context`; the worker does not crash and the other rows are scored."""
+    from stages.evaluate import evaluate_variant
+
+    long = dict(rows[0], id="too-long", prompt=rows[0]["prompt"] + " filler" * 700)
+    model = quantized["dir"] / "model-q8_0.gguf" if runtime == "gguf" else trained["dir"] / "merged"
+    res = evaluate_variant(model, [rows[1], long], load_catalog(repo_root / "schemas"), ("free", "constrained"), 4, 2, 512, 2, True, 2, 200, 0)
+    for d in ("free", "constrained"):
+        agg, preds = res[d]
+        assert [p["finish"] for p in preds][1] == "prompt_exceeds_context" and preds[1]["json_parse"] == 0.0, preds
+        assert preds[0]["finish"] in ("stop", "length", "repeat") and agg["crashes"] == 0 and agg["prompt_exceeds_context"] == 1
