@@ -343,6 +343,24 @@ def compare(
 
 @app.command()
 @friendly
+def errors(
+    predictions: Annotated[Path, typer.Argument(help="Predictions JSONL written by the evaluate stage (models/<model>/predictions.jsonl).")],
+    data: Annotated[list[Path], typer.Option(help="Test JSONL the predictions were scored on; repeat for each split.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Where a model fails: each failed row gets one kind (runaway, malformed JSON, wrong key name, key missing or
+    extra, array item dropped, derived number wrong, date or format rewritten, scalar copy slip), counted per split and tier.
+
+    Example: slmbench errors models/smollm2-135m-lora/predictions.jsonl --data data/v3/test.jsonl --data data/v3/test_unseen.jsonl
+    """
+    from stages import failures
+
+    summary = failures.main(predictions, data)
+    typer.echo(json.dumps(summary, indent=2, sort_keys=True) if as_json else failures.render(summary))
+
+
+@app.command()
+@friendly
 def audit(
     revisions: Annotated[list[str] | None, typer.Option("--revisions", help="`all` (every commit) or git revisions; repeat the option for several.")] = None,
     allow: Annotated[list[str] | None, typer.Option("--allow", help="A version whose corrupt rows are a known historical defect; repeatable.")] = None,
