@@ -176,6 +176,24 @@ def choose_precision(explicit: str, capability: str, native_bf16: bool, device: 
     return "fp32", f"auto: the CPU ({capability}) has no native bf16 (no AVX512-BF16 or AMX), so bf16 autocast would be emulated"
 
 
+# transformers schedules the loop can drive: each needs only warmup and total steps
+SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup", "inverse_sqrt")
+
+
+def check_scheduler(name: str, key: str) -> None:
+    """One line for a `scheduler` transformers does not know, or one that needs more than warmup
+    and total steps (a metric, a minimum lr), listing the ones that work."""
+    from transformers import SchedulerType
+
+    known = [s.value for s in SchedulerType]
+    if name not in known:
+        raise SLMBenchError(
+            f"params.yaml: {key}: unknown learning-rate schedule {name!r}; transformers knows {', '.join(known)}; this loop runs {', '.join(SCHEDULERS)}"
+        )
+    if name not in SCHEDULERS:
+        raise SLMBenchError(f"params.yaml: {key}: the schedule {name!r} needs settings beyond warmup and total steps; expected one of {', '.join(SCHEDULERS)}")
+
+
 def micro_batches(examples: list[dict[str, Any]], cfg: ModelParams, count: int) -> Iterator[list[dict[str, Any]]]:
     """`count` micro-batches, epoch after epoch, each epoch length-grouped with its own seed."""
     lengths = [len(e["input_ids"]) for e in examples]
@@ -251,6 +269,7 @@ def run(
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     check_safetensors_dir(base_dir)
+    check_scheduler(cfg.scheduler, f"models.{name}.scheduler")
     rank, world = distributed()
     torch.set_num_threads(cfg.threads)
     set_seed(cfg.seed)  # every process: the same LoRA init
@@ -265,8 +284,12 @@ def run(
         print(f"train {name}: precision {precision} ({reason})", file=sys.stderr, flush=True)
     if device.type == "cpu" and precision == "bf16" and rank == 0 and not native:
         # Measured on an AVX2-only CPU: the first bf16 step of the default recipe took 599 s (about 10 s with AVX512-BF16).
-        print(f"train {name}: warning: this CPU has no native bf16 ({cpu_capability() or 'capability unknown'}); bf16 autocast runs "
-              f"emulated, tens of times slower; set models.{name}.precision: auto or fp32", file=sys.stderr, flush=True)
+        print(
+            f"train {name}: warning: this CPU has no native bf16 ({cpu_capability() or 'capability unknown'}); bf16 autocast runs "
+            f"emulated, tens of times slower; set models.{name}.precision: auto or fp32",
+            file=sys.stderr,
+            flush=True,
+        )
     cfg = dataclasses.replace(cfg, precision=precision)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, use_safetensors=True).to(device)
     model = get_peft_model(model, lora_config(cfg))
@@ -356,5 +379,3 @@ def main(name: str, params_path: Path, train_file: Path, base_dir: Path, adapter
     if result:  # process 0 (the only one outside torchrun) writes the metrics
         write_json(metrics, result)
     return result
-
-

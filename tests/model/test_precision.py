@@ -79,3 +79,19 @@ def test_train_under_auto_records_the_choice(tiny_model_dir: Path, repo_root: Pa
     logged = yaml.safe_load((tmp_path / "live" / "params.yaml").read_text())
     assert logged["precision_setting"] == "auto" and logged["precision"] == ("bf16" if native else "fp32")
     assert logged["precision_reason"].startswith("auto: the CPU (") and cpu_capability() in logged["precision_reason"]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("cosine_warm", "unknown learning-rate schedule 'cosine_warm'; transformers knows linear, cosine"),
+        ("reduce_lr_on_plateau", "needs settings beyond warmup and total steps"),
+    ],
+)
+def test_a_schedule_the_loop_cannot_run_is_a_one_line_error(name: str, message: str, tiny_model_dir: Path, real_params, tmp_path: Path) -> None:
+    from stages.train import run as train_run
+
+    cfg = dataclasses.replace(real_params.models["smollm2-135m-lora"], scheduler=name)
+    with pytest.raises(SLMBenchError, match=f"models.tiny.scheduler: .*{message}"):
+        train_run("tiny", cfg, tiny_model_dir, [], {}, tmp_path / "a", tmp_path / "m", tmp_path / "l")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "l").exists()
