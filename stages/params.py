@@ -138,6 +138,7 @@ class QuantizeParams:
     check_rows_per_schema: int  # test rows per schema in the greedy check (0: no check)
     check_max_tokens: int  # generation cap per check answer, tokens (whole answers, not prefixes)
     min_agreement: float  # mean share of each merged-model answer a quantized GGUF must reproduce from its start
+    min_f16_agreement: float  # the same bar for the f16 conversion, which only rounds
     threads: int
 
 
@@ -279,6 +280,8 @@ def _semantic_checks(p: Params) -> None:
         raise SLMBenchError(f"params.yaml: quantize.check_max_tokens: expected a positive token count, got {p.quantize.check_max_tokens}")
     if not 0.0 <= p.quantize.min_agreement <= 1.0:
         raise SLMBenchError(f"params.yaml: quantize.min_agreement: expected a share in [0, 1], got {p.quantize.min_agreement}")
+    if not 0.0 <= p.quantize.min_f16_agreement <= 1.0:
+        raise SLMBenchError(f"params.yaml: quantize.min_f16_agreement: expected a share in [0, 1], got {p.quantize.min_f16_agreement}")
     if p.evaluate.release_variant not in p.evaluate.variants:
         raise SLMBenchError(
             f"params.yaml: evaluate.release_variant: expected one of evaluate.variants ({', '.join(p.evaluate.variants)}), got {p.evaluate.release_variant!r}"

@@ -23,8 +23,9 @@ reproduces from its start), `<type>.json_exact` against the expected output, and
 `merged.json_exact`, each with `n` and a seeded 95% bootstrap interval over rows
 (`stages.stats`, with evaluate's `bootstrap_samples` and `bootstrap_seed`), plus `<type>.size_mb`.
 
-Gate: f16 must reproduce every answer exactly (a wrong tokenizer, template or weights shows
-here); Q8_0 and `q4_type`, the files evaluate scores and a user downloads by default, must
+Gate: f16 must reach a mean prefix agreement of `min_f16_agreement` (0.95: a wrong tokenizer,
+template or weights agrees on next to nothing, while f16 rounding against the fp32 reference,
+generated in padded batches, can flip a rare near-tie: one name of 20 in a real run); Q8_0 and `q4_type`, the files evaluate scores and a user downloads by default, must
 reach a mean prefix agreement of `min_agreement`, else the stage fails naming the type, the
 figure and the first differing row. A quantized file may take another branch at a near-tie
 (key order, say), so prefix agreement rather than exact agreement is the bar. The
@@ -186,17 +187,15 @@ def compare(ref: list[str], got: dict[str, list[str]], ggufs: dict[str, Path], g
     ]
 
 
-def gate(agreements: list[Agreement], ref: list[str], rows: list[dict[str, Any]], min_agreement: float) -> None:
-    """f16 must reproduce every answer; each other gated type must reach `min_agreement` mean prefix agreement."""
+def gate(agreements: list[Agreement], ref: list[str], rows: list[dict[str, Any]], min_agreement: float, min_f16_agreement: float = 1.0) -> None:
+    """f16 must reach `min_f16_agreement` and each other gated type `min_agreement` mean prefix agreement."""
     for a in agreements:
         if not a.gated:
             continue
         n = len(a.exact)
-        if a.name == "f16":
-            ok, figure = all(a.exact), f"{int(sum(a.exact))} of {n} answers equal the merged model's; f16 must reproduce every one"
-        else:
-            prefix = _mean(a.prefix)
-            ok, figure = prefix >= min_agreement, f"mean prefix agreement {prefix:.3f} over {n} rows, below quantize.min_agreement {min_agreement}"
+        bar, key = (min_f16_agreement, "quantize.min_f16_agreement") if a.name == "f16" else (min_agreement, "quantize.min_agreement")
+        prefix = _mean(a.prefix)
+        ok, figure = prefix >= bar, f"mean prefix agreement {prefix:.3f} over {n} rows ({int(sum(a.exact))} answers equal), below {key} {bar}"
         if ok:
             continue
         i = next(k for k, e in enumerate(a.exact) if not e)
@@ -270,7 +269,7 @@ def run(
             gated = {"f16", "q8_0", q4.lower()}
             agreements = compare(ref, got, ggufs, gated, sample, catalog)
             merged_json_exact = _json_exact(ref, sample, catalog)
-            gate(agreements, ref, sample, cfg.min_agreement)
+            gate(agreements, ref, sample, cfg.min_agreement, cfg.min_f16_agreement)
         shutil.rmtree(scratch)
     return summarize(agreements, merged_json_exact, sizes, bootstrap_samples, bootstrap_seed)
 

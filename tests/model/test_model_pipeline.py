@@ -140,10 +140,10 @@ def test_greedy_check_fails_on_a_gguf_of_other_weights(trained: dict, quantized:
     paths = {name: tmp_path / "other.gguf" for name in ("f16", "q8_0", "q4_0")}
     for name in ("f16", "q8_0"):
         with pytest.raises(SLMBenchError) as err:
-            gate(compare(ref, {name: texts}, paths, {name}, sample, catalog), ref, sample, cfg.min_agreement)
+            gate(compare(ref, {name: texts}, paths, {name}, sample, catalog), ref, sample, cfg.min_agreement, cfg.min_f16_agreement)
         msg = str(err.value)
         assert msg.count("\n") == 0 and f"({name})" in msg and "first differing row" in msg, msg
-        assert ("every one" if name == "f16" else "mean prefix agreement") in msg, msg
+        assert ("min_f16_agreement" if name == "f16" else "quantize.min_agreement") in msg, msg
     gate(compare(ref, {"q4_0": texts}, paths, set(), sample, catalog), ref, sample, cfg.min_agreement)  # report-only: no error
 
 
