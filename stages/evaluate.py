@@ -423,13 +423,15 @@ def flatten(variant: str, decoding: str, agg: dict[str, Any]) -> tuple[dict[str,
     return flat, by_schema
 
 
-def model_paths(base_dir: Path, merged: Path, gguf_dir: Path, variants: list[str]) -> dict[str, Path]:
+def model_paths(base_dir: Path, merged: Path, gguf_dir: Path, variants: list[str], q4_type: str = "Q4_K_M") -> dict[str, Path]:
+    """The file or folder of each variant; `gguf_q4` is the `quantize.q4_type` file (the folder also
+    holds the check-only types, such as Q4_0)."""
     paths = {"hf_base": Path(base_dir), "hf_tuned": Path(merged), "gguf_q8_0": Path(gguf_dir) / "model-q8_0.gguf"}
     if "gguf_q4" in variants:
-        q4 = sorted(p for p in Path(gguf_dir).glob("model-q4*.gguf"))
-        if not q4:
-            raise SLMBenchError(f"{gguf_dir}: no model-q4*.gguf; rerun the quantize stage")
-        paths["gguf_q4"] = q4[0]
+        q4 = Path(gguf_dir) / f"model-{q4_type.lower()}.gguf"
+        if not q4.is_file():
+            raise SLMBenchError(f"{gguf_dir}: no {q4.name} (quantize.q4_type {q4_type}); rerun the quantize stage")
+        paths["gguf_q4"] = q4
     return {v: paths[v] for v in variants}
 
 
@@ -442,11 +444,12 @@ def run_release(
     catalog: dict[str, SchemaEntry],
     cfg: Any,
     unseen: list[dict[str, Any]] | None = None,
+    q4_type: str = "Q4_K_M",
 ) -> tuple[dict[str, float], dict[str, float], list[dict[str, Any]]]:
     """Score every variant on its rows of the test_seen split (`rows`), and the release variant
     also on every row of the test_unseen split (`unseen`, schemas held out of training), whose
     figures are keyed `test_unseen.<variant>.<decoding>.<metric>`."""
-    paths = model_paths(base_dir, merged, gguf_dir, cfg.variants)
+    paths = model_paths(base_dir, merged, gguf_dir, cfg.variants, q4_type)
     plan = plan_rows(rows, cfg.variants, cfg.release_variant, cfg.rows_per_schema, cfg.max_rows)
     jobs = [(v, path, plan[v], "test_seen") for v, path in paths.items()]
     if unseen and cfg.release_variant in paths:
@@ -517,7 +520,7 @@ def main(
     # test_unseen.jsonl is empty when split.unseen_schemas is 0; a missing file is read_rows' one-line error
     if unseen_file is not None and not (Path(unseen_file).is_file() and Path(unseen_file).stat().st_size == 0):
         unseen = [r for r in read_rows(unseen_file) if r.get("complexity") in p.evaluate.tiers]
-    flat, by_schema, preds = run_release(model, base_dir, merged, gguf_dir, rows, load_catalog(Path(p.schemas_dir)), p.evaluate, unseen)
+    flat, by_schema, preds = run_release(model, base_dir, merged, gguf_dir, rows, load_catalog(Path(p.schemas_dir)), p.evaluate, unseen, p.quantize.q4_type)
     write_rows(predictions, preds)
     write_json(by_schema_out, by_schema)
     write_json(out, flat)

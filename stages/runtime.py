@@ -187,7 +187,7 @@ class HFRunner:
             procs.append(_SchemaMask([None if s is None else self.grammars.matcher(s) for s in schemas], n_prompt, self.grammars.tokenizer.vocab_size))
         if guard is not None:
             procs.append(_OneRow(guard))
-        stops = _LoopStop(n_prompt)
+        stops = _LoopStop(n_prompt, eos)
         t0 = time.perf_counter()
         with torch.inference_mode():
             gen = self.model.generate(
@@ -459,8 +459,8 @@ class _LoopStop:
     """transformers stopping criterion: ends each row of a batch whose answer falls into a loop
     (`stages.loops.looping`), and records at how many generated tokens (`rows`: row -> tokens)."""
 
-    def __init__(self, n_prompt: int):
-        self.n_prompt = n_prompt
+    def __init__(self, n_prompt: int, eos: int):
+        self.n_prompt, self.eos = n_prompt, eos
         self.rows: dict[int, int] = {}
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
@@ -472,6 +472,8 @@ class _LoopStop:
         for row, ids in enumerate(input_ids[:, self.n_prompt :].tolist()):
             if row in self.rows:
                 done[row] = True
+            elif self.eos in ids:  # ended at EOS: what follows is padding, which repeats, not a loop
+                continue
             elif looping(ids):
                 self.rows[row] = len(ids)
                 done[row] = True

@@ -32,7 +32,9 @@ def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
                 assert isinstance(ev[f"{variant}.{d}.{k}"], (int, float)), f"{variant}.{d}.{k}"
     assert json.loads(v2[f"metrics/models/{MODEL}/train.json"])["steps"] == 1
     assert json.loads(v2[f"metrics/models/{MODEL}/quantize.json"])["q8_0.size_mb"] > 0
-    assert v2[f"models/{MODEL}/predictions.jsonl"].count(b"\n") == 2 * 4
+    # 2 rows x 2 decodings x 2 variants on test_seen, and the release variant's 2 x 2 on test_unseen
+    assert v2[f"models/{MODEL}/predictions.jsonl"].count(b"\n") == 2 * 4 + 2 * 2
+    assert isinstance(ev["test_unseen.gguf_q8_0.constrained.json_exact"], (int, float))
     assert b"hf_tuned" in v2["metrics/report.md"]
     assert b"base_model:" in v2[f"models/{MODEL}/README.md"]
     assert (root / "models" / MODEL / "gguf" / "model-q8_0.gguf").stat().st_size > 0
