@@ -186,6 +186,17 @@ def cpu_info() -> dict[str, Any]:
     }
 
 
+def provenance(script: str) -> dict[str, Any]:
+    """What every benchmark result file starts with: its command, date, git commit and CPU."""
+    return {
+        "command": f"python benchmarks/{script} " + " ".join(sys.argv[1:]),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or None,
+        "git_dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()),
+        "cpu": cpu_info(),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="smollm2-135m-lora")
@@ -222,11 +233,7 @@ def main() -> None:
     rows = select_rows(read_rows(data), 0, a.rows)
     threads, max_new = a.threads or ev.threads, a.max_new_tokens or ev.max_new_tokens
     result: dict[str, Any] = {
-        "command": "python benchmarks/bench_model.py " + " ".join(sys.argv[1:]),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or None,
-        "git_dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()),
-        "cpu": cpu_info(),
+        **provenance("bench_model.py"),
         "threads": threads,
         "max_new_tokens": max_new,
         "rows": len(rows),

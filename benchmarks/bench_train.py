@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -91,7 +89,7 @@ def main() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
     import torch
-    from bench_model import cpu_info
+    from bench_model import provenance
     from peft import get_peft_model
     from torch.profiler import ProfilerActivity, profile
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
@@ -162,11 +160,7 @@ def main() -> None:
     flops_per_round = sum(t * (4 * n_params + 6 * mcfg.num_hidden_layers * mcfg.hidden_size * w) for t, w in zip(real, widths, strict=True))
     tokens = sum(real) * a.rounds
     result: dict[str, Any] = {
-        "command": "python benchmarks/bench_train.py " + " ".join(sys.argv[1:]),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "git_commit": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or None,
-        "git_dirty": bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()),
-        "cpu": cpu_info(),
+        **provenance("bench_train.py"),
         "model": a.model,
         "threads": cfg.threads,
         "parameters": n_params,
