@@ -161,6 +161,7 @@ def quantize(
     out: Annotated[Path, typer.Option(help="Output directory for the GGUF files.")],
     metrics: Annotated[Path, typer.Option(help="quantize.json to write.")],
     params: ParamsOpt = Path("params.yaml"),
+    base: Annotated[Path | None, typer.Option(help="Base checkpoint directory: also write base-q8_0.gguf, the untuned base that evaluate scores as gguf_base.")] = None,
 ) -> None:
     """Convert a merged model to GGUF f16, then Q8_0, quantize.q4_type and quantize.check_types, and check greedy agreement.
 
@@ -169,7 +170,7 @@ def quantize(
     """
     from stages import quantize as stage
 
-    r = stage.main(model, params, merged, test, out, metrics)
+    r = stage.main(model, params, merged, test, out, metrics, base)
     typer.echo(f"quantize {model}: " + ", ".join(f"{k.removesuffix('.size_mb')} {v} MB" for k, v in sorted(r.items()) if k.endswith(".size_mb")), err=True)
 
 

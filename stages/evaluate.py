@@ -17,8 +17,8 @@ resumes. A worker that crashes while decoding several sequences at once is resta
 one at a time, so the crash lands on one row. Peak RSS is that worker's own high-water mark
 (VmHWM), so it is per variant.
 
-Variants: hf_base (the untuned base, transformers), hf_tuned (the merged model, transformers),
-gguf_q8_0 and gguf_q4 (llama.cpp). Decodings: free, and constrained: llama.cpp's JSON-schema
+Variants: gguf_base (the untuned base in Q8_0, llama.cpp), hf_base (the untuned base,
+transformers), hf_tuned (the merged model, transformers), gguf_q8_0 and gguf_q4 (llama.cpp). Decodings: free, and constrained: llama.cpp's JSON-schema
 grammar for GGUF, llguidance's for transformers, with `uniqueItems` enforced around either (see
 stages/runtime.py). A GGUF variant decodes both of a row's decodings from one evaluation of its
 prompt, `evaluate.gguf_parallel` sequences per llama.cpp step (stages/gguf_parallel.py).
@@ -427,6 +427,10 @@ def model_paths(base_dir: Path, merged: Path, gguf_dir: Path, variants: list[str
     """The file or folder of each variant; `gguf_q4` is the `quantize.q4_type` file (the folder also
     holds the check-only types, such as Q4_0)."""
     paths = {"hf_base": Path(base_dir), "hf_tuned": Path(merged), "gguf_q8_0": Path(gguf_dir) / "model-q8_0.gguf"}
+    if "gguf_base" in variants:
+        paths["gguf_base"] = Path(gguf_dir) / "base-q8_0.gguf"
+        if not paths["gguf_base"].is_file():
+            raise SLMBenchError(f"{gguf_dir}: no base-q8_0.gguf for the gguf_base variant; run the quantize stage with --base")
     if "gguf_q4" in variants:
         q4 = Path(gguf_dir) / f"model-{q4_type.lower()}.gguf"
         if not q4.is_file():

@@ -23,7 +23,7 @@ from stages.layout import dataset_paths, model_paths
 WORKSPACE = "workspace"
 # One headline score per model for tables and the history plot: the release artifact, decoded
 # the way it is meant to be used; the first key present wins.
-HEADLINE = ("gguf_q8_0.constrained", "gguf_q4.constrained", "hf_tuned.free")
+HEADLINE = ("gguf_q8_0.constrained", "gguf_q4.constrained", "hf_tuned.free", "gguf_base.constrained")
 MODEL_METRICS = ("json_exact", "field_f1", "schema_valid")
 
 

@@ -21,7 +21,7 @@ from stages.errors import SLMBenchError
 T = TypeVar("T")
 
 # The evaluated variants, in report order; each runs free and constrained.
-VARIANTS = ("hf_base", "hf_tuned", "gguf_q8_0", "gguf_q4")
+VARIANTS = ("gguf_base", "hf_base", "hf_tuned", "gguf_q8_0", "gguf_q4")
 
 
 @dataclass(frozen=True)

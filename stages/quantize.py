@@ -9,6 +9,10 @@ The output folder holds `model-q8_0.gguf`, `model-<q4_type lower>.gguf` (the fil
 as gguf_q4; Q4_K_M by default, which for this model is a q4_K/q5_0/q8_0 mix because its
 576-wide tensors are not multiples of 256) and `model-<type lower>.gguf` for each check type
 (Q4_0 by default: 4-bit in every tensor, the smallest file). The f16 file is temporary.
+With `--base` (the model's base checkpoint, models/base/<base>), the folder also holds
+`base-q8_0.gguf`, the untuned base through the same conversion and Q8_0 quantization: evaluate
+scores it as `gguf_base`, so the base and the fine-tuned model are compared in the same runtime
+and precision as the release file, at llama.cpp's speed rather than transformers'.
 
 The greedy check compares whole answers. On `check_rows_per_schema` test rows of every schema
 (`check_rows`: stratified, fixed, and among the rows evaluate scores) the merged model answers
@@ -52,6 +56,9 @@ from stages.params import QuantizeParams
 from stages.records import atomic_dir
 
 FTYPES = {t: f"LLAMA_FTYPE_MOSTLY_{t}" for t in ("Q8_0", "Q4_0", "Q4_1", "Q4_K_M", "Q4_K_S")}  # the llama_cpp constant of each type
+
+
+BASE_GGUF = "base-q8_0.gguf"  # the untuned base in Q8_0, evaluate's gguf_base
 
 
 def gguf_name(qtype: str) -> str:
@@ -242,10 +249,12 @@ def run(
     hf_batch: int = 1,
     parallel: int = 1,
     n_ctx: int = 2048,
+    base: Path | None = None,
 ) -> dict[str, Any]:
     """Make the GGUF files in `out_dir` (atomically), run the greedy check on the test `rows`, and
     return quantize.json's figures. A failed check leaves the previous `out_dir` as it was.
-    `hf_batch`, `parallel` and `n_ctx`: how the check generates (`greedy_answers`)."""
+    `hf_batch`, `parallel` and `n_ctx`: how the check generates (`greedy_answers`). `base`: also
+    write BASE_GGUF, the base checkpoint in Q8_0."""
     q4 = cfg.q4_type.upper()
     extra = [t.upper() for t in cfg.check_types if t.upper() not in ("Q8_0", q4)]
     types = ["Q8_0", q4, *dict.fromkeys(extra)]
@@ -262,6 +271,12 @@ def run(
             quantize_file(f16, files[t.lower()], t, cfg.threads)
         ggufs = {"f16": f16, **files}
         sizes = {name: path.stat().st_size / 1e6 for name, path in ggufs.items()}
+        if base is not None:
+            base_f16 = scratch / "base-f16.gguf"
+            to_f16(Path(base), base_f16)
+            quantize_file(base_f16, staging / BASE_GGUF, "Q8_0", cfg.threads)
+            base_f16.unlink()
+            sizes["base_q8_0"] = (staging / BASE_GGUF).stat().st_size / 1e6
         agreements: list[Agreement] = []
         merged_json_exact: list[float] = []
         if sample:
@@ -274,7 +289,7 @@ def run(
     return summarize(agreements, merged_json_exact, sizes, bootstrap_samples, bootstrap_seed)
 
 
-def main(model: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path) -> dict[str, Any]:
+def main(model: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path, base: Path | None = None) -> dict[str, Any]:
     from stages import params as P
     from stages.catalog import load_catalog
     from stages.models import check_safetensors_dir
@@ -284,9 +299,11 @@ def main(model: str, params_path: Path, merged: Path, test_file: Path, out_dir: 
     if model not in p.models:
         raise SLMBenchError(f"params.yaml: no model {model!r} under models")
     check_safetensors_dir(Path(merged))
+    if base is not None:
+        check_safetensors_dir(Path(base))
     catalog = load_catalog(Path(p.schemas_dir))
     # The check generates as evaluate does (its batch, parallelism and context) and draws its intervals as evaluate does.
     ev = (p.evaluate.bootstrap_samples, p.evaluate.bootstrap_seed, p.evaluate.hf_batch_size, p.evaluate.gguf_parallel, p.evaluate.n_ctx)
-    result = run(Path(merged), out_dir, read_rows(test_file), catalog, p.quantize, *ev)
+    result = run(Path(merged), out_dir, read_rows(test_file), catalog, p.quantize, *ev, base=base)
     write_json(metrics, result)
     return result

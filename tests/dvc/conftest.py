@@ -29,8 +29,8 @@ def releases(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
         m = p["models"][MODEL]
         m.update(base="tiny", r=4, alpha=8, max_steps=1, batch_size=2, grad_accum=1, warmup_steps=0, precision="fp32")
         p["quantize"].update(check_rows_per_schema=1, check_max_tokens=8, check_types=[])
-        # one transformers variant and one llama.cpp variant, free and constrained
-        p["evaluate"].update(rows_per_schema=1, max_rows=2, max_new_tokens=8, hf_batch_size=2, variants=["hf_tuned", "gguf_q8_0"])
+        # the base and the release file, both in llama.cpp, free and constrained (transformers variants: tests/model)
+        p["evaluate"].update(rows_per_schema=1, max_rows=2, max_new_tokens=8, hf_batch_size=2, variants=["gguf_base", "gguf_q8_0"])
 
     edit_params(root, tiny)
     v2 = release(root, "v2", "release on v2")

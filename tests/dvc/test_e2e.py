@@ -26,18 +26,20 @@ def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
         assert stage in ran, out
     v2 = releases.v2_files  # the first release's outputs, before the second replaced them
     ev = json.loads(v2[f"metrics/models/{MODEL}/eval.json"])
-    for variant in ("hf_tuned", "gguf_q8_0"):
+    for variant in ("gguf_base", "gguf_q8_0"):
         for d in ("free", "constrained"):
             for k in ("json_exact", "field_f1", "schema_valid", "json_parse", "latency_ms_p50", "latency_ms_p95", "tokens_per_s", "peak_rss_mb", "size_mb"):
                 assert isinstance(ev[f"{variant}.{d}.{k}"], (int, float)), f"{variant}.{d}.{k}"
     assert json.loads(v2[f"metrics/models/{MODEL}/train.json"])["steps"] == 1
-    assert json.loads(v2[f"metrics/models/{MODEL}/quantize.json"])["q8_0.size_mb"] > 0
+    quantized = json.loads(v2[f"metrics/models/{MODEL}/quantize.json"])
+    assert quantized["q8_0.size_mb"] > 0 and quantized["base_q8_0.size_mb"] > 0
     # 2 rows x 2 decodings x 2 variants on test_seen, and the release variant's 2 x 2 on test_unseen
     assert v2[f"models/{MODEL}/predictions.jsonl"].count(b"\n") == 2 * 4 + 2 * 2
     assert isinstance(ev["test_unseen.gguf_q8_0.constrained.json_exact"], (int, float))
-    assert b"hf_tuned" in v2["metrics/report.md"]
+    assert b"gguf_base" in v2["metrics/report.md"]
     assert b"base_model:" in v2[f"models/{MODEL}/README.md"]
     assert (root / "models" / MODEL / "gguf" / "model-q8_0.gguf").stat().st_size > 0
+    assert (root / "models" / MODEL / "gguf" / "base-q8_0.gguf").stat().st_size > 0
     assert "Data and pipelines are up to date" in dvc(root, "repro").stdout
     # dvc sees the metrics and the loss curve; every metric value is a number (DVC's diff needs them)
     shown = json.loads(dvc(root, "metrics", "show", "--json").stdout)
