@@ -11,7 +11,9 @@ length-grouped batches, `stages.train.micro_batches`):
   * **Training steps.** Seconds per micro-batch (forward, backward and an AdamW step) of the
     train stage's LoRA setup under each precision (bf16 autocast only where the CPU has native
     bf16, as `precision: auto` chooses) and each LoRA dropout, 0.05 (the earlier default) and
-    0 (today's). Each starts from the same LoRA initialisation and runs the same micro-batches;
+    0 (today's), with transformers' loss over every position; then today's dropout with the
+    stage's loss, whose LM head and log-softmax run on the answer positions only
+    (`stages.train.answer_loss_module`, the `_answer_only_logits` setups). Each starts from the same LoRA initialisation and runs the same micro-batches;
     the setups alternate over `--rounds` rounds so none gains from running first or last, and
     the first micro-batch of each (allocation) is not timed. A profile of the longest
     micro-batch per setup gives the share of time spent drawing dropout masks.
@@ -97,7 +99,7 @@ def main() -> None:
     from stages import params as P
     from stages.catalog import load_catalog
     from stages.records import read_rows, write_json
-    from stages.train import choose_precision, collator, cpu_capability, cpu_has_native_bf16, encode, lora_config, micro_batches
+    from stages.train import answer_loss_module, choose_precision, collator, cpu_capability, cpu_has_native_bf16, encode, lora_config, micro_batches
 
     p = P.load(Path("params.yaml"))
     cfg = p.models[a.model]
@@ -112,16 +114,23 @@ def main() -> None:
     batches = [collate(b) for b in micro_batches(examples, cfg, a.micro_batches + 1)]
     stage_precision, _ = choose_precision(cfg.precision, cpu_capability(), cpu_has_native_bf16(), "cpu", f"models.{a.model}.precision")
     precisions = ["bf16", "fp32"] if cpu_has_native_bf16() else ["fp32"]
-    setups = [(prec, drop) for prec in precisions for drop in dict.fromkeys((0.05, 0.0, cfg.dropout))]
-    stage_setup = f"{stage_precision}_dropout_{cfg.dropout}"
+    # (precision, dropout, loss): transformers' loss over every position, as before, and the stage's
+    # answer-only loss (`stages.train.answer_loss_module`)
+    setups = [(prec, drop, "all") for prec in precisions for drop in dict.fromkeys((0.05, 0.0, cfg.dropout))]
+    setups += [(prec, cfg.dropout, "answer") for prec in precisions]
+    name = {s: f"{s[0]}_dropout_{s[1]}" + ("_answer_only_logits" if s[2] == "answer" else "") for s in setups}
+    stage_setup = name[(stage_precision, cfg.dropout, "answer")]
 
     print("GEMM rates of the model's shapes ...", flush=True)
     gemm = gemm_rates(mcfg, a.gemm_tokens)
     print(f"  bf16 {gemm['bfloat16']['model_shape_gflop_s']} GFLOP/s, fp32 {gemm['float32']['model_shape_gflop_s']} GFLOP/s", flush=True)
 
-    def step(model: Any, opt: Any, batch: Any, prec: str) -> None:
+    def step(model: Any, opt: Any, batch: Any, prec: str, loss_kind: str = "all") -> None:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"):
-            loss = model(**batch).loss
+            if loss_kind == "answer":
+                loss = answer_loss_module(model)(**batch, num_items_in_batch=int((batch["labels"][:, 1:] != -100).sum()))
+            else:
+                loss = model(**batch).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -133,26 +142,27 @@ def main() -> None:
         return m, torch.optim.AdamW([q for q in m.parameters() if q.requires_grad], lr=cfg.lr)
 
     timed = batches[1:]
-    seconds: dict[str, list[float]] = {f"{prec}_dropout_{drop}": [] for prec, drop in setups}
+    seconds: dict[str, list[float]] = {name[s]: [] for s in setups}
     for r in range(a.rounds):
-        for prec, drop in setups if r % 2 == 0 else setups[::-1]:
+        for s in setups if r % 2 == 0 else setups[::-1]:
+            prec, drop, loss_kind = s
             model, opt = fresh(drop)
-            step(model, opt, batches[0], prec)  # allocation, not timed
+            step(model, opt, batches[0], prec, loss_kind)  # allocation, not timed
             for b in timed:
                 t0 = time.perf_counter()
-                step(model, opt, b, prec)
-                seconds[f"{prec}_dropout_{drop}"].append(time.perf_counter() - t0)
-            print(f"round {r}: {prec} dropout {drop}: {sum(seconds[f'{prec}_dropout_{drop}'][-len(timed) :]):.1f} s", flush=True)
+                step(model, opt, b, prec, loss_kind)
+                seconds[name[s]].append(time.perf_counter() - t0)
+            print(f"round {r}: {name[s]}: {sum(seconds[name[s]][-len(timed) :]):.1f} s", flush=True)
 
     shares: dict[str, float] = {}
     longest = max(timed, key=lambda b: b["input_ids"].shape[1])
-    for prec, drop in setups:
-        model, opt = fresh(drop)
+    for s in setups:
+        model, opt = fresh(s[1])
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            step(model, opt, longest, prec)
+            step(model, opt, longest, s[0], s[2])
         events = prof.key_averages()
         total = sum(e.self_cpu_time_total for e in events)
-        shares[f"{prec}_dropout_{drop}"] = round(sum(e.self_cpu_time_total for e in events if e.key == "aten::bernoulli_") / total, 3)
+        shares[name[s]] = round(sum(e.self_cpu_time_total for e in events if e.key == "aten::bernoulli_") / total, 3)
 
     n_params = sum(p.numel() for p in AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32).parameters())
     real = [int(b["attention_mask"].sum()) for b in timed]

@@ -35,13 +35,14 @@ from typing import Any
 
 from stages.catalog import SchemaEntry
 
-ROW_CHECKS = ("parses", "schema_valid", "grounded", "arithmetic", "dates_in_order", "prompt_length")
+ROW_CHECKS = ("parses", "schema_valid", "grounded", "arithmetic", "dates_in_order", "prompt_length", "clean_labels")
 SET_CHECKS = ("unique_prompt", "unique_id")
 # The suites a version can be gated by. v2's suite is the historical one: it had no arithmetic
-# expectation, which is how the derived-totals defect shipped.
+# expectation, which is how the derived-totals defect shipped, and no clean_labels check (its
+# templates doubled a group's name into its field labels: "merchant merchant name").
 SUITES: dict[str, tuple[str, ...]] = {
     "full": ROW_CHECKS + SET_CHECKS,
-    "v2": tuple(c for c in ROW_CHECKS + SET_CHECKS if c != "arithmetic"),
+    "v2": tuple(c for c in ROW_CHECKS + SET_CHECKS if c not in ("arithmetic", "clean_labels")),
 }
 
 DATE_PAIRS = (
@@ -267,6 +268,32 @@ def check_format(prompt: str) -> list[str]:
     return []
 
 
+# a word, then the same word after a space, an underscore, a dot or " > " (log keys and paths)
+_DOUBLED = re.compile(r"(?<![a-z0-9])([a-z]{3,})(?: |_|\.| > )\1(?![a-z0-9])", re.IGNORECASE)
+
+
+def _strings(obj: Any) -> Iterator[str]:
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+
+
+def check_clean_labels(output: Any, prompt: str) -> list[str]:
+    """No word doubled in the text's labels ("merchant merchant name", "gateway gateway serial",
+    "order details details"): a word repeated next to itself that no value of the expected
+    output contains came from a label, not from the data."""
+    values = [v.lower() for v in _strings(output)]
+    for m in _DOUBLED.finditer(prompt_text(prompt)):
+        if not any(m.group(0).lower() in v for v in values):
+            return [f"doubled word in a label: {m.group(0)!r}"]
+    return []
+
+
 def shingles(prompt: str, n: int = 3) -> set[tuple[str, ...]]:
     words = normalise_prompt(prompt_text(prompt)).split()
     return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
@@ -354,7 +381,7 @@ def row_failures(row: dict[str, Any], entry: SchemaEntry | None, prompt_chars: t
     if "prompt_length" in suite and not (prompt_chars[0] <= len(prompt) <= prompt_chars[1]):
         fails["prompt_length"] = f"prompt has {len(prompt)} chars, expected {prompt_chars[0]}..{prompt_chars[1]}"
     if err is not None:
-        for check in ("parses", "schema_valid", "grounded", "arithmetic", "dates_in_order"):
+        for check in ("parses", "schema_valid", "grounded", "arithmetic", "dates_in_order", "clean_labels"):
             if check in suite:
                 fails[check] = err
         return fails
@@ -378,6 +405,8 @@ def row_failures(row: dict[str, Any], entry: SchemaEntry | None, prompt_chars: t
             fails["arithmetic"] = p[0]
         if "dates_in_order" in suite and (p := check_dates_in_order(output)):
             fails["dates_in_order"] = p[0]
+        if "clean_labels" in suite and (p := check_clean_labels(output, prompt)):
+            fails["clean_labels"] = p[0]
     except (ValueError, RecursionError) as exc:
         fails["parses"] = f"expected_output unusable: {exc}"
     return fails

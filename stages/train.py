@@ -207,13 +207,40 @@ def micro_batches(examples: list[dict[str, Any]], cfg: ModelParams, count: int) 
         epoch += 1
 
 
+def answer_loss_module(model: Any) -> Any:
+    """`model` (a peft causal LM) wrapped so that its forward returns the step's loss: the sum of
+    the answer tokens' cross-entropy over `num_items_in_batch`, the loss transformers computes
+    (its ForCausalLMLoss, in fp32). The LM head and the log-softmax run on the answer positions
+    only, not on every position of the batch: prompt tokens carry no loss, and the full
+    [batch x length x 49,152] logits, their fp32 copy and their log-softmax were the largest
+    memory-bound work of a step (benchmarks/bench_train.py measures both ways)."""
+    import torch
+    import torch.nn.functional as F
+
+    class AnswerLoss(torch.nn.Module):
+        def __init__(self, lm: Any):
+            super().__init__()
+            self.lm = lm
+
+        def forward(self, input_ids: Any, attention_mask: Any, labels: Any, num_items_in_batch: Any) -> Any:
+            core = self.lm.get_base_model()  # the transformers model, with the LoRA layers in it
+            hidden = core.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            target = labels[:, 1:]
+            keep = target != IGNORE
+            logits = core.lm_head(hidden[:, :-1][keep]).float()
+            return F.cross_entropy(logits, target[keep], reduction="sum") / num_items_in_batch
+
+    return AnswerLoss(model)
+
+
 def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, collate: Any, on_step: Any = None, progress: bool = True) -> list[float]:
-    """LoRA training: AdamW, the `cfg.scheduler` schedule with warmup, gradient accumulation, clipping
-    at 1.0 and bf16 autocast, as the transformers Trainer does it. The loss of each optimizer step is
-    the mean over the answer tokens of all its micro-batches (the Trainer's `num_items_in_batch`).
-    Under torchrun, `model` is a DistributedDataParallel wrapper: every process builds the same
-    micro-batches and takes every world-th one, so a step covers `grad_accum x world` micro-batches.
-    Calls `on_step(step, loss, lr, grad_norm)` after each step; returns the per-step losses."""
+    """LoRA training of `model` (a peft causal LM): AdamW, the `cfg.scheduler` schedule with warmup,
+    gradient accumulation, clipping at 1.0 and bf16 autocast, as the transformers Trainer does it.
+    The loss of each optimizer step is the mean over the answer tokens of all its micro-batches (the
+    Trainer's `num_items_in_batch`), computed on the answer positions only (`answer_loss_module`).
+    Under torchrun the loss module is wrapped in DistributedDataParallel: every process builds the
+    same micro-batches and takes every world-th one, so a step covers `grad_accum x world`
+    micro-batches. Calls `on_step(step, loss, lr, grad_norm)` after each step; returns the per-step losses."""
     import torch
     import torch.distributed as dist
     from tqdm.auto import tqdm
@@ -222,6 +249,9 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
     steps, n_micro = plan(len(examples), cfg, world)
     device = next(model.parameters()).device
+    net = answer_loss_module(model)
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(net)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     sched = get_scheduler(cfg.scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=steps)
@@ -238,9 +268,9 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
             batch = {k: v.to(device) for k, v in collate(feats).items()}
             # DDP all-reduces only after the last micro-batch of the step, and averages over processes:
             # scale by world so the step's gradient stays the token mean over the whole window.
-            with model.no_sync() if world > 1 and i < len(mine) - 1 else contextlib.nullcontext():
+            with net.no_sync() if world > 1 and i < len(mine) - 1 else contextlib.nullcontext():
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
-                    loss = model(**batch, num_items_in_batch=items).loss
+                    loss = net(**batch, num_items_in_batch=items)
                 (loss * world).backward()
             total += loss.detach()
         if world > 1:
@@ -312,9 +342,8 @@ def run(
             live.log_metric("grad_norm", grad_norm)
             live.next_step()
 
-    wrapped = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     start = time.perf_counter()
-    losses = train_loop(wrapped, examples, cfg, counter, on_step=log_step)
+    losses = train_loop(model, examples, cfg, counter, on_step=log_step)
     wall = time.perf_counter() - start
     tokens = torch.tensor(counter.tokens, device=device)
     if world > 1:

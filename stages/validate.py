@@ -222,6 +222,7 @@ def generated_expectations(suite: tuple[str, ...], catalog: dict[str, SchemaEntr
         "dates_in_order": "dates are in order (start before end, issue before due, ...)",
         "prompt_length": f"the prompt has {recipe.prompt_chars[0]}..{recipe.prompt_chars[1]} characters",
         "unique_prompt": "no prompt repeats an earlier one (after normalisation)",
+        "clean_labels": "no label in the text doubles a word ('merchant merchant name')",
     }
     for check in frame_checks(suite):
         s.append(E.ExpectColumnValuesToBeInSet(column=check, value_set=[True], mostly=tolerance, **_named(f"{GENERATED}.{check}", what[check])))

@@ -88,6 +88,19 @@ def _walk(node: Node, prefix: str = "") -> list[tuple[str, list[Leaf]]]:
     return out
 
 
+def _qualify(path: str, label: str, sep: str, dedupe: bool) -> str:
+    """A leaf's label under its group's path. With `dedupe` (every generator revision after v2), a
+    label that begins with the group's last word does not repeat it: group "quota" and label
+    "quota size" give "quota size", not "quota quota size"."""
+    if not path:
+        return label
+    if dedupe:
+        last = path.split(" > ")[-1].split(" #")[0].split()[-1:]
+        if last and label.split()[:1] == last:
+            return f"{path}{sep}{label.split(' ', 1)[1]}" if " " in label else path
+    return f"{path}{sep}{label}"
+
+
 def _sentence(leaves: list[Leaf], rng: random.Random) -> str:
     parts = [rng.choice(["the {l} is {v}", "{l}: {v}", "the {l} was {v}"]).format(l=l, v=v) for l, v in leaves]
     if len(parts) > 1:
@@ -116,23 +129,24 @@ def render_kv(tree: Node, what: str, rng: random.Random) -> str:
     return "\n".join(lines)
 
 
-def render_email(tree: Node, what: str, rng: random.Random) -> str:
+def render_email(tree: Node, what: str, rng: random.Random, dedupe: bool = False) -> str:
     greet = rng.choice(["Hi team,", "Hello,", "Dear colleague,", "Good morning,"])
     sign = rng.choice(["Best regards", "Thanks", "Cheers", "Kind regards"])
     body = []
+    details = what if dedupe and what.endswith("details") else f"{what} details"  # not "order details details"
     for path, leaves in _walk(tree):
-        head = f"As for {path}:" if path else f"Here are the {what} details you asked for:"
+        head = f"As for {path}:" if path else f"Here are the {details} you asked for:"
         body.append(head + "\n" + "\n".join(f"- {l}: {v}" for l, v in leaves))
     subject = rng.choice([f"{what} update", f"Re: {what}", f"Details: {what}"])
     return f"Subject: {subject}\n\n{greet}\n\n" + "\n\n".join(body) + f"\n\n{sign},\nOperations"
 
 
-def render_chat(tree: Node, what: str, rng: random.Random) -> str:
+def render_chat(tree: Node, what: str, rng: random.Random, dedupe: bool = False) -> str:
     a, b = rng.sample(["alex", "sam", "priya", "jordan", "mei", "omar", "lena", "tom"], 2)
     lines = [f"{a}: hey, can you send me the {what}?", f"{b}: sure, here goes"]
     for path, leaves in _walk(tree):
         for l, v in leaves:
-            lines.append(f"{b}: {path + ' ' if path else ''}{l} is {v}")
+            lines.append(f"{b}: {_qualify(path, l, ' ', dedupe)} is {v}")
     lines.append(f"{a}: {rng.choice(['thanks!', 'got it', 'perfect, ty'])}")
     return "\n".join(lines)
 
@@ -141,12 +155,12 @@ def _log_key(label: str) -> str:
     return re.sub(r"[^a-z0-9#>]+", "_", label.lower()).strip("_").replace("_>_", ".").replace("#", "")
 
 
-def render_log(tree: Node, what: str, rng: random.Random) -> str:
+def render_log(tree: Node, what: str, rng: random.Random, dedupe: bool = False) -> str:
     level = rng.choice(["INFO", "DEBUG", "NOTICE"])
     pairs = []
     for path, leaves in _walk(tree):
         for l, v in leaves:
-            key = _log_key(f"{path} > {l}" if path else l)
+            key = _log_key(_qualify(path, l, " > ", dedupe))
             pairs.append(f'{key}="{v}"' if " " in v or "," in v else f"{key}={v}")
     return f"{level} [{_log_key(what)}] " + " ".join(pairs)
 
@@ -186,11 +200,14 @@ RENDERERS: dict[str, Callable[[Node, str, random.Random], str]] = {
     "log": render_log,
     "table": render_table,
 }
+DEDUPING = ("chat", "log", "email")  # the renderers that join a group's path to a label
 
 
-def render(record: dict[str, Any], schema_id: str, surface: str, synonyms: dict[str, list[str]], rng: random.Random) -> str:
-    """The prompt for one record: a short instruction, a blank line, then the text."""
+def render(record: dict[str, Any], schema_id: str, surface: str, synonyms: dict[str, list[str]], rng: random.Random, dedupe: bool = False) -> str:
+    """The prompt for one record: a short instruction, a blank line, then the text. `dedupe`: labels
+    do not double a word (`_qualify`); off for the v2 generator, whose released texts did."""
     what = humanise(schema_id)
     tree = build_tree(record, synonyms, rng)
-    text = RENDERERS[surface](tree, what, rng)
+    renderer = RENDERERS[surface]
+    text = renderer(tree, what, rng, dedupe) if surface in DEDUPING else renderer(tree, what, rng)
     return rng.choice(INSTRUCTIONS).format(what=what) + "\n\n" + text

@@ -50,7 +50,7 @@ class RowMaker:
         rng = random.Random(s)
         record = BUILDERS[entry.schema_id](Ctx(fake=self.fake, rng=rng, revision=self.generator, schema_id=entry.schema_id))
         surface = self.surfaces[(index + attempt) % len(self.surfaces)]
-        prompt = render(record, entry.schema_id, surface, SYNONYMS.get(entry.schema_id, {}), rng)
+        prompt = render(record, entry.schema_id, surface, SYNONYMS.get(entry.schema_id, {}), rng, dedupe=self.generator != "v2")
         return {
             "id": row_id(self.version, entry.schema_id, index),
             "schema_id": entry.schema_id,

@@ -139,7 +139,7 @@ def test_parse_output_accepts_a_json_string_and_rejects_a_list():
 def test_row_failures_of_an_unparseable_row_and_the_v2_suite():
     row = {"id": "r1", "schema_id": "nope", "prompt": "short", "expected_output": "[1]"}
     fails = row_failures(row, None, (10, 100), SUITES["full"])
-    assert set(fails) == {"parses", "schema_valid", "grounded", "arithmetic", "dates_in_order", "prompt_length"}
+    assert set(fails) == {"parses", "schema_valid", "grounded", "arithmetic", "dates_in_order", "prompt_length", "clean_labels"}
     good_text = "order A-1 for Desk Lamp and HDMI Cable: " + json.dumps(GOOD_ORDER)
     bad = copy.deepcopy(GOOD_ORDER)
     bad["total_amount"] = 75.96
@@ -319,3 +319,13 @@ def test_deeply_nested_output_is_a_row_failure_not_a_crash():
     # json.loads of the string gives up at Python's recursion limit: "does not parse", on every check
     fails = row_failures(row, None, (0, 100), SUITES["full"])
     assert fails["parses"].startswith("expected_output does not parse")
+
+
+def test_clean_labels_flags_a_doubled_label_word_but_not_a_doubled_value():
+    from stages.checks import check_clean_labels
+
+    out = {"merchant": {"name": "Acme"}, "note": "bye bye now"}
+    assert check_clean_labels(out, "Extract.\n\nsam: merchant name is Acme\nnote: bye bye now") == []
+    assert check_clean_labels(out, "Extract.\n\nsam: merchant merchant name is Acme") == ["doubled word in a label: 'merchant merchant'"]
+    assert check_clean_labels(out, "Extract.\n\nINFO [x] gateway.gateway_serial=GW-1") != []
+    assert check_clean_labels(out, "Extract.\n\nHere are the order details details you asked for:") != []

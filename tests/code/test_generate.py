@@ -101,6 +101,15 @@ def test_every_row_is_grounded_and_dates_in_order(rows_by_version):
             assert check_dates_in_order(row["expected_output"]) == [], row["id"]
 
 
+def test_v3_labels_do_not_double_a_word_and_v2_keeps_its_texts(rows_by_version):
+    """From v3 on, a label under a group does not repeat the group's last word; v2's released texts did."""
+    from stages.checks import check_clean_labels
+
+    for row in rows_by_version["v3"]:
+        assert check_clean_labels(row["expected_output"], row["prompt"]) == [], row["id"]
+    assert any(check_clean_labels(r["expected_output"], r["prompt"]) for r in rows_by_version["v2"])
+
+
 def test_prompts_use_key_synonyms_not_only_raw_key_names(rows_by_version, catalog):
     # A model must read the text: within every schema, some prompt lacks some raw key name.
     for rows in rows_by_version.values():

@@ -41,9 +41,14 @@ def test_v2_passes_its_own_gate_but_its_finance_rows_are_corrupt(real_params, ca
     assert q["rows_accepted"] == len(rows) == 100 and q["rows_rejected"] == 0
     finance_share = sum(r["schema_id"] in FINANCE_SCHEMAS for r in rows) / len(rows)
     assert finance_share == pytest.approx(0.12)
-    assert q["corrupt_rate_full_suite"] == pytest.approx(finance_share)
-    assert {k for k, n in q["corrupt_by_schema"].items() if n} == FINANCE_SCHEMAS
-    assert q["full_suite_failures_by_check"]["arithmetic"] == q["corrupt_rows_full_suite"] == 12
+    # the full suite also flags v2's doubled label words ("merchant merchant name"), rows outside finance too
+    from stages.checks import check_clean_labels
+
+    doubled = {r["id"] for r in rows if check_clean_labels(r["expected_output"], r["prompt"])}
+    finance = {r["id"] for r in rows if r["schema_id"] in FINANCE_SCHEMAS}
+    assert q["corrupt_rows_full_suite"] == len(finance | doubled) and q["corrupt_rate_full_suite"] == pytest.approx(len(finance | doubled) / len(rows))
+    assert {k for k, n in q["corrupt_by_schema"].items() if n} >= FINANCE_SCHEMAS
+    assert q["full_suite_failures_by_check"]["arithmetic"] == 12 and q["full_suite_failures_by_check"]["clean_labels"] == len(doubled)
     assert "arithmetic" not in q["failures_by_check"]
 
 
@@ -231,6 +236,13 @@ def _too_long(rows):
     return rows
 
 
+def _doubled_label(rows):
+    rows = _gen(rows)
+    row = min(rows, key=lambda r: len(r["prompt"]))  # far from the prompt-length bound
+    row["prompt"] += "\nsam: merchant merchant name is on file"  # values untouched: only a label doubles a word
+    return rows
+
+
 def _repeated_text(rows):
     rows = _gen(rows)
     return rows + [{**copy.deepcopy(rows[0]), "id": "v3-extra-0000"}]
@@ -250,12 +262,13 @@ def _unknown_schema(rows):
 
 GENERATED_MUTATIONS = {
     # mutation: the generated-table expectations it must fail, exactly
-    "broken_json": (_break_json, {"parses", "schema_valid", "grounded", "arithmetic", "dates_in_order"}),
+    "broken_json": (_break_json, {"parses", "schema_valid", "grounded", "arithmetic", "dates_in_order", "clean_labels"}),
     "required_field_missing": (_drop_required, {"schema_valid"}),
     "value_not_in_text": (_ungrounded, {"grounded"}),
     "subtotal_off": (_wrong_subtotal, {"arithmetic"}),
     "due_before_issue": (_dates_swapped, {"dates_in_order"}),
     "prompt_too_long": (_too_long, {"prompt_length"}),
+    "label_doubles_a_word": (_doubled_label, {"clean_labels"}),
     "same_text_twice": (_repeated_text, {"unique_prompt"}),
     "same_id_twice": (_repeated_id, {"unique_id"}),
     "schema_not_in_catalog": (_unknown_schema, {"schema_id_in_set", "schema_valid"}),

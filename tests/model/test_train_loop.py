@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +125,42 @@ def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_d
     assert two["final_loss"] == pytest.approx(one["final_loss"], rel=1e-4) and two["train_loss"] == pytest.approx(one["train_loss"], rel=1e-4)
     for k in w_one:
         assert (w_one[k] - w_two[k]).abs().max() < 1e-5, k
+
+
+def test_answer_only_loss_is_the_transformers_loss(tiny_model_dir: Path, repo_root: Path, real_params) -> None:
+    """The loop's loss runs the LM head on the answer positions only; its value and its LoRA
+    gradients are those of transformers' own loss over every position, and a label changed
+    inside the answer changes it (so the comparison can fail)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq
+
+    from stages.catalog import load_catalog
+    from stages.generate import run as generate
+    from stages.train import IGNORE, answer_loss_module, encode
+
+    catalog = load_catalog(repo_root / "schemas")
+    rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:3]
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    examples, _ = encode(rows, catalog, tok, 4096)
+    batch = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt")(examples)
+    items = int((batch["labels"][:, 1:] != IGNORE).sum())
+    torch.manual_seed(0)
+    lora = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32), lora)
+
+    def loss_and_grads(fn: Any) -> tuple[float, dict[str, torch.Tensor]]:
+        model.zero_grad(set_to_none=True)
+        loss = fn()
+        loss.backward()
+        return float(loss), {k: v.grad.clone() for k, v in model.named_parameters() if v.requires_grad}
+
+    ref, ref_grads = loss_and_grads(lambda: model(**batch, num_items_in_batch=items).loss)
+    ours, our_grads = loss_and_grads(lambda: answer_loss_module(model)(**batch, num_items_in_batch=items))
+    assert ours == pytest.approx(ref, rel=1e-5)
+    for k in ref_grads:
+        assert torch.allclose(our_grads[k], ref_grads[k], rtol=1e-4, atol=1e-7), k
+    changed = dict(batch, labels=batch["labels"].clone())
+    row, col = (changed["labels"][:, 1:] != IGNORE).nonzero()[0].tolist()
+    changed["labels"][row, col + 1] = (changed["labels"][row, col + 1] + 1) % tok.vocab_size
+    assert float(answer_loss_module(model)(**changed, num_items_in_batch=items)) != pytest.approx(ref, rel=1e-5)
