@@ -83,8 +83,10 @@ def test_audit_over_revisions(history_repo: Path) -> None:
     assert proc.returncode == 0, proc.stderr  # v2 is a known defect in its recipe
     report = json.loads(proc.stdout)
     v2 = next(e for e in report["versions"] if e["version"] == "v2")
-    assert v2["status"] == "known defect" and v2["corrupt_by_check"] == {"arithmetic": 12} and v2["gate_passed"] is True
-    assert set(v2["corrupt_by_schema"]) == {"invoice", "order_details", "shopping_cart"}
+    # the totals defect (12 finance rows) and v2's doubled label words, which only the full suite checks
+    assert v2["status"] == "known defect" and v2["gate_passed"] is True
+    assert v2["corrupt_by_check"]["arithmetic"] == 12 and set(v2["corrupt_by_check"]) <= {"arithmetic", "clean_labels"}
+    assert set(v2["corrupt_by_schema"]) >= {"invoice", "order_details", "shopping_cart"}
     assert v2["data_docs"] == "metrics/datasets/v2/data_docs/index.html"
     hist = report["history"]
     tagged = {r["revision"].split("(")[-1].rstrip(")"): r for r in hist if "(" in r["revision"] and r.get("release")}
