@@ -84,7 +84,7 @@ class ParallelDecoder:
         cp.n_batch = self.n_ctx_seq + parallel  # one whole prompt plus a token from every other sequence
         cp.n_ubatch = 512  # as Llama's default, so prompts are evaluated in the same chunks
         cp.n_threads = cp.n_threads_batch = threads
-        cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_ENABLED  # as GGUFRunner's Llama: 1.3x faster steps than without
+        cp.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_ENABLED  # as GGUFRunner's Llama (docs/models.md)
         cp.no_perf = True
         self.ctx = L.llama_init_from_model(llm._model.model, cp)
         if not self.ctx:

@@ -556,7 +556,7 @@ class GGUFRunner:
         from llama_cpp import Llama
 
         try:
-            # flash attention: 1.3x faster batched decoding on CPU (benchmarks/bench_model.py); ParallelDecoder uses it too
+            # flash attention, as ParallelDecoder's context: faster batched decoding here (docs/models.md)
             self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, seed=0, flash_attn=True, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise SLMBenchError(f"{path}: llama.cpp cannot load it ({str(exc)[:120]}); truncated or corrupt GGUF?") from None
