@@ -272,22 +272,11 @@ def check_format(prompt: str) -> list[str]:
 _DOUBLED = re.compile(r"(?<![a-z0-9])([a-z]{3,})(?: |_|\.| > )\1(?![a-z0-9])", re.IGNORECASE)
 
 
-def _strings(obj: Any) -> Iterator[str]:
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _strings(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _strings(v)
-
-
 def check_clean_labels(output: Any, prompt: str) -> list[str]:
     """No word doubled in the text's labels ("merchant merchant name", "gateway gateway serial",
     "order details details"): a word repeated next to itself that no value of the expected
     output contains came from a label, not from the data."""
-    values = [v.lower() for v in _strings(output)]
+    values = [v.lower() for _, v in iter_leaves(output) if isinstance(v, str)]
     for m in _DOUBLED.finditer(prompt_text(prompt)):
         if not any(m.group(0).lower() in v for v in values):
             return [f"doubled word in a label: {m.group(0)!r}"]

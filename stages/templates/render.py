@@ -108,7 +108,7 @@ def _sentence(leaves: list[Leaf], rng: random.Random) -> str:
     return ", ".join(parts)
 
 
-def render_prose(tree: Node, what: str, rng: random.Random) -> str:
+def render_prose(tree: Node, what: str, rng: random.Random, dedupe: bool = False) -> str:
     sents = []
     for path, leaves in _walk(tree):
         lead = rng.choice([f"Regarding the {what}", f"For this {what}", "To summarise"]) if not path else f"For {path}"
@@ -117,7 +117,7 @@ def render_prose(tree: Node, what: str, rng: random.Random) -> str:
     return " ".join(sents)
 
 
-def render_kv(tree: Node, what: str, rng: random.Random) -> str:
+def render_kv(tree: Node, what: str, rng: random.Random, dedupe: bool = False) -> str:
     sep = rng.choice([": ", " = ", " - "])
     lines = [f"{what.title()}"]
     for path, leaves in _walk(tree):
@@ -165,7 +165,7 @@ def render_log(tree: Node, what: str, rng: random.Random, dedupe: bool = False) 
     return f"{level} [{_log_key(what)}] " + " ".join(pairs)
 
 
-def render_table(tree: Node, what: str, rng: random.Random) -> str:
+def render_table(tree: Node, what: str, rng: random.Random, dedupe: bool = False) -> str:
     out = [f"{what.title()}", "", "| field | value |", "|---|---|"]
     out.extend(f"| {l} | {v} |" for l, v in tree.leaves)
     # Groups that share a label stem (an array of objects) become one table with a row each.
@@ -192,7 +192,8 @@ def render_table(tree: Node, what: str, rng: random.Random) -> str:
     return "\n".join(out)
 
 
-RENDERERS: dict[str, Callable[[Node, str, random.Random], str]] = {
+# Every renderer takes `dedupe`; those that join a group's path to a label (chat, log, email) use it.
+RENDERERS: dict[str, Callable[[Node, str, random.Random, bool], str]] = {
     "prose": render_prose,
     "kv": render_kv,
     "email": render_email,
@@ -200,7 +201,6 @@ RENDERERS: dict[str, Callable[[Node, str, random.Random], str]] = {
     "log": render_log,
     "table": render_table,
 }
-DEDUPING = ("chat", "log", "email")  # the renderers that join a group's path to a label
 
 
 def render(record: dict[str, Any], schema_id: str, surface: str, synonyms: dict[str, list[str]], rng: random.Random, dedupe: bool = False) -> str:
@@ -208,6 +208,5 @@ def render(record: dict[str, Any], schema_id: str, surface: str, synonyms: dict[
     do not double a word (`_qualify`); off for the v2 generator, whose released texts did."""
     what = humanise(schema_id)
     tree = build_tree(record, synonyms, rng)
-    renderer = RENDERERS[surface]
-    text = renderer(tree, what, rng, dedupe) if surface in DEDUPING else renderer(tree, what, rng)
+    text = RENDERERS[surface](tree, what, rng, dedupe)
     return rng.choice(INSTRUCTIONS).format(what=what) + "\n\n" + text
