@@ -26,6 +26,7 @@ class SchemaEntry:
     tier: str | None  # None when the schema sits outside a tier folder (external catalogs)
     path: Path
     schema: dict[str, Any] = field(repr=False, hash=False, compare=False)
+    topic: str = ""  # a generated schema's topic words ("library loan"); "" for a named schema
 
     @cached_property
     def validator(self) -> Validator:
@@ -58,22 +59,31 @@ def _strip_docs(node: Any) -> Any:
     return node
 
 
-def load_schema(path: Path, tier: str | None) -> SchemaEntry:
-    """Read, parse and meta-validate one schema file, with a one-line error naming the file."""
+def _read_json(path: Path, what: str) -> Any:
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise SLMBenchError(f"{path}:{exc.lineno}: malformed schema JSON: {exc.msg}") from None
+        raise SLMBenchError(f"{path}:{exc.lineno}: malformed {what} JSON: {exc.msg}") from None
     except OSError as exc:
-        raise SLMBenchError(f"{path}: cannot read schema: {exc.strerror}") from None
-    if not isinstance(schema, dict):
-        raise SLMBenchError(f"{path}: expected a JSON object as the schema, got {type(schema).__name__}")
+        raise SLMBenchError(f"{path}: cannot read {what}: {exc.strerror}") from None
+
+
+def _meta_validate(schema: dict[str, Any], where: str) -> None:
+    """Check `schema` against the metaschema its `$schema` names (2020-12 by default)."""
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "<root>"
-        raise SLMBenchError(f"{path}: not a valid JSON Schema at {where}: {exc.message[:160]}") from None
+        at = "/".join(str(p) for p in exc.absolute_path) or "<root>"
+        raise SLMBenchError(f"{where}: not a valid JSON Schema at {at}: {exc.message[:160]}") from None
+
+
+def load_schema(path: Path, tier: str | None) -> SchemaEntry:
+    """Read, parse and meta-validate one schema file, with a one-line error naming the file."""
+    schema = _read_json(path, "schema")
+    if not isinstance(schema, dict):
+        raise SLMBenchError(f"{path}: expected a JSON object as the schema, got {type(schema).__name__}")
+    _meta_validate(schema, str(path))
     return SchemaEntry(schema_id=path.stem, tier=tier, path=path, schema=schema)
 
 
@@ -92,3 +102,36 @@ def load_catalog(root: Path) -> dict[str, SchemaEntry]:
     if not entries:
         raise SLMBenchError(f"{root}: no *.json schemas found")
     return entries
+
+
+def load_generated(path: Path) -> dict[str, SchemaEntry]:
+    """The generated schemas a dataset version trains on (`data/<v>/generated_schemas.json`, written by
+    the generate stage), each meta-validated, with a one-line error naming the file and schema."""
+    path = Path(path)
+    doc = _read_json(path, "generated schemas")
+    items = doc.get("schemas") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise SLMBenchError(f"{path}: expected an object with a 'schemas' list")
+    out: dict[str, SchemaEntry] = {}
+    for n, item in enumerate(items):
+        where = f"{path}: schemas[{n}]"
+        ok = isinstance(item, dict) and isinstance(item.get("schema_id"), str) and item.get("tier") in TIERS and isinstance(item.get("schema"), dict)
+        if not ok:
+            raise SLMBenchError(f"{where}: expected schema_id, tier ({', '.join(TIERS)}), topic and schema")
+        schema = item["schema"]
+        _meta_validate(schema, f"{where} ({item['schema_id']})")
+        if item["schema_id"] in out:
+            raise SLMBenchError(f"{where}: duplicate schema id {item['schema_id']!r}")
+        out[item["schema_id"]] = SchemaEntry(item["schema_id"], item["tier"], path, schema, str(item.get("topic", "")))
+    return out
+
+
+def with_generated(catalog: dict[str, SchemaEntry], path: Path | None) -> dict[str, SchemaEntry]:
+    """The named catalog plus a version's generated schemas (none when `path` is None)."""
+    if path is None:
+        return catalog
+    extra = load_generated(path)
+    clash = sorted(set(extra) & set(catalog))
+    if clash:
+        raise SLMBenchError(f"{path}: generated schema id {clash[0]!r} is also a named schema")
+    return {**catalog, **extra}

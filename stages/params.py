@@ -10,7 +10,7 @@ import dataclasses
 import difflib
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +22,16 @@ T = TypeVar("T")
 
 # The evaluated variants, in report order; each runs free and constrained.
 VARIANTS = ("gguf_base", "hf_base", "hf_tuned", "gguf_q8_0", "gguf_q4")
+
+
+@dataclass(frozen=True)
+class SchemaGenerator:
+    """Synthetic training schemas for one dataset version (stages/templates/synth.py)."""
+
+    schemas: int = 0  # generated schemas (0: none); their rows go to train only
+    rows_per_schema: int = 2  # rows per generated schema
+    styles: list[str] = field(default_factory=lambda: ["snake_case", "camelCase"])  # key naming styles, one per schema
+    tiers: dict[str, float] = field(default_factory=lambda: {"simple": 0.4, "medium": 0.4, "complex": 0.2})  # share of schemas per tier
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class Recipe:
     teacher_fraction: float = 0.0  # target share of rows whose text comes from the teacher (ignored while teacher.backend is none)
     teacher_max_sent: float = 1.0  # most rows offered to the teacher, as a share of the version, however many fail
     known_defect: str = ""  # a documented historical defect: `slmbench audit` reports it but does not fail on it
+    schema_generator: SchemaGenerator = field(default_factory=SchemaGenerator)  # synthetic training schemas (none by default)
 
 
 @dataclass(frozen=True)

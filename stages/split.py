@@ -79,10 +79,11 @@ def field_names(schema: dict[str, Any]) -> set[str]:
 
 
 def run(
-    rows: Rows, test_fraction: float, seed: int, unseen_count: int = 0, schemas: dict[str, dict[str, Any]] | None = None
+    rows: Rows, test_fraction: float, seed: int, unseen_count: int = 0, schemas: dict[str, dict[str, Any]] | None = None, train_only: Rows = ()
 ) -> tuple[Rows, Rows, Rows, dict[str, Any]]:
     """(train, test_seen, test_unseen, split.json). `schemas` (schema id -> JSON Schema) gives the
-    held-out schemas' field names for the overlap figure."""
+    held-out schemas' field names for the overlap figure. `train_only`: rows of generated schemas,
+    all in train (they are neither held out nor tested)."""
     by_schema: dict[str, Rows] = defaultdict(list)
     tiers: dict[str, str] = {}
     for row in rows:
@@ -107,6 +108,7 @@ def run(
         test.extend(group[:n_test])
         train.extend(group[n_test:])
         per_schema[sid] = {"train": len(group) - n_test, "test": n_test, "test_unseen": 0}
+    train.extend(train_only)
     for part in (train, test, unseen):
         part.sort(key=lambda r: str(r["id"]))
     train_norm = {normalise_prompt(str(r["prompt"])): r["id"] for r in train}
@@ -124,23 +126,34 @@ def run(
         "leaks": 0,
         "by_schema": per_schema,
     }
+    generated = {str(r["schema_id"]) for r in train_only}
+    if generated:
+        metrics["generated_schemas"] = len(generated)
+        metrics["generated_schema_train_rows"] = len(train_only)
     if held and schemas:
-        trained = set().union(*(field_names(schemas[s]) for s in by_schema if s not in held and s in schemas))
+        trained = set().union(*(field_names(schemas[s]) for s in set(by_schema) | generated if s not in held and s in schemas))
         names = set().union(*(field_names(schemas[s]) for s in held if s in schemas))
         metrics["unseen_field_names"] = len(names)
         metrics["unseen_field_names_in_train"] = len(names & trained)
     return train, test, unseen, metrics
 
 
-def main(version: str, params_path: Path, inp: Path, train_out: Path, test_out: Path, unseen_out: Path, metrics_out: Path) -> dict[str, Any]:
+def main(
+    version: str, params_path: Path, inp: Path, train_out: Path, test_out: Path, unseen_out: Path, metrics_out: Path, generated: Path | None = None
+) -> dict[str, Any]:
+    """`generated`: the version's generated schemas; their rows all go to train."""
     from stages import params as P
-    from stages.catalog import load_catalog
+    from stages.catalog import load_catalog, load_generated
     from stages.records import read_rows, write_json, write_rows
 
     p = P.load(params_path)
     P.recipe(p, version)
     schemas = {sid: e.schema for sid, e in load_catalog(Path(p.schemas_dir)).items()}
-    train, test, unseen, metrics = run(read_rows(inp), p.split.test_fraction, p.split.seed, p.split.unseen_schemas, schemas)
+    extra = {sid: e.schema for sid, e in load_generated(generated).items()} if generated is not None else {}
+    rows = read_rows(inp)
+    named = [r for r in rows if r.get("schema_id") not in extra]
+    train_only = [r for r in rows if r.get("schema_id") in extra]
+    train, test, unseen, metrics = run(named, p.split.test_fraction, p.split.seed, p.split.unseen_schemas, {**schemas, **extra}, train_only)
     write_rows(train_out, train)
     write_rows(test_out, test)
     write_rows(unseen_out, unseen)

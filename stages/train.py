@@ -396,15 +396,19 @@ def _sort_target_modules(config: Path) -> None:
         config.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
 
 
-def main(name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path) -> dict[str, Any]:
+def main(
+    name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path, schemas: Path | None = None
+) -> dict[str, Any]:
+    """`schemas`: the generated schemas some train rows use (`generate --schemas-out`)."""
     from stages import params as P
-    from stages.catalog import load_catalog
+    from stages.catalog import load_catalog, with_generated
     from stages.records import read_rows, write_json
 
     p = P.load(params_path)
     if name not in p.models:
         raise SLMBenchError(f"params.yaml: no model {name!r} under models; expected one of {', '.join(p.models)}")
-    result = run(name, p.models[name], base_dir, read_rows(train_file), load_catalog(Path(p.schemas_dir)), adapter, merged, live_dir)
+    catalog = with_generated(load_catalog(Path(p.schemas_dir)), schemas)
+    result = run(name, p.models[name], base_dir, read_rows(train_file), catalog, adapter, merged, live_dir)
     if result:  # process 0 (the only one outside torchrun) writes the metrics
         write_json(metrics, result)
     return result

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-SURFACES = ("prose", "kv", "email", "chat", "log", "table")
+SURFACES = ("prose", "kv", "email", "chat", "log", "table", "listing")
 
 INSTRUCTIONS = (
     "Extract the {what} from the text below as JSON.",
@@ -35,7 +35,8 @@ class Node:
 
 
 def humanise(key: str) -> str:
-    return key.replace("_", " ")
+    """A key as words: `unit_price` -> "unit price", `unitPrice` -> "unit price"."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key).replace("_", " ").lower()
 
 
 def fmt_value(value: Any, rng: random.Random) -> str:
@@ -192,6 +193,24 @@ def render_table(tree: Node, what: str, rng: random.Random, dedupe: bool = False
     return "\n".join(out)
 
 
+def _heading(path: str, style: int) -> str:
+    """A group's heading: its labels in Title Case, item numbers kept ("Holds #2" -> "Holds 2")."""
+    words = " > ".join(part.replace(" #", " ") for part in path.split(" > ")).title()
+    return (f"{words}:", f"## {words}", words.upper(), f"--- {words} ---")[style]
+
+
+def render_listing(tree: Node, what: str, rng: random.Random, dedupe: bool = False) -> str:
+    """A record pasted as a plain listing: `Title Case Key: value` lines, the schema's own key names
+    turned into words, and each nested object or list item under a heading of its own."""
+    style = rng.randrange(4)
+    lines = [what.title(), ""] if rng.random() < 0.5 else []
+    for path, leaves in _walk(tree):
+        if path:
+            lines += (["", _heading(path, style)] if lines else [_heading(path, style)])
+        lines.extend(f"{l.title() if l.islower() else l}: {v}" for l, v in leaves)
+    return "\n".join(lines).strip("\n")
+
+
 # Every renderer takes `dedupe`; those that join a group's path to a label (chat, log, email) use it.
 RENDERERS: dict[str, Callable[[Node, str, random.Random, bool], str]] = {
     "prose": render_prose,
@@ -200,13 +219,18 @@ RENDERERS: dict[str, Callable[[Node, str, random.Random, bool], str]] = {
     "chat": render_chat,
     "log": render_log,
     "table": render_table,
+    "listing": render_listing,
 }
 
 
-def render(record: dict[str, Any], schema_id: str, surface: str, synonyms: dict[str, list[str]], rng: random.Random, dedupe: bool = False) -> str:
+def render(
+    record: dict[str, Any], schema_id: str, surface: str, synonyms: dict[str, list[str]], rng: random.Random, dedupe: bool = False, what: str | None = None
+) -> str:
     """The prompt for one record: a short instruction, a blank line, then the text. `dedupe`: labels
-    do not double a word (`_qualify`); off for the v2 generator, whose released texts did."""
-    what = humanise(schema_id)
-    tree = build_tree(record, synonyms, rng)
+    do not double a word (`_qualify`); off for the v2 generator, whose released texts did. `what`:
+    the record's name in the text (default: the schema id in words). The listing surface labels
+    keys with their own names in words, never a synonym."""
+    what = what or humanise(schema_id)
+    tree = build_tree(record, {} if surface == "listing" else synonyms, rng)
     text = RENDERERS[surface](tree, what, rng, dedupe)
     return rng.choice(INSTRUCTIONS).format(what=what) + "\n\n" + text

@@ -18,6 +18,7 @@ from stages.templates import complex as _complex  # noqa: F401  (imported for th
 from stages.templates import medium as _medium  # noqa: F401
 from stages.templates import simple as _simple  # noqa: F401
 from stages.templates.render import render
+from stages.templates.synth import build_record
 
 
 def row_seed(seed: int, schema_id: str, index: int, attempt: int) -> int:
@@ -43,14 +44,22 @@ class RowMaker:
         self.fake = Faker("en_US")
 
     def make(self, entry: SchemaEntry, index: int, attempt: int = 0) -> dict[str, Any]:
-        if entry.schema_id not in BUILDERS:
+        """A named schema's row comes from its builder, with the surfaces taken in turn; a generated
+        schema's (`entry.topic`, stages/templates/synth.py) from its `x-faker` fields, on a seeded surface."""
+        if entry.schema_id not in BUILDERS and not entry.topic:
             raise SLMBenchError(f"{entry.path}: no record builder for schema {entry.schema_id!r} in stages/templates")
         s = row_seed(self.seed, entry.schema_id, index, attempt)
         self.fake.seed_instance(s)
         rng = random.Random(s)
-        record = BUILDERS[entry.schema_id](Ctx(fake=self.fake, rng=rng, revision=self.generator, schema_id=entry.schema_id))
-        surface = self.surfaces[(index + attempt) % len(self.surfaces)]
-        prompt = render(record, entry.schema_id, surface, SYNONYMS.get(entry.schema_id, {}), rng, dedupe=self.generator != "v2")
+        ctx = Ctx(fake=self.fake, rng=rng, revision=self.generator, schema_id=entry.schema_id)
+        if entry.topic:
+            record = build_record(ctx, entry.schema)
+            surface = rng.choice(self.surfaces)
+        else:
+            record = BUILDERS[entry.schema_id](ctx)
+            surface = self.surfaces[(index + attempt) % len(self.surfaces)]
+        what = entry.topic or None
+        prompt = render(record, entry.schema_id, surface, SYNONYMS.get(entry.schema_id, {}), rng, dedupe=self.generator != "v2", what=what)
         return {
             "id": row_id(self.version, entry.schema_id, index),
             "schema_id": entry.schema_id,

@@ -178,13 +178,19 @@ SMALL = ("contact_info", "invoice", "nested_organization")
 
 @pytest.fixture(scope="module")
 def small(real_params, catalog):
-    """(recipe, catalog, clean rows): rows of the three schemas that pass every check and every expectation."""
+    """(recipe, catalog, clean rows): rows of the three named schemas and of two generated (complex)
+    ones, that pass every check and every expectation."""
+    from stages.catalog import SchemaEntry
+    from stages.params import SchemaGenerator
+
     cat = {sid: catalog[sid] for sid in SMALL}
-    recipe = _recipe(real_params, "v3")
-    result = validate.run("v3", recipe, generate.run("v3", recipe, cat, progress=False), cat)
+    recipe = _recipe(real_params, "v3", schema_generator=SchemaGenerator(schemas=2, rows_per_schema=2, tiers={"complex": 1.0}))
+    doc = generate.generated_schemas("v3", recipe, catalog)
+    gen = {i["schema_id"]: SchemaEntry(i["schema_id"], i["tier"], Path("generated_schemas.json"), i["schema"], i["topic"]) for i in doc["schemas"]}
+    result = validate.run("v3", recipe, generate.run("v3", recipe, cat, progress=False, generated=gen), {**cat, **gen})
     assert result.passed, result.failed_expectations
-    assert len(result.accepted) == 4 * len(SMALL)
-    return recipe, cat, result.accepted
+    assert len(result.accepted) == 4 * len(SMALL) + 2 * len(gen)
+    return recipe, {**cat, **gen}, result.accepted
 
 
 def _rows(rows, sid):
@@ -296,6 +302,12 @@ def _schema_invalid_each(rows):
     return rows
 
 
+def _generated_answer_invalid(rows):
+    rows = _acc(rows)
+    next(r for r in rows if r["schema_id"].startswith("gen"))["expected_output"] = {}  # generated schemas require fields
+    return rows
+
+
 def _acc_set(key, value, sid=None):
     def mutate(rows):
         rows = _acc(rows)
@@ -327,6 +339,7 @@ def _acc_drop_one_each(rows):
 
 ACCEPTED_MUTATIONS = {
     "schema_invalid_answer_per_schema": (_schema_invalid_each, {f"schema_valid.{sid}" for sid in SMALL}),
+    "generated_schema_answer_invalid": (_generated_answer_invalid, {"schema_valid.generated.00"}),
     "same_id_twice": (_acc_set("id", "v3-contact_info-0001", "invoice"), {"unique_id"}),
     "same_text_twice": (_acc_same_text, {"unique_prompt"}),
     "prompt_too_long": (_acc_set("prompt", "x" * 1201), {"prompt_length"}),
@@ -361,7 +374,7 @@ def test_every_expectation_has_a_mutation_that_fails_it(small):
 
 
 def test_generated_tolerance_is_the_reject_limit(small):
-    # mostly = 1 - max_reject_rate: with a 10 % limit, 1 ungrounded row of 12 (8.3 %) is tolerated, 2 (16.7 %) are not.
+    # mostly = 1 - max_reject_rate: with a 10 % limit, 1 ungrounded row of 16 (6.2 %) is tolerated, 2 (12.5 %) are not.
     recipe, cat, clean = small
     recipe = dataclasses.replace(recipe, max_reject_rate=0.1)
     one = _ungrounded(clean)
@@ -370,11 +383,11 @@ def test_generated_tolerance_is_the_reject_limit(small):
     failed, _ = validate.gx_gate("v3", [validate.generated_table("v3", recipe, one, cat)])
     assert failed == []
     failed, _ = validate.gx_gate("v3", [validate.generated_table("v3", recipe, two, cat)])
-    assert failed == ["generated.grounded (expect_column_values_to_be_in_set on grounded): 2 of 12 rows unexpected (mostly 0.9), e.g. 'False', 'False'"], failed
+    assert failed == ["generated.grounded (expect_column_values_to_be_in_set on grounded): 2 of 16 rows unexpected (mostly 0.9), e.g. 'False', 'False'"], failed
 
 
 def test_a_duplicate_id_fails_the_whole_gate_within_the_reject_limit(small):
-    # A generator that gives two rows one id: Python quarantines the later row, 1 reject in 12,
+    # A generator that gives two rows one id: Python quarantines the later row, 1 reject in 16,
     # within a 10 % limit, and coverage asks for 3 rows per schema. Duplicate ids must never
     # occur, so GX's strict expectation on all generated rows fails the gate by itself.
     recipe, cat, clean = small
@@ -385,7 +398,7 @@ def test_a_duplicate_id_fails_the_whole_gate_within_the_reject_limit(small):
     q = result.quality
     assert q["reject_rate"] <= recipe.max_reject_rate and q["failures_by_check"]["unique_id"] == 1, q
     dup = rows[4]["id"]
-    assert result.failed_expectations == [f"generated.unique_id (expect_column_values_to_be_unique on id): 2 of 12 rows unexpected, e.g. '{dup}', '{dup}'"]
+    assert result.failed_expectations == [f"generated.unique_id (expect_column_values_to_be_unique on id): 2 of 16 rows unexpected, e.g. '{dup}', '{dup}'"]
     assert q["expectations_failed"] == 1 and q["gate_passed"] is False
 
 

@@ -100,6 +100,8 @@ def build_project(dest: Path) -> Path:
     def shrink(raw: dict[str, Any]) -> None:
         for recipe in raw["datasets"].values():
             recipe.update(TINY)
+            if "schema_generator" in recipe:
+                recipe["schema_generator"]["schemas"] = 6  # a few generated schemas, all three tiers
 
     edit_params(dest, shrink)
     git_init_commit(dest, "tiny SLMBench project")
@@ -110,6 +112,7 @@ def data_outputs(project: Path) -> dict[str, bytes]:
     """Every deterministic output of the data stages, by relative path. Data Docs carry timestamps: left out."""
     versions = sorted(yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))["datasets"])
     names = [f"data/{v}/{n}.jsonl" for v in versions for n in ("generated", "validated", "quarantine", "train", "test")]
+    names += [f"data/{v}/generated_schemas.json" for v in versions]
     names += [f"metrics/datasets/{v}/{n}.json" for v in versions for n in ("quality", "split")]
     missing = [n for n in names if not (project / n).is_file()]
     assert not missing, f"missing outputs in {project}: {missing}"

@@ -1,10 +1,10 @@
 """Any number of models and dataset versions: dvc.yaml names none, params.yaml lists them.
 
 A copy of the `releases` repo (conftest.py: released on v3, its DVC cache and outputs included)
-gets a second tiny model under `models:` and a third dataset version under `datasets:`. One
+gets a second tiny model under `models:` and another dataset version under `datasets:`. One
 `dvc repro` runs the new entries' stages and the summary, and nothing of the first model or the
-old versions; the report, the plots and the artifacts then show both models and all three
-versions. Editing one model's params then invalidates only that model's stages and the summary.
+old versions; the report, the plots and the artifacts then show both models and every
+version. Editing one model's params then invalidates only that model's stages and the summary.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dvc_project import MODEL, TINY, Releases, dvc, edit_params, run, stages_run
 pytestmark = pytest.mark.slow
 
 SECOND = "tiny-second-lora"
-THIRD = "v4"
+THIRD = "v5"  # params.yaml already has v2, v3 and v4
 
 
 class Grown:
@@ -71,10 +71,10 @@ def test_both_models_and_every_version_are_reported(grown: Grown) -> None:
         assert f"### {model}: quantization check" in report
         card = (grown.root / "models" / model / "README.md").read_text(encoding="utf-8")
         assert card.startswith("---\n") and f"# {model}\n" in card and f"{figure(ev, f'{head}.json_exact')}, n={ev[f'{head}.n']}" in card
-    for version in ("v2", "v3", THIRD):
+    for version in ("v2", "v3", "v4", THIRD):
         assert f"| {version}" in report, report
     quality = json.loads((grown.root / "metrics" / "dataset_quality.json").read_text(encoding="utf-8"))
-    assert [r["version"] for r in quality] == ["v2", "v3", THIRD]
+    assert [r["version"] for r in quality] == ["v2", "v3", "v4", THIRD]
 
 
 def test_both_models_have_plots_and_artifacts(grown: Grown) -> None:
@@ -93,7 +93,7 @@ def test_both_models_have_plots_and_artifacts(grown: Grown) -> None:
         repo.close()
     for model in (MODEL, SECOND):
         assert annotated[f"models/{model}/gguf"].type == "model" and model in (annotated[f"models/{model}/gguf"].desc or "")
-    for version in ("v2", "v3", THIRD):
+    for version in ("v2", "v3", "v4", THIRD):
         assert annotated[f"data/{version}/validated.jsonl"].type == "dataset"
     assert release.path == "data/v3/validated.jsonl"
 
