@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from stages.catalog import load_catalog
+from stages.catalog import load_catalog, with_generated
 from stages.checks import SUITES, screen
 from stages.errors import SLMBenchError
 from stages.records import read_rows
@@ -40,5 +40,6 @@ def check_rows(rows: list[dict[str, Any]], catalog: dict[str, Any], suite_name: 
     }
 
 
-def check_file(path: Path, schemas: Path, suite_name: str, min_per_schema: int, prompt_chars: tuple[int, int]) -> dict[str, Any]:
-    return check_rows(read_rows(path), load_catalog(schemas), suite_name, min_per_schema, prompt_chars)
+def check_file(path: Path, schemas: Path, suite_name: str, min_per_schema: int, prompt_chars: tuple[int, int], generated: Path | None = None) -> dict[str, Any]:
+    """`generated`: a version's generated schemas (`data/<v>/generated_schemas.json`), beside the named ones."""
+    return check_rows(read_rows(path), with_generated(load_catalog(schemas), generated), suite_name, min_per_schema, prompt_chars)

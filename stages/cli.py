@@ -283,14 +283,15 @@ def check_data(
     prompt_min: Annotated[int, typer.Option(help="Minimum prompt length, characters.")] = 20,
     prompt_max: Annotated[int, typer.Option(help="Maximum prompt length, characters.")] = 4000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    generated: Annotated[Path | None, typer.Option(help="A version's generated schemas, e.g. data/v4/generated_schemas.json.")] = None,
 ) -> None:
     """Audit a JSONL file with the pipeline's checks; exits 1 when any row fails.
 
-    Example: slmbench check-data data/v2/validated.jsonl --schemas schemas --json
+    Example: slmbench check-data data/v4/validated.jsonl --schemas schemas --generated data/v4/generated_schemas.json --json
     """
     from stages.audit import check_file
 
-    report = check_file(file, schemas, suite, min_per_schema, (prompt_min, prompt_max))
+    report = check_file(file, schemas, suite, min_per_schema, (prompt_min, prompt_max), generated)
     if as_json:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
     else:

@@ -241,7 +241,7 @@ def audit_workspace(root: Path, params_path: Path, allow: list[str]) -> list[dic
     """Each version: its own gate's verdict, and what today's full suite finds in its accepted rows."""
     from stages import params as P
     from stages.audit import check_rows
-    from stages.catalog import load_catalog
+    from stages.catalog import load_catalog, with_generated
     from stages.records import read_rows
 
     p = P.load(params_path)
@@ -267,7 +267,9 @@ def audit_workspace(root: Path, params_path: Path, allow: list[str]) -> list[dic
             "known_defect": recipe.known_defect or ("allowed with --allow" if version in allow else ""),
         }
         if accepted.is_file():
-            rep = check_rows(read_rows(accepted), catalog, "full", 0, (recipe.prompt_chars[0], recipe.prompt_chars[1]))
+            generated = root / "data" / version / "generated_schemas.json"  # the version's generated training schemas, if it has any
+            cat = with_generated(catalog, generated if generated.is_file() else None)
+            rep = check_rows(read_rows(accepted), cat, "full", 0, (recipe.prompt_chars[0], recipe.prompt_chars[1]))
             entry.update(source="rechecked today", rows_checked=rep["rows"], corrupt_rows=rep["failed_rows"], corrupt_by_schema=rep["failed_by_schema"],
                          corrupt_by_check={c: n for c, n in rep["failures_by_check"].items() if n})
         elif quality is not None:
