@@ -299,6 +299,8 @@ def main(model: str, params_path: Path, merged: Path, test_file: Path, out_dir: 
     if model not in p.models:
         raise SLMBenchError(f"params.yaml: no model {model!r} under models")
     check_safetensors_dir(Path(merged))
+    if "gguf_base" not in p.evaluate.variants:
+        base = None  # only the gguf_base variant reads the base's GGUF: not made unless it is scored
     if base is not None:
         check_safetensors_dir(Path(base))
     catalog = load_catalog(Path(p.schemas_dir))

@@ -26,7 +26,6 @@ settings give the same schemas.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -173,7 +172,8 @@ DOMAINS: dict[str, tuple[list[Field], dict[str, list[Field]], dict[str, list[Fie
         {"comments": _f("commenter:person, commented at:moment, remark:note")},
     ),
     "parcel delivery": (
-        _f("tracking ref:ref, sender person:person, recipient person:person, dispatched on:day, weight kg:measure, postage:money, delivery mode:enum, signature needed:flag"),
+        _f("tracking ref:ref, sender person:person, recipient person:person, dispatched on:day, "
+           "weight kg:measure, postage:money, delivery mode:enum, signature needed:flag"),
         {"drop address": _f("drop street:street, drop town:town, drop postcode:postcode")},
         {"scans": _f("scanned at:moment, hub town:town")},
     ),
@@ -203,7 +203,8 @@ DOMAINS: dict[str, tuple[list[Field], dict[str, list[Field]], dict[str, list[Fie
         {"treatments": _f("treatment:word, dose ml:measure, repeat in days:small")},
     ),
     "software release": (
-        _f("product label:word, release tag:ref, shipped on:day, release manager:person, download link:link, breaking change:flag, visibility:enum, downloads:count"),
+        _f("product label:word, release tag:ref, shipped on:day, release manager:person, "
+           "download link:link, breaking change:flag, visibility:enum, downloads:count"),
         {"build server": _f("server ip:ipv4, build minutes:small, build ref:ref")},
         {"changes": _f("change note:note, change author:person, ticket ref:ref")},
     ),
@@ -425,10 +426,6 @@ def generate_schemas(seed: int, count: int, styles: list[str], tiers: dict[str, 
                 f"({ATTEMPTS} draws for schema {i + 1} were all repeats or unfillable); expected at most about {len(out)}"
             )
     return out
-
-
-def schemas_digest(entries: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def build_record(ctx: Ctx, schema: dict[str, Any]) -> dict[str, Any]:

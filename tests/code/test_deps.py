@@ -15,7 +15,7 @@ dependencies are derived from the code, not written down a second time:
 A call to one of stages.params's accessors (`P.recipe(p, version)`) reads what that function
 reads. Not counted: stages.params's loading and checking (`load`, `build` and the `_` functions
 validate every section and produce nothing), an accessor call whose result is discarded (it only
-checks that the entry exists), a membership test (`name in p.models` only asks whether this
+checks that the entry exists), a membership test on a mapping (`name in p.models` only asks whether this
 stage's own entry exists) and anything inside a `raise` (the message of a failure names the keys
 that exist). Anything missing from dvc.yaml
 fails the test, and so does a declared code file the stage cannot import (a stale dep reruns
@@ -155,6 +155,16 @@ def _resolve(segments: list[str]) -> str:
     return ".".join(key)
 
 
+def _is_mapping(segments: list[str]) -> bool:
+    """Whether an attribute chain on a Params object ends at a mapping section (`models`, `datasets`)."""
+    tp: typing.Any = P.Params
+    for seg in segments:
+        if not dataclasses.is_dataclass(tp) or seg not in typing.get_type_hints(tp):
+            return False
+        tp = typing.get_type_hints(tp)[seg]
+    return typing.get_origin(tp) is dict
+
+
 def _params_names(fn: ast.AST, params_aliases: set[str], load_names: set[str]) -> set[str]:
     """Names in `fn` bound to a Params object: arguments annotated Params, results of params.load()."""
     names = set()
@@ -232,8 +242,9 @@ def _read(tree: ast.Module, fns: list[ast.AST], calls: dict[str, frozenset[str]]
                 cur = parent[cur]
                 segments.append(cur.attr if isinstance(cur, ast.Attribute) else "*")
             up = parent.get(cur)
-            if isinstance(up, ast.Compare) and cur in up.comparators and isinstance(up.ops[up.comparators.index(cur)], (ast.In, ast.NotIn)):
-                continue
+            membership = isinstance(up, ast.Compare) and cur in up.comparators and isinstance(up.ops[up.comparators.index(cur)], (ast.In, ast.NotIn))
+            if membership and _is_mapping(segments):
+                continue  # `name in p.models`: does this stage's own entry exist (a list's members are a real read)
             key = _resolve(segments)
             if key:
                 keys.add(key)
@@ -321,11 +332,12 @@ def test_params_walk_reads_chains_and_skips_membership_and_errors() -> None:
         "    if name not in p.models:\n"
         "        raise ValueError(', '.join(p.datasets))\n"
         "    m = p.models[name]\n"
-        "    return p.evaluate.bootstrap_seed, p.bases[m.base], p.teacher.resolve('x')\n"
+        "    return p.evaluate.bootstrap_seed, p.bases[m.base], p.teacher.resolve('x'), 'gguf_base' in p.evaluate.variants\n"
         "def run(q: 'Params'):\n"
         "    return [k for k in q.datasets.items()]\n"
     )
-    assert params_read(source) == {"models.*", "evaluate.bootstrap_seed", "bases.*", "teacher", "datasets"}
+    # a member of a list is a real read (`x in p.evaluate.variants`); `name in p.models` is not
+    assert params_read(source) == {"models.*", "evaluate.bootstrap_seed", "bases.*", "teacher", "datasets", "evaluate.variants"}
     # an accessor of stages.params reads what it reads, unless its result is thrown away
     assert accessors()["recipe"] == {"datasets.*"}
     accessor = "from stages import params as P\ndef main(path, v):\n    p = P.load(path)\n    P.recipe(p, v)\n    r = P.recipe(p, v)\n"

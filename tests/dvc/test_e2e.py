@@ -39,7 +39,9 @@ def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
     assert b"gguf_base" in v2["metrics/report.md"]
     assert b"base_model:" in v2[f"models/{MODEL}/README.md"]
     assert (root / "models" / MODEL / "gguf" / "model-q8_0.gguf").stat().st_size > 0
-    assert (root / "models" / MODEL / "gguf" / "base-q8_0.gguf").stat().st_size > 0
+    # the second release scores only gguf_q8_0, so quantize made no GGUF of the base this time
+    assert not (root / "models" / MODEL / "gguf" / "base-q8_0.gguf").exists()
+    assert "base_q8_0.size_mb" not in json.loads((root / "metrics" / "models" / MODEL / "quantize.json").read_text())
     assert "Data and pipelines are up to date" in dvc(root, "repro").stdout
     # dvc sees the metrics and the loss curve; every metric value is a number (DVC's diff needs them)
     shown = json.loads(dvc(root, "metrics", "show", "--json").stdout)
