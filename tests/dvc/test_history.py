@@ -118,5 +118,6 @@ def test_audit_without_git_history(tmp_path: Path, history_repo: Path) -> None:
     proc = slmbench(copy, "audit", "--revisions", "all", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert [r["revision"] for r in report["history"]] == ["workspace", "workspace"]
-    assert {e["version"] for e in report["versions"]} == {"v2", "v3"}
+    versions = {"v2", "v3", "v4"}  # every version params.yaml defines
+    assert [r["revision"] for r in report["history"]] == ["workspace"] * len(versions)
+    assert {e["version"] for e in report["versions"]} == versions

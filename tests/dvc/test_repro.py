@@ -36,7 +36,7 @@ from dvc_project import (  # tests/dvc/dvc_project.py; pytest puts this folder o
 
 pytestmark = pytest.mark.slow
 
-ALL_STAGES = {f"{s}@{v}" for s in ("generate", "validate", "split") for v in ("v2", "v3")}
+ALL_STAGES = {f"{s}@{v}" for s in ("generate", "validate", "split") for v in ("v2", "v3", "v4")}
 
 
 class Project:
