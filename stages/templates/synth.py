@@ -37,6 +37,7 @@ from typing import Any
 from stages.errors import SLMBenchError
 from stages.templates import Ctx
 from stages.templates.common import date_between, datetime_iso, money
+from stages.templates.render import humanise
 
 STYLES = ("snake_case", "camelCase")
 TIER_NAMES = ("simple", "medium", "complex")
@@ -239,9 +240,7 @@ def words_to_key(words: str, style: str) -> str:
     return "_".join(parts)
 
 
-def key_to_words(key: str) -> str:
-    """`loan_day`, `loanDay` -> "loan day"."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key).replace("_", " ").lower()
+key_to_words = humanise  # `loan_day`, `loanDay` -> "loan day": a key as the texts write it
 
 
 def _norm(key: str) -> str:
