@@ -6,7 +6,8 @@ row per schema first), each alternative timed in this process:
     time (`GGUFRunner.generate_one`, llama-cpp-python's `create_completion`, as the evaluate
     stage ran before), against several sequences per decode step (`stages/gguf_parallel.py`) at
     each --parallel, as the evaluate stage runs them now: a row's free and constrained decodings
-    share its prompt, rows of a schema share their system prompt's KV cache, and the grammar
+    share its prompt and one sequence until their tokens part (timed also with a sequence per
+    decoding from the first token on, `_unshared`, the decoder's way before), rows of a schema share their system prompt's KV cache, and the grammar
     judges the greedy token before the whole vocabulary. The answers that differ from
     one-at-a-time decoding are counted;
   * HF generate (fp32), greedy, left-padded batches at each --hf-batch, free and constrained,
@@ -128,17 +129,27 @@ def gguf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: in
     single = {(i, k): runner.generate_one(p, max_new, s if k else None) for i, (p, s) in enumerate(zip(prompts, schemas, strict=True)) for k in (0, 1)}
     res["one_at_a_time"] = _summary(single, time.perf_counter() - t0, time.process_time() - c0, None)
     for par in parallels:
-        t0, c0 = time.perf_counter(), time.process_time()
-        got = {(i, k): g for i, k, g in runner.generate_parallel(prompts, [[None, s] for s in schemas], max_new, par)}
-        r = _summary(got, time.perf_counter() - t0, time.process_time() - c0, single)
-        r["speedup_over_one_at_a_time"] = round(res["one_at_a_time"]["seconds"] / r["seconds"], 2)
-        r["cpu_speedup_over_one_at_a_time"] = round(res["one_at_a_time"]["cpu_seconds"] / r["cpu_seconds"], 2)
-        r["decode_seconds"], r["sampling_seconds"] = round(runner._decoder.decode_seconds, 2), round(runner._decoder.sample_seconds, 2)
-        res[f"parallel_{par}"] = r
-        print(
-            f"  llama.cpp parallel {par}: {r['seconds']} s, {r['speedup_over_one_at_a_time']}x, {r['answers_differing_from_reference']} answers differ",
-            flush=True,
-        )
+        for share in (False, True):  # separate sequences per decoding, then one shared until the decodings part
+            t0, c0 = time.perf_counter(), time.process_time()
+            got = {(i, k): g for i, k, g in runner.generate_parallel(prompts, [[None, s] for s in schemas], max_new, par, share)}
+            r = _summary(got, time.perf_counter() - t0, time.process_time() - c0, single)
+            r["speedup_over_one_at_a_time"] = round(res["one_at_a_time"]["seconds"] / r["seconds"], 2)
+            r["cpu_speedup_over_one_at_a_time"] = round(res["one_at_a_time"]["cpu_seconds"] / r["cpu_seconds"], 2)
+            r["decode_seconds"], r["sampling_seconds"] = round(runner._decoder.decode_seconds, 2), round(runner._decoder.sample_seconds, 2)
+            r["shared_tokens"], r["sequence_moves"] = runner._decoder.shared_tokens, runner._decoder.moves
+            name = f"parallel_{par}" + ("" if share else "_unshared")
+            if share:
+                unshared = res[f"parallel_{par}_unshared"]
+                r["speedup_over_unshared"] = round(unshared["seconds"] / r["seconds"], 2)
+                r["answers_differing_from_unshared"] = sum(got[k].text.strip() != g for k, g in unshared.pop("_texts").items())
+            res[name] = r
+            if not share:
+                r["_texts"] = {k: g.text.strip() for k, g in got.items()}
+            print(
+                f"  llama.cpp parallel {par}{'' if share else ' unshared'}: {r['seconds']} s, {r['speedup_over_one_at_a_time']}x, "
+                f"{r['answers_differing_from_reference']} answers differ",
+                flush=True,
+            )
     return res
 
 
@@ -219,7 +230,7 @@ def main() -> None:
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
     from stages import params as P
-    from stages.catalog import load_catalog
+    from stages.catalog import load_catalog, with_generated
     from stages.evaluate import constraint_schema, select_rows
     from stages.records import read_rows, write_json
     from stages.runtime import render_prompts, render_prompts_gguf
@@ -271,7 +282,8 @@ def main() -> None:
         prec, _ = choose_precision(cfg.precision, cpu_capability(), cpu_has_native_bf16(), "cpu", f"models.{a.model}.precision")
         print(f"training on {base}, {a.train_steps} steps, {prec}", flush=True)
         train_rows = read_rows(Path(f"data/{p.release.dataset}/train.jsonl"))
-        result["training"] = train_speeds(base, train_rows, catalog, dataclasses.replace(cfg, precision=prec), a.train_steps)
+        train_catalog = with_generated(catalog, Path(f"data/{p.release.dataset}/generated_schemas.json"))  # train rows of generated schemas too
+        result["training"] = train_speeds(base, train_rows, train_catalog, dataclasses.replace(cfg, precision=prec), a.train_steps)
         result["training"]["precision"] = prec
     result["cpu"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write_json(a.out, result)

@@ -97,7 +97,7 @@ def main() -> None:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
     from stages import params as P
-    from stages.catalog import load_catalog
+    from stages.catalog import load_catalog, with_generated
     from stages.records import read_rows, write_json
     from stages.train import answer_loss_module, choose_precision, collator, cpu_capability, cpu_has_native_bf16, encode, lora_config, micro_batches
 
@@ -109,7 +109,9 @@ def main() -> None:
     tok = AutoTokenizer.from_pretrained(base)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
-    examples, _ = encode(read_rows(Path(f"data/{p.release.dataset}/train.jsonl")), load_catalog(Path(p.schemas_dir)), tok, cfg.max_length)
+    data = Path(f"data/{p.release.dataset}")
+    catalog = with_generated(load_catalog(Path(p.schemas_dir)), data / "generated_schemas.json")  # train rows of generated schemas too
+    examples, _ = encode(read_rows(data / "train.jsonl"), catalog, tok, cfg.max_length)
     collate = collator(tok)
     batches = [collate(b) for b in micro_batches(examples, cfg, a.micro_batches + 1)]
     stage_precision, _ = choose_precision(cfg.precision, cpu_capability(), cpu_has_native_bf16(), "cpu", f"models.{a.model}.precision")

@@ -24,7 +24,7 @@ def one(model: str, attn: str) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from stages import params as P
-    from stages.catalog import load_catalog
+    from stages.catalog import load_catalog, with_generated
     from stages.records import read_rows
     from stages.train import collator, encode, lora_config
 
@@ -33,7 +33,9 @@ def one(model: str, attn: str) -> None:
     base = ROOT / "models" / "base" / cfg.base
     torch.set_num_threads(cfg.threads)
     tok = AutoTokenizer.from_pretrained(base)
-    examples, _ = encode(read_rows(ROOT / "data" / p.release.dataset / "train.jsonl"), load_catalog(ROOT / p.schemas_dir), tok, cfg.max_length)
+    data = ROOT / "data" / p.release.dataset
+    catalog = with_generated(load_catalog(ROOT / p.schemas_dir), data / "generated_schemas.json")  # train rows of generated schemas too
+    examples, _ = encode(read_rows(data / "train.jsonl"), catalog, tok, cfg.max_length)
     examples.sort(key=lambda e: -len(e["input_ids"]))
     batch = collator(tok)(examples[: cfg.batch_size])
     m = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32, use_safetensors=True, attn_implementation=attn)

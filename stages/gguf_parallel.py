@@ -11,8 +11,11 @@ when constrained, then greedy) and its own position. A finished sequence frees i
 next one enters in the same step (continuous batching).
 
 A job is one prompt decoded once per entry of its `grammars` (None: free decoding). Its prompt
-is evaluated once, in the first slot, and the KV cache is copied to the job's other slots, so
-free and constrained decoding of one row pay for its prompt once. One more stream keeps the last
+is evaluated once, and its decodings share one sequence for as long as they choose the same
+tokens: greedy free decoding and greedy decoding under a grammar agree until the grammar first
+rejects the free choice, which on many rows is late or never. There the sequence forks into one of the job's spare
+slots, with a copy of its KV cache, and each branch goes on alone. So free and constrained
+decoding of one row pay for its prompt once, and for the answer they share once. One more stream keeps the last
 prompt evaluated: a job whose prompt begins like it (rows of one schema share the system prompt
 with its schema skeleton, about 40% of the tokens) copies that cache and evaluates only the rest.
 Callers put such jobs next to each other.
@@ -20,8 +23,9 @@ Callers put such jobs next to each other.
 The sampling is that of `Llama.create_completion(temperature=0)` as GGUFRunner calls it: greedy
 (argmax, the lowest token id on a tie) after the grammar, stop at an end-of-generation token
 (not counted in `tokens`), `finish="length"` at `max_new_tokens` or at the end of the slot's
-context, `finish="repeat"` when the answer falls into a loop (`stages.loops.looping`). The arithmetic of a batched step is not that of a single-stream step (other matrix
-shapes), so a near-tie can go the other way: benchmarks/results/bench_model.json records how many
+context, `finish="repeat"` when the answer falls into a loop (`stages.loops.looping`). The
+arithmetic of a batched step is not that of a single-stream step (other matrix shapes), so a
+near-tie can go the other way: benchmarks/results/bench_model.json records how many
 answers differ from single-stream decoding. Whatever `parallel` is, the same jobs in the same order
 give the same answers.
 
@@ -47,15 +51,14 @@ MIN_REUSE = 16  # prompt tokens worth a KV-cache copy (a whole-stream memcpy) in
 
 @dataclass
 class _Seq:
+    """One KV-cache stream and the decodings of one job that have chosen the same tokens so far."""
+
     job: int
-    k: int  # index into the job's grammars
-    sampler: Any  # constrained: a llama_sampler chain (grammar, then greedy); free: None
+    members: list[tuple[int, Any]]  # (index into the job's grammars, its sampler: a grammar-then-greedy chain, or None when free)
     pos: int  # position of the next token
     limit: int  # tokens this sequence may generate
     idx: int = -1  # batch index of the logits to sample from
     tokens: list[int] = field(default_factory=list)
-    seconds: float = 0.0
-    repeat: bool = False  # stopped by the repetition guard
 
 
 class ParallelDecoder:
@@ -95,9 +98,11 @@ class ParallelDecoder:
         self.np, self.ctypes = np, ctypes
         self._one = L.llama_token_data()  # a one-token candidate array for the grammar check
         self._one_arr = L.llama_token_data_array(data=ctypes.pointer(self._one), size=1, selected=-1, sorted=False)
-        self.decode_seconds = 0.0  # time in llama_decode (with KV copies), for benchmarks
+        self.decode_seconds = 0.0  # time in llama_decode (with KV copies), for benchmarks (each run's)
         self.sample_seconds = 0.0  # time choosing tokens (grammar included)
         self.prompt_tokens_reused = 0  # prompt tokens copied from the cache instead of evaluated
+        self.shared_tokens = 0  # answer tokens decoded once for more than one decoding (counted per extra decoding)
+        self.moves = 0  # sequences moved down to keep the live ones in consecutive slots
 
     def close(self) -> None:
         if self.ctx:
@@ -122,23 +127,22 @@ class ParallelDecoder:
         L.llama_sampler_chain_add(chain, L.llama_sampler_init_greedy())
         return chain
 
-    def _pick(self, s: _Seq) -> int:
-        """The greedy token: the first highest logit, as llama.cpp's greedy sampler picks. With a
-        grammar, that token alone is checked first; only when the grammar rejects it does the
-        grammar filter the whole vocabulary (as llama.cpp's own common sampler does). Greedy
-        over the grammar's survivors is the same token either way, at a fraction of the cost."""
+    def _pick(self, idx: int, tok: int, logit: float, sampler: Any) -> int:
+        """The greedy token of one decoding, given the logits' first highest token `tok`: that
+        token when free, as llama.cpp's greedy sampler picks. With a grammar, that token alone is
+        checked first; only when the grammar rejects it does the grammar filter the whole
+        vocabulary (as llama.cpp's own common sampler does). Greedy over the grammar's survivors
+        is the same token either way, at a fraction of the cost. The grammar accepts the pick."""
         L = self.L
-        logits = self.np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.idx), shape=(self.n_vocab,))
-        tok = int(logits.argmax())
-        if s.sampler is None:
+        if sampler is None:
             return tok
-        self._one.id, self._one.logit, self._one.p = tok, float(logits[tok]), 0.0
+        self._one.id, self._one.logit, self._one.p = tok, logit, 0.0
         self._one_arr.size, self._one_arr.selected, self._one_arr.sorted = 1, -1, False
-        L.llama_sampler_apply(L.llama_sampler_chain_get(s.sampler, 0), self.ctypes.byref(self._one_arr))
+        L.llama_sampler_apply(L.llama_sampler_chain_get(sampler, 0), self.ctypes.byref(self._one_arr))
         if self._one.logit != float("-inf"):
-            L.llama_sampler_accept(s.sampler, tok)
+            L.llama_sampler_accept(sampler, tok)
             return tok
-        return int(L.llama_sampler_sample(s.sampler, self.ctx, s.idx))  # filters, picks and accepts
+        return int(L.llama_sampler_sample(sampler, self.ctx, idx))  # filters, picks and accepts
 
     def _add(self, token: int, pos: int, seq: int, logits: bool) -> int:
         b, n = self.batch, self.batch.n_tokens
@@ -150,28 +154,42 @@ class ParallelDecoder:
     def _text(self, tokens: list[int]) -> str:
         return self.llm.detokenize(tokens).decode("utf-8", errors="ignore")
 
-    def run(self, jobs: list[tuple[list[int], list[str | None]]], max_new_tokens: int, stop: str) -> Iterator[Done]:
-        """Yield each sequence's result as it finishes. A job is (prompt tokens, grammars); a job
-        needs as many free slots as it has grammars, and jobs enter in order. Text from `stop` on
-        is cut off (an end-of-generation token already ends a sequence)."""
+    def run(self, jobs: list[tuple[list[int], list[str | None]]], max_new_tokens: int, stop: str, share: bool = True) -> Iterator[Done]:
+        """Yield each decoding's result as it finishes. A job is (prompt tokens, grammars); a job
+        reserves as many slots as it has grammars, and jobs enter in order. Text from `stop` on is
+        cut off (an end-of-generation token already ends a decoding).
+
+        A job's decodings share one sequence while they choose the same tokens: greedy free
+        decoding and greedy decoding under a grammar agree until the grammar first rejects the
+        free choice, and on many rows that is late or never. Where their choices part, the
+        sequence forks: its KV cache is copied to a free slot (a job is admitted only when there
+        is room for all its decodings) and each branch goes on with its own token. Each decoding
+        gets the tokens it would get in a sequence of its own; the tokens before a fork are
+        decoded once (`shared_tokens` counts them). With `share` off, every decoding forks at its
+        first token (benchmarks/bench_model.py measures both)."""
         L = self.L
         if any(len(g) > self.parallel for _, g in jobs):
             raise SLMBenchError(f"a job with more decodings than the {self.parallel} parallel sequences")
         queue = deque(range(len(jobs)))
-        free = list(range(self.parallel))
-        live: dict[int, _Seq] = {}
+        live: dict[int, _Seq] = {}  # slot -> the sequence in it
+        reserved = 0  # decodings admitted and not finished: each may come to need a slot of its own
+        seconds: dict[tuple[int, int], float] = {}  # (job, grammar index) -> its share of the time so far
         cached: list[int] = []  # the prompt the cache stream holds
         L.llama_memory_clear(self.mem, True)
+        self.decode_seconds = self.sample_seconds = 0.0
+        self.prompt_tokens_reused = self.shared_tokens = self.moves = 0
+        samplers: dict[tuple[int, int], Any] = {}  # (job, grammar index) -> its sampler chain, freed when it finishes
         while queue or live:
             self.batch.n_tokens = 0
-            step: dict[int, float] = {}  # slot -> tokens it put in this step (a job's prompt: shared by its slots)
-            copies: list[tuple[int, list[int]]] = []
+            self._compact(live)
+            step: dict[int, tuple[float, int, list[int]]] = {}  # slot -> (tokens it put in, job, its decodings)
             newest: tuple[int, list[int]] | None = None  # (slot, prompt) of the last job admitted in this step
             for slot in sorted(live):  # llama.cpp puts a run of consecutive streams in one ubatch
                 s = live[slot]
                 s.idx = self._add(s.tokens[-1], s.pos - 1, slot, True)
-                step[slot] = 1
-            while queue and len(free) >= len(jobs[queue[0]][1]):
+                step[slot] = (1, s.job, [k for k, _ in s.members])
+                self.shared_tokens += len(s.members) - 1
+            while queue and self.parallel - reserved >= len(jobs[queue[0]][1]):
                 j = queue[0]
                 prompt, grammars = jobs[j]
                 if not prompt or len(prompt) >= self.n_ctx:  # no room to answer: a failed row, not a crash
@@ -182,78 +200,113 @@ class ParallelDecoder:
                 if len(prompt) + self.batch.n_tokens > self.batch_capacity:
                     break  # the next step takes it
                 queue.popleft()
-                seqs = []
+                members = []
                 for k, g in enumerate(grammars):
                     smp = None if g is None else self._sampler(g)
                     if g is not None and smp is None:  # llama.cpp rejected the grammar: this decoding fails
                         yield j, k, "", 0, 0.0, "error"
                     else:
-                        seqs.append((k, smp))
-                if not seqs:
+                        members.append((k, smp))
+                if not members:
                     continue
-                slots = [free.pop(0) for _ in seqs]
+                slot, reserved = self._vacant(live), reserved + len(members)
                 # the cache holds a prompt evaluated in an earlier step; the last prompt token is
                 # always evaluated here, for its logits
                 reuse = min(_common_prefix(cached, prompt), len(prompt) - 1)
                 if reuse >= MIN_REUSE:
-                    L.llama_memory_seq_cp(self.mem, self.cache_seq, slots[0], -1, -1)
-                    L.llama_memory_seq_rm(self.mem, slots[0], reuse, -1)
+                    L.llama_memory_seq_cp(self.mem, self.cache_seq, slot, -1, -1)
+                    L.llama_memory_seq_rm(self.mem, slot, reuse, -1)
                     self.prompt_tokens_reused += reuse
                 else:
                     reuse = 0
                 for t in range(reuse, len(prompt)):
-                    idx = self._add(prompt[t], t, slots[0], t == len(prompt) - 1)
+                    idx = self._add(prompt[t], t, slot, t == len(prompt) - 1)
                 limit = min(max_new_tokens, self.n_ctx - len(prompt))
-                for slot, (k, smp) in zip(slots, seqs, strict=True):
-                    live[slot] = _Seq(j, k, smp, len(prompt), limit, idx)
-                    step[slot] = (len(prompt) - reuse) / len(slots)
-                copies.append((slots[0], slots[1:]))
-                newest = (slots[0], prompt)
+                live[slot] = _Seq(j, members, len(prompt), limit, idx)
+                seconds.update({(j, k): 0.0 for k, _ in members})
+                samplers.update({(j, k): smp for k, smp in members if smp is not None})
+                step[slot] = (len(prompt) - reuse, j, [k for k, _ in members])
+                newest = (slot, prompt)
             if not live:
                 continue
             t0 = time.perf_counter()
             rc = L.llama_decode(self.ctx, self.batch)
             if rc != 0:
                 raise SLMBenchError(f"llama_decode failed (code {rc}) with {len(live)} sequences in flight")
-            for src, dsts in copies:
-                for dst in dsts:
-                    L.llama_memory_seq_cp(self.mem, src, dst, -1, -1)
             if newest is not None:  # the copy runs at the next decode, before that step writes to the slot
                 L.llama_memory_seq_cp(self.mem, newest[0], self.cache_seq, -1, -1)
                 cached = newest[1]
             t1 = time.perf_counter()
-            finished: list[int] = []
-            for slot, s in live.items():
-                tok = self._pick(s)
-                if L.llama_vocab_is_eog(self.vocab, tok):
-                    finished.append(slot)
-                    continue
-                s.tokens.append(tok)
-                s.pos += 1
-                if looping(s.tokens):
-                    s.repeat = True
-                    finished.append(slot)
-                elif len(s.tokens) >= s.limit:
-                    finished.append(slot)
+            done: list[tuple[int, int, list[int], str]] = []  # (job, grammar index, tokens, finish)
+            for slot, s in list(live.items()):
+                logits = self.np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, s.idx), shape=(self.n_vocab,))
+                top = int(logits.argmax())
+                picks: dict[tuple[int, int], list[tuple[int, Any]]] = {}  # (token, 0 or the decoding when not sharing) -> decodings
+                for k, smp in s.members:
+                    tok = self._pick(s.idx, top, float(logits[top]), smp)
+                    picks.setdefault((tok, 0 if share else k), []).append((k, smp))
+                branches: list[tuple[int, _Seq]] = []  # (slot, sequence) of each branch, this one first
+                before, pos = list(s.tokens), s.pos  # where every branch starts from
+                for (tok, _), members in picks.items():
+                    if L.llama_vocab_is_eog(self.vocab, tok):
+                        done += [(s.job, k, before, "stop") for k, _ in members]
+                        continue
+                    if branches:  # a fork: this branch goes on in a vacant slot, from a copy of the cache
+                        b, at = _Seq(s.job, members, pos, s.limit, -1, list(before)), self._vacant(live)
+                        L.llama_memory_seq_cp(self.mem, slot, at, -1, -1)  # runs at the next decode, before it writes there
+                        live[at] = b
+                    else:
+                        b, at = s, slot
+                        s.members = members
+                    b.tokens.append(tok)
+                    b.pos += 1
+                    branches.append((at, b))
+                if not branches:
+                    del live[slot]
+                    L.llama_memory_seq_rm(self.mem, slot, -1, -1)
+                for at, b in branches:
+                    finish = "repeat" if looping(b.tokens) else "length" if len(b.tokens) >= b.limit else None
+                    if finish is not None:
+                        done += [(b.job, k, b.tokens, finish) for k, _ in b.members]
+                        del live[at]
+                        L.llama_memory_seq_rm(self.mem, at, -1, -1)
             t2 = time.perf_counter()
             self.decode_seconds += t1 - t0
             self.sample_seconds += t2 - t1
-            dt = t2 - t0
-            total = sum(step.values()) or 1.0
-            for slot, n in step.items():
-                live[slot].seconds += dt * n / total
-            for slot in finished:
-                s = live.pop(slot)
-                if s.sampler is not None:
-                    L.llama_sampler_free(s.sampler)
-                L.llama_memory_seq_rm(self.mem, slot, -1, -1)
-                free.append(slot)
-                free.sort()
-                text = self._text(s.tokens)
-                stopped = len(s.tokens) < s.limit
+            total = sum(n for n, _, _ in step.values()) or 1.0
+            for n, j, ks in step.values():  # a sequence's share of the step, split over the decodings it carries
+                for k in ks:
+                    seconds[(j, k)] += (t2 - t0) * n / total / len(ks)
+            for j, k, tokens, finish in done:
+                reserved -= 1
+                if (j, k) in samplers:
+                    L.llama_sampler_free(samplers.pop((j, k)))
+                text = self._text(tokens)
                 if stop in text:
-                    text, stopped = text[: text.index(stop)], True
-                yield s.job, s.k, text, len(s.tokens), s.seconds, "repeat" if s.repeat else "stop" if stopped else "length"
+                    text, finish = text[: text.index(stop)], "stop" if finish == "length" else finish
+                yield j, k, text, len(tokens), seconds.pop((j, k)), finish
+
+    def _vacant(self, live: dict[int, _Seq]) -> int:
+        """The lowest slot no sequence holds (there is one: admission reserves a slot for every
+        decoding that may come to need one)."""
+        return next(i for i in range(self.parallel) if i not in live)
+
+    def _compact(self, live: dict[int, _Seq]) -> None:
+        """Move sequences down into vacant slots so that the n live ones hold slots 0..n-1.
+        llama.cpp splits a step into one micro-batch per run of consecutive KV streams (without
+        a unified cache, a micro-batch's streams must be consecutive), and each micro-batch reads
+        every weight: gaps left by finished or not-yet-forked sequences would multiply the
+        step's cost. A move is a stream copy (run at the next decode, in order with the other
+        copies) and a removal."""
+        n = len(live)
+        for src in sorted((i for i in live if i >= n), reverse=True):
+            dst = self._vacant(live)
+            if dst >= src:
+                break
+            self.L.llama_memory_seq_cp(self.mem, src, dst, -1, -1)
+            self.L.llama_memory_seq_rm(self.mem, src, -1, -1)
+            live[dst] = live.pop(src)
+            self.moves += 1
 
     @property
     def batch_capacity(self) -> int:

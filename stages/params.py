@@ -162,7 +162,7 @@ class EvaluateParams:
     bootstrap_seed: int  # seed of those resamples
     max_new_tokens: int  # generation cap per answer, tokens
     hf_batch_size: int  # HF generate batch (left-padded)
-    gguf_parallel: int  # sequences llama.cpp decodes per step (a row's free and constrained decodings are two)
+    gguf_parallel: int  # KV-cache slots llama.cpp decodes per step; a row's free and constrained decodings share one until their tokens part, and reserve two
     threads: int
     n_ctx: int  # llama.cpp context, tokens
     enforce_formats: bool  # constrained decoding also forces `pattern` and the formats llama.cpp implements

@@ -574,11 +574,12 @@ class GGUFRunner:
         return self._vocab
 
     def generate_parallel(
-        self, prompts: list[str], schemas: list[list[dict[str, Any] | None]], max_new_tokens: int, parallel: int
+        self, prompts: list[str], schemas: list[list[dict[str, Any] | None]], max_new_tokens: int, parallel: int, share: bool = True
     ) -> Iterator[tuple[int, int, Generation]]:
         """Greedy generations of every prompt once per entry of its `schemas` (None: free), up to
         `parallel` sequences per llama.cpp decode step (stages/gguf_parallel.py); yields
-        (prompt index, schema index, Generation) as each finishes. A constrained answer that
+        (prompt index, schema index, Generation) as each finishes. A prompt's decodings share one
+        sequence until their tokens part (`share`, see ParallelDecoder.run). A constrained answer that
         repeats a `uniqueItems` item gets its second pass alone, as in `generate_one`."""
         from stages.gguf_parallel import ParallelDecoder
 
@@ -594,7 +595,7 @@ class GGUFRunner:
             if self._decoder is not None:
                 self._decoder.close()
             self._decoder = ParallelDecoder(self.llm, parallel, n_ctx, self.threads)
-        for j, k, text, tokens, seconds, finish in self._decoder.run(jobs, max_new_tokens, STOP):
+        for j, k, text, tokens, seconds, finish in self._decoder.run(jobs, max_new_tokens, STOP, share):
             g = Generation(text, tokens, seconds, finish)
             schema = schemas[j][k]
             cut = first_duplicate(text, schema) if schema is not None and self.unique_items and finish != "error" and _has_unique(schema) else None

@@ -296,6 +296,36 @@ def test_parallel_llama_cpp_decoding_gives_the_one_at_a_time_answers(quantized: 
     assert all(g["tokens"] <= 16 and g["seconds"] > 0 for g in many.values())
 
 
+def test_decodings_of_a_prompt_share_a_sequence_until_they_part(quantized: dict, rows: list[dict], repo_root: Path) -> None:
+    """A prompt's decodings run as one sequence while they pick the same tokens and fork where
+    they part: two free decodings of a prompt share every token and give one answer twice; free
+    and constrained give, shared, the answers they give in sequences of their own."""
+    from stages.evaluate import constraint_schema
+    from stages.runtime import GGUFRunner, render_prompts_gguf
+
+    catalog = load_catalog(repo_root / "schemas")
+    gguf = quantized["dir"] / "model-q8_0.gguf"
+    few = rows[:4]
+    prompts = render_prompts_gguf(gguf, few, catalog)
+    grammar = [constraint_schema("gguf", catalog[r["schema_id"]].schema, True) for r in few]
+    runner = GGUFRunner(gguf, 2, 1024)
+
+    def answers(schemas: list[list], share: bool) -> dict:
+        got = {(i, k): (g.text, g.tokens, g.finish) for i, k, g in runner.generate_parallel(prompts, schemas, 24, 4, share)}
+        return got | {"shared": runner._decoder.shared_tokens}
+
+    twice = answers([[None, None] for _ in few], True)
+    tokens = sum(twice[(i, 0)][1] for i in range(len(few)))
+    assert 0 < tokens - len(few) <= twice.pop("shared") <= tokens  # every step after the prompt's, once per prompt
+    assert all(twice[(i, 0)] == twice[(i, 1)] for i in range(len(few)))
+    apart = answers([[None, None] for _ in few], False)
+    assert apart.pop("shared") == 0 and apart == twice
+    mixed = [[None, g] for g in grammar]
+    shared, unshared = answers(mixed, True), answers(mixed, False)
+    assert unshared.pop("shared") == 0 and shared.pop("shared") >= 0
+    assert shared == unshared and all(shared[(i, 0)] == twice[(i, 0)] for i in range(len(few)))
+
+
 @pytest.mark.parametrize("runtime", ["gguf", "hf"])
 def test_a_prompt_over_the_context_is_a_failed_row_not_a_crash(runtime: str, trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
     """A row whose prompt leaves no room to answer in n_ctx tokens is scored as a failure with
