@@ -1,4 +1,4 @@
-"""python benchmarks/bench_train.py [--model smollm2-135m-lora] [--micro-batches 8] [--rounds 2] [--gemm-tokens 2048]
+"""python benchmarks/bench_train.py [--model smollm2-135m-lora] [--micro-batches 8] [--rounds 2] [--gemm-tokens 2048] [--levers ...]
 
 How close LoRA training comes to the machine's peak, and what the training setups cost, side by
 side in one run on the same micro-batches of the release train split (the train stage's own
@@ -17,6 +17,12 @@ length-grouped batches, `stages.train.micro_batches`):
     the setups alternate over `--rounds` rounds so none gains from running first or last, and
     the first micro-batch of each (allocation) is not timed. A profile of the longest
     micro-batch per setup gives the share of time spent drawing dropout masks.
+  * **Levers** (`--levers`). Each is the stage's setup with one change, timed the same way:
+    the frozen base in bf16 (cast once, so autocast has no weight casts to make; LoRA weights
+    and AdamW state stay fp32), attention through matrix products (SDPA's math backend) instead
+    of the CPU flash kernel, and `torch.compile` of the loss module (opt-in: its compilation is
+    the first micro-batch's time, `first_micro_batch_seconds`, which a short run pays in full).
+    `speedup_over_stage_setup` is each lever's ratio to the stage's setup in the same run.
 
 FLOPs per real (non-padding) token of one training step, stated so the ratio can be checked:
     4 x P (P: the model's parameters, 134.5M for SmolLM2-135M; forward 2 x P and the backward
@@ -36,6 +42,7 @@ or machines.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -85,6 +92,13 @@ def main() -> None:
     ap.add_argument("--micro-batches", type=int, default=8, help="timed micro-batches per setup and round")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--gemm-tokens", type=int, default=2048, help="rows of the GEMM operands (about one micro-batch's tokens)")
+    ap.add_argument(
+        "--levers",
+        default="bf16_weights,math_sdpa",
+        help="changes to the stage's setup, each timed as a setup of its own: bf16_weights (the frozen base cast to bf16 once, LoRA "
+        "weights and optimizer state in fp32), math_sdpa (attention through matrix products instead of the CPU flash kernel), "
+        "compile (torch.compile of the loss module; its compile time is the first micro-batch's), comma-separated; '' for none",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_train.json")
     a = ap.parse_args()
     os.chdir(ROOT)
@@ -93,6 +107,7 @@ def main() -> None:
     import torch
     from bench_model import provenance
     from peft import get_peft_model
+    from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.profiler import ProfilerActivity, profile
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
@@ -118,48 +133,65 @@ def main() -> None:
     precisions = ["bf16", "fp32"] if cpu_has_native_bf16() else ["fp32"]
     # (precision, dropout, loss): transformers' loss over every position, as before, and the stage's
     # answer-only loss (`stages.train.answer_loss_module`)
-    setups = [(prec, drop, "all") for prec in precisions for drop in dict.fromkeys((0.05, 0.0, cfg.dropout))]
-    setups += [(prec, cfg.dropout, "answer") for prec in precisions]
-    name = {s: f"{s[0]}_dropout_{s[1]}" + ("_answer_only_logits" if s[2] == "answer" else "") for s in setups}
-    stage_setup = name[(stage_precision, cfg.dropout, "answer")]
+    # (precision, dropout, loss, lever): the levers change the stage's own setup one at a time
+    levers = [x for x in a.levers.split(",") if x]
+    unknown = sorted(set(levers) - {"bf16_weights", "math_sdpa", "compile"})
+    if unknown:
+        sys.exit(f"--levers: unknown {', '.join(unknown)}; expected bf16_weights, math_sdpa or compile")
+    setups = [(prec, drop, "all", "") for prec in precisions for drop in dict.fromkeys((0.05, 0.0, cfg.dropout))]
+    setups += [(prec, cfg.dropout, "answer", "") for prec in precisions]
+    setups += [(stage_precision, cfg.dropout, "answer", lever) for lever in levers]
+    name = {s: f"{s[0]}_dropout_{s[1]}" + ("_answer_only_logits" if s[2] == "answer" else "") + (f"_{s[3]}" if s[3] else "") for s in setups}
+    stage_setup = name[(stage_precision, cfg.dropout, "answer", "")]
 
     print("GEMM rates of the model's shapes ...", flush=True)
     gemm = gemm_rates(mcfg, a.gemm_tokens)
     print(f"  bf16 {gemm['bfloat16']['model_shape_gflop_s']} GFLOP/s, fp32 {gemm['float32']['model_shape_gflop_s']} GFLOP/s", flush=True)
 
-    def step(model: Any, opt: Any, batch: Any, prec: str, loss_kind: str = "all") -> None:
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"):
+    def step(model: Any, opt: Any, batch: Any, prec: str, loss_kind: str = "all", net: Any = None, lever: str = "") -> None:
+        attention = sdpa_kernel(SDPBackend.MATH) if lever == "math_sdpa" else contextlib.nullcontext()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"), attention:
             if loss_kind == "answer":
-                loss = answer_loss_module(model)(**batch, num_items_in_batch=int((batch["labels"][:, 1:] != -100).sum()))
+                loss = (net or answer_loss_module(model))(**batch, num_items_in_batch=int((batch["labels"][:, 1:] != -100).sum()))
             else:
                 loss = model(**batch).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
 
-    def fresh(drop: float) -> tuple[Any, Any]:
+    def fresh(drop: float, lever: str = "") -> tuple[Any, Any, Any]:
         torch.manual_seed(cfg.seed)
-        m = get_peft_model(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), lora_config(dataclasses.replace(cfg, dropout=drop)))
+        core = AutoModelForCausalLM.from_pretrained(base, dtype=torch.bfloat16 if lever == "bf16_weights" else torch.float32)
+        m = get_peft_model(core, lora_config(dataclasses.replace(cfg, dropout=drop)))
+        for q in m.parameters():
+            if q.requires_grad:
+                q.data = q.data.float()  # LoRA weights (and so AdamW's state) in fp32 whatever the base's dtype
         m.train()
-        return m, torch.optim.AdamW([q for q in m.parameters() if q.requires_grad], lr=cfg.lr)
+        net = torch.compile(answer_loss_module(m), dynamic=True) if lever == "compile" else None
+        return m, torch.optim.AdamW([q for q in m.parameters() if q.requires_grad], lr=cfg.lr), net
 
     timed = batches[1:]
     seconds: dict[str, list[float]] = {name[s]: [] for s in setups}
+    first: dict[str, list[float]] = {name[s]: [] for s in setups}
     for r in range(a.rounds):
         for s in setups if r % 2 == 0 else setups[::-1]:
-            prec, drop, loss_kind = s
-            model, opt = fresh(drop)
-            step(model, opt, batches[0], prec, loss_kind)  # allocation, not timed
+            prec, drop, loss_kind, lever = s
+            model, opt, net = fresh(drop, lever)
+            t0 = time.perf_counter()
+            step(model, opt, batches[0], prec, loss_kind, net, lever)  # allocation (and compilation), not timed
+            first[name[s]].append(time.perf_counter() - t0)
             for b in timed:
                 t0 = time.perf_counter()
-                step(model, opt, b, prec, loss_kind)
+                step(model, opt, b, prec, loss_kind, net, lever)
                 seconds[name[s]].append(time.perf_counter() - t0)
-            print(f"round {r}: {name[s]}: {sum(seconds[name[s]][-len(timed) :]):.1f} s", flush=True)
+            print(f"round {r}: {name[s]}: {sum(seconds[name[s]][-len(timed) :]):.1f} s (first micro-batch {first[name[s]][-1]:.1f} s)", flush=True)
 
     shares: dict[str, float] = {}
     longest = max(timed, key=lambda b: b["input_ids"].shape[1])
     for s in setups:
-        model, opt = fresh(s[1])
+        if s[3]:  # the levers draw no masks (dropout as the stage's); compile would compile again
+            continue
+        model, opt, _ = fresh(s[1])
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             step(model, opt, longest, s[0], s[2])
         events = prof.key_averages()
@@ -197,8 +229,12 @@ def main() -> None:
             "achieved_over_bf16_gemm": round(gflops / gemm["bfloat16"]["model_shape_gflop_s"], 3),
             "achieved_over_fp32_gemm": round(gflops / gemm["float32"]["model_shape_gflop_s"], 3),
             "speedup_over_" + ref: round(sum(seconds[ref]) / sum(s), 3),
-            "mask_draw_share_of_profiled_step": shares[name],
+            "first_micro_batch_seconds": round(max(first[name]), 2),
         }
+        if name in shares:
+            result["setups"][name]["mask_draw_share_of_profiled_step"] = shares[name]
+        if name != stage_setup and name.startswith(stage_setup):
+            result["setups"][name]["speedup_over_stage_setup"] = round(sum(seconds[stage_setup]) / sum(s), 3)
     result["stage_achieved_over_bf16_gemm"] = result["setups"][stage_setup]["achieved_over_bf16_gemm"]
     result["cpu"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write_json(a.out, result)
