@@ -53,7 +53,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def gemm_rates(cfg: Any, tokens: int, repeats: int = 5) -> dict[str, Any]:
+def gemm_rates(cfg: Any, tokens: int, repeats: int = 5, dtypes: tuple[str, ...] = ("bfloat16", "float32")) -> dict[str, Any]:
     """GFLOP/s of bf16 and fp32 products of the model's shapes: (tokens x in) @ (in x out)."""
     import torch
 
@@ -67,7 +67,7 @@ def gemm_rates(cfg: Any, tokens: int, repeats: int = 5) -> dict[str, Any]:
     # (name, in, out, times per token): per layer q and o (d x d), k and v (d x kv), gate and up (d x ff), down (ff x d); the LM head once
     shapes = [("q_o", d, d, 2 * layers), ("k_v", d, kv, 2 * layers), ("gate_up", d, ff, 2 * layers), ("down", ff, d, layers), ("lm_head", d, vocab, 1)]
     out: dict[str, Any] = {"tokens": tokens, "repeats": repeats}
-    for dtype in (torch.bfloat16, torch.float32):
+    for dtype in (getattr(torch, d) for d in dtypes):
         name = str(dtype).removeprefix("torch.")
         total_flops = total_s = 0.0
         per: dict[str, float] = {}
@@ -92,6 +92,14 @@ def main() -> None:
     ap.add_argument("--micro-batches", type=int, default=8, help="timed micro-batches per setup and round")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--gemm-tokens", type=int, default=2048, help="rows of the GEMM operands (about one micro-batch's tokens)")
+    ap.add_argument("--stage-only", action="store_true", help="time only the stage's setup in each precision and the levers, not the earlier setups")
+    ap.add_argument(
+        "--precisions",
+        choices=["auto", "fp32"],
+        default="auto",
+        help="auto: bf16 and fp32 where the CPU has native bf16; fp32: as on a CPU without it (with ONEDNN_MAX_CPU_ISA=AVX2 "
+        "and ATEN_CPU_CAPABILITY=avx2, an AVX2-only machine's kernels on this one)",
+    )
     ap.add_argument(
         "--levers",
         default="bf16_weights,math_sdpa",
@@ -129,8 +137,9 @@ def main() -> None:
     examples, _ = encode(read_rows(data / "train.jsonl"), catalog, tok, cfg.max_length)
     collate = collator(tok)
     batches = [collate(b) for b in micro_batches(examples, cfg, a.micro_batches + 1)]
-    stage_precision, _ = choose_precision(cfg.precision, cpu_capability(), cpu_has_native_bf16(), "cpu", f"models.{a.model}.precision")
-    precisions = ["bf16", "fp32"] if cpu_has_native_bf16() else ["fp32"]
+    native = cpu_has_native_bf16() and a.precisions != "fp32"
+    stage_precision, _ = choose_precision(cfg.precision, cpu_capability(), native, "cpu", f"models.{a.model}.precision")
+    precisions = ["bf16", "fp32"] if native else ["fp32"]
     # (precision, dropout, loss): transformers' loss over every position, as before, and the stage's
     # answer-only loss (`stages.train.answer_loss_module`)
     # (precision, dropout, loss, lever): the levers change the stage's own setup one at a time
@@ -138,15 +147,15 @@ def main() -> None:
     unknown = sorted(set(levers) - {"bf16_weights", "math_sdpa", "compile"})
     if unknown:
         sys.exit(f"--levers: unknown {', '.join(unknown)}; expected bf16_weights, math_sdpa or compile")
-    setups = [(prec, drop, "all", "") for prec in precisions for drop in dict.fromkeys((0.05, 0.0, cfg.dropout))]
+    setups = [] if a.stage_only else [(prec, drop, "all", "") for prec in precisions for drop in dict.fromkeys((0.05, 0.0, cfg.dropout))]
     setups += [(prec, cfg.dropout, "answer", "") for prec in precisions]
     setups += [(stage_precision, cfg.dropout, "answer", lever) for lever in levers]
     name = {s: f"{s[0]}_dropout_{s[1]}" + ("_answer_only_logits" if s[2] == "answer" else "") + (f"_{s[3]}" if s[3] else "") for s in setups}
     stage_setup = name[(stage_precision, cfg.dropout, "answer", "")]
 
     print("GEMM rates of the model's shapes ...", flush=True)
-    gemm = gemm_rates(mcfg, a.gemm_tokens)
-    print(f"  bf16 {gemm['bfloat16']['model_shape_gflop_s']} GFLOP/s, fp32 {gemm['float32']['model_shape_gflop_s']} GFLOP/s", flush=True)
+    gemm = gemm_rates(mcfg, a.gemm_tokens, dtypes=("bfloat16", "float32") if native else ("float32",))  # emulated bf16 GEMMs take minutes
+    print("  " + ", ".join(f"{d} {g['model_shape_gflop_s']} GFLOP/s" for d, g in gemm.items() if isinstance(g, dict)), flush=True)
 
     def step(model: Any, opt: Any, batch: Any, prec: str, loss_kind: str = "all", net: Any = None, lever: str = "") -> None:
         attention = sdpa_kernel(SDPBackend.MATH) if lever == "math_sdpa" else contextlib.nullcontext()
@@ -226,19 +235,20 @@ def main() -> None:
             "seconds_per_micro_batch": round(sum(s) / len(s), 3),
             "tokens_per_s": round(tokens / sum(s), 1),
             "achieved_gflop_s": round(gflops, 1),
-            "achieved_over_bf16_gemm": round(gflops / gemm["bfloat16"]["model_shape_gflop_s"], 3),
+            **({"achieved_over_bf16_gemm": round(gflops / gemm["bfloat16"]["model_shape_gflop_s"], 3)} if "bfloat16" in gemm else {}),
             "achieved_over_fp32_gemm": round(gflops / gemm["float32"]["model_shape_gflop_s"], 3),
-            "speedup_over_" + ref: round(sum(seconds[ref]) / sum(s), 3),
+            **({"speedup_over_" + ref: round(sum(seconds[ref]) / sum(s), 3)} if ref in seconds else {}),
             "first_micro_batch_seconds": round(max(first[name]), 2),
         }
         if name in shares:
             result["setups"][name]["mask_draw_share_of_profiled_step"] = shares[name]
         if name != stage_setup and name.startswith(stage_setup):
             result["setups"][name]["speedup_over_stage_setup"] = round(sum(seconds[stage_setup]) / sum(s), 3)
-    result["stage_achieved_over_bf16_gemm"] = result["setups"][stage_setup]["achieved_over_bf16_gemm"]
+    over = "achieved_over_bf16_gemm" if "bfloat16" in gemm else "achieved_over_fp32_gemm"
+    result["stage_" + over] = result["setups"][stage_setup][over]
     result["cpu"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write_json(a.out, result)
-    print(f"{stage_setup}: {result['setups'][stage_setup]['tokens_per_s']} tok/s, {result['stage_achieved_over_bf16_gemm']:.1%} of the bf16 GEMM rate")
+    print(f"{stage_setup}: {result['setups'][stage_setup]['tokens_per_s']} tok/s, {result['stage_' + over]:.1%} ({over})")
     print(f"-> {a.out}")
 
 
