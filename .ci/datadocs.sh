@@ -6,7 +6,7 @@
 #   .venv/share/slmbench/datadocs/vendor/<package>-<version>/...   the library files
 #   .venv/share/slmbench/datadocs/manifest.tsv                     CDN URL <TAB> file under vendor/
 # `slmbench validate` copies vendor/ into each site it builds and points the pages at those
-# copies (stages/datadocs.py). Safe to rerun: skipped when the manifest is there and matches the table below.
+# copies (stages/data/datadocs.py). Safe to rerun: skipped when the manifest is there and matches the table below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=.venv/share/slmbench/datadocs

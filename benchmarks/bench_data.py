@@ -2,10 +2,10 @@
 
 Throughput of the data half with the real params.yaml recipes, against its targets:
 
-- generate: `stages.generate.run` for v3 (rows_per_schema x 25 schemas, 800 rows with the real
+- generate: `stages.data.generate.run` for v3 (rows_per_schema x 25 schemas, 800 rows with the real
   params), best and median of a few runs, Faker set-up included. Target: >= 2,000 rows/s.
 - validate: 1,000 rows (40 per schema, a v3 recipe copy made with dataclasses.replace) gated by
-  `stages.validate.run` (row checks, regeneration, the GX suite and Data Docs) in a fresh Python
+  `stages.data.validate.run` (row checks, regeneration, the GX suite and Data Docs) in a fresh Python
   subprocess, timed from the parent, so interpreter start-up and `import great_expectations` count.
   Target: 1,000 rows in <= 10 s.
 
@@ -39,10 +39,10 @@ t0 = time.perf_counter()
 import great_expectations  # noqa: F401  (the dominant import; timed on its own)
 t_gx = time.perf_counter()
 from pathlib import Path
-from stages import params as P
-from stages import validate
-from stages.catalog import load_catalog
-from stages.records import read_rows
+from stages.core import params as P
+from stages.data import validate
+from stages.core.catalog import load_catalog
+from stages.core.records import read_rows
 t1 = time.perf_counter()
 recipe_json, rows_path, docs_dir, version = sys.argv[1:5]
 p = P.load(Path("params.yaml"))
@@ -59,9 +59,9 @@ print(json.dumps({"import_gx_s": t_gx - t0, "import_s": t1 - t0, "load_s": t2 - 
 
 
 def bench_generate(version: str, repeats: int) -> dict[str, float]:
-    from stages import generate
-    from stages import params as P
-    from stages.catalog import load_catalog
+    from stages.core import params as P
+    from stages.core.catalog import load_catalog
+    from stages.data import generate
 
     p = P.load(REPO / "params.yaml")
     recipe = P.recipe(p, version)
@@ -76,10 +76,10 @@ def bench_generate(version: str, repeats: int) -> dict[str, float]:
 
 
 def bench_validate(version: str, rows_per_schema: int) -> dict[str, float]:
-    from stages import generate
-    from stages import params as P
-    from stages.catalog import load_catalog
-    from stages.records import write_rows
+    from stages.core import params as P
+    from stages.core.catalog import load_catalog
+    from stages.core.records import write_rows
+    from stages.data import generate
 
     p = P.load(REPO / "params.yaml")
     recipe = dataclasses.replace(P.recipe(p, version), rows_per_schema=rows_per_schema)

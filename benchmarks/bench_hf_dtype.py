@@ -22,12 +22,12 @@ def main() -> None:
 
     import torch
 
-    from stages import params as P
-    from stages.catalog import load_catalog
-    from stages.evaluate import length_order, select_rows
-    from stages.records import read_rows
-    from stages.runtime import HFRunner, render_prompts
-    from stages.scoring import score_row
+    from stages.core import params as P
+    from stages.core.catalog import load_catalog
+    from stages.core.records import read_rows
+    from stages.evaluate.evaluate import length_order, select_rows
+    from stages.inference.runtime import HFRunner, render_prompts
+    from stages.tasks.edgejson.scoring import score_row
 
     p = P.load(args.params)
     ev = p.evaluate

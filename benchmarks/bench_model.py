@@ -4,7 +4,7 @@ Side by side, in one run, on the same rows (a stratified sample of the release t
 row per schema first), each alternative timed in this process:
   * llama.cpp generation of a GGUF Q8_0 file, greedy, free and constrained: one request at a
     time (`GGUFRunner.generate_one`, llama-cpp-python's `create_completion`, as the evaluate
-    stage ran before), against several sequences per decode step (`stages/gguf_parallel.py`) at
+    stage ran before), against several sequences per decode step (`stages/inference/gguf_parallel.py`) at
     each --parallel, as the evaluate stage runs them now: a row's free and constrained decodings
     share its prompt and one sequence until their tokens part (timed also with a sequence per
     decoding from the first token on, `_unshared`, the decoder's way before), rows of a schema share their system prompt's KV cache, and the grammar
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def train_speeds(base: Path, rows: list, catalog: dict, cfg: Any, steps: int) -> dict[str, float]:
-    """Tokens/s of the transformers Trainer and of the stage's own loop (`stages.train.train_loop`)
+    """Tokens/s of the transformers Trainer and of the stage's own loop (`stages.train.train.train_loop`)
     on the same examples, batch, precision, AdamW, lr schedule and gradient clipping (1.0).
     Both group the examples by length over the whole set (one megabatch), so they train on the same
     batches, in their own order. The first optimizer step of each (allocation, Trainer setup) is
@@ -50,7 +50,7 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg: Any, steps: int) ->
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
-    from stages.train import TokenCounter, collator, encode, lora_config, train_loop
+    from stages.train.train import TokenCounter, collator, encode, lora_config, train_loop
 
     torch.set_num_threads(cfg.threads)
     tok = AutoTokenizer.from_pretrained(base)
@@ -120,7 +120,7 @@ def _summary(gens: dict[tuple[int, int], Any], seconds: float, cpu: float, ref: 
 
 def gguf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: int, threads: int, n_ctx: int, parallels: list[int]) -> dict[str, Any]:
     """One request at a time (the reference), then the parallel decoder at each setting; both decodings."""
-    from stages.runtime import GGUFRunner
+    from stages.inference.runtime import GGUFRunner
 
     runner = GGUFRunner(path, threads, n_ctx)
     runner.generate_one(prompts[0], 8, None)  # load and warm up
@@ -154,8 +154,8 @@ def gguf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: in
 
 
 def hf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: int, threads: int, batches: list[int]) -> dict[str, Any]:
-    from stages.evaluate import length_order
-    from stages.runtime import HFRunner
+    from stages.evaluate.evaluate import length_order
+    from stages.inference.runtime import HFRunner
 
     runner = HFRunner(path, threads)
     runner.generate(prompts[:1], 4, 1)  # load and warm up
@@ -229,11 +229,11 @@ def main() -> None:
 
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
-    from stages import params as P
-    from stages.catalog import load_catalog, with_generated
-    from stages.evaluate import constraint_schema, select_rows
-    from stages.records import read_rows, write_json
-    from stages.runtime import render_prompts, render_prompts_gguf
+    from stages.core import params as P
+    from stages.core.catalog import load_catalog, with_generated
+    from stages.core.records import read_rows, write_json
+    from stages.evaluate.evaluate import constraint_schema, select_rows
+    from stages.inference.runtime import render_prompts, render_prompts_gguf
 
     p = P.load(Path("params.yaml"))
     cfg = p.models[a.model]
@@ -256,13 +256,13 @@ def main() -> None:
         gguf = a.gguf or Path(f"models/{a.model}/gguf/model-q8_0.gguf")
         with tempfile.TemporaryDirectory(prefix="bench-gguf-") as tmp:
             if a.gguf is None and not gguf.is_file():  # no pipeline GGUF: convert --hf as the quantize stage does
-                from stages.quantize import quantize_file, to_f16
+                from stages.train.quantize import quantize_file, to_f16
 
                 print(f"converting {hf} to GGUF Q8_0 in a temporary directory", flush=True)
                 to_f16(hf, Path(tmp) / "model-f16.gguf")
                 gguf = Path(tmp) / "model-q8_0.gguf"
                 quantize_file(Path(tmp) / "model-f16.gguf", gguf, "Q8_0", threads)
-                result["gguf_source"] = f"{hf.name} converted to Q8_0 (stages.quantize.to_f16, quantize_file)"
+                result["gguf_source"] = f"{hf.name} converted to Q8_0 (stages.train.quantize.to_f16, quantize_file)"
             print(f"llama.cpp on {gguf.name}, {len(rows)} rows x 2 decodings", flush=True)
             prompts = render_prompts_gguf(gguf, rows, catalog)
             schemas = [constraint_schema("gguf", catalog[r["schema_id"]].schema, ev.enforce_formats) for r in rows]
@@ -276,7 +276,7 @@ def main() -> None:
         result["hf_fp32"] = hf_speeds(hf, prompts, schemas, max_new, threads, [int(x) for x in a.hf_batch.split(",") if x])
     if "train" not in skip and a.train_steps > 0:
         base = a.base or Path(f"models/base/{cfg.base}")
-        from stages.train import choose_precision, cpu_capability, cpu_has_native_bf16
+        from stages.train.train import choose_precision, cpu_capability, cpu_has_native_bf16
 
         # `precision: auto` resolved as the train stage resolves it, so both runs train in the stage's precision
         prec, _ = choose_precision(cfg.precision, cpu_capability(), cpu_has_native_bf16(), "cpu", f"models.{a.model}.precision")

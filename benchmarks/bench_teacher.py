@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stages import params as P  # noqa: E402
-from stages.catalog import load_catalog  # noqa: E402
-from stages.checks import LEVELS, five_levels, prompt_text  # noqa: E402
-from stages.generate import run as generate_rows  # noqa: E402
-from stages.teacher import OpenAIBackend, VLLMBackend, derived_seed, request_prompt, stable_unit  # noqa: E402
+from stages.core import params as P  # noqa: E402
+from stages.core.catalog import load_catalog  # noqa: E402
+from stages.data.generate import run as generate_rows  # noqa: E402
+from stages.data.teacher import OpenAIBackend, VLLMBackend, derived_seed, request_prompt, stable_unit  # noqa: E402
+from stages.tasks.edgejson.checks import LEVELS, five_levels, prompt_text  # noqa: E402
 
 
 def start_server(gguf: Path, threads: int) -> tuple[subprocess.Popen, str]:
@@ -85,8 +85,8 @@ def main() -> None:
     bounds = (recipe.prompt_chars[0], recipe.prompt_chars[1])
     print(f"{len(rows)} v3 rows, max_tokens {args.max_tokens}, temperature {t.temperature}, top_p {t.top_p}, {os.cpu_count()} CPUs")
 
-    from stages.base_model import run as convert
-    from stages.models import embedded_gguf
+    from stages.inference.prompt import embedded_gguf
+    from stages.train.base_model import run as convert
 
     with tempfile.TemporaryDirectory() as tmp:
         model = convert("embedded:smollm2-135m-instruct", Path(tmp) / "smollm2")

@@ -2,7 +2,7 @@
 
 How close LoRA training comes to the machine's peak, and what the training setups cost, side by
 side in one run on the same micro-batches of the release train split (the train stage's own
-length-grouped batches, `stages.train.micro_batches`):
+length-grouped batches, `stages.train.train.micro_batches`):
 
   * **GEMM rates.** bf16 and fp32 matrix products of the model's own shapes (tokens x hidden
     times each projection: q/k/v/o, gate/up, down, the tied LM head), `--gemm-tokens` rows,
@@ -13,7 +13,7 @@ length-grouped batches, `stages.train.micro_batches`):
     bf16, as `precision: auto` chooses) and each LoRA dropout, 0.05 (the earlier default) and
     0 (today's), with transformers' loss over every position; then today's dropout with the
     stage's loss, whose LM head and log-softmax run on the answer positions only
-    (`stages.train.answer_loss_module`, the `_answer_only_logits` setups). Each starts from the same LoRA initialisation and runs the same micro-batches;
+    (`stages.train.train.answer_loss_module`, the `_answer_only_logits` setups). Each starts from the same LoRA initialisation and runs the same micro-batches;
     the setups alternate over `--rounds` rounds so none gains from running first or last, and
     the first micro-batch of each (allocation) is not timed. A profile of the longest
     micro-batch per setup gives the share of time spent drawing dropout masks.
@@ -119,10 +119,10 @@ def main() -> None:
     from torch.profiler import ProfilerActivity, profile
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from stages import params as P
-    from stages.catalog import load_catalog, with_generated
-    from stages.records import read_rows, write_json
-    from stages.train import answer_loss_module, choose_precision, collator, cpu_capability, cpu_has_native_bf16, encode, lora_config, micro_batches
+    from stages.core import params as P
+    from stages.core.catalog import load_catalog, with_generated
+    from stages.core.records import read_rows, write_json
+    from stages.train.train import answer_loss_module, choose_precision, collator, cpu_capability, cpu_has_native_bf16, encode, lora_config, micro_batches
 
     p = P.load(Path("params.yaml"))
     cfg = p.models[a.model]
@@ -141,7 +141,7 @@ def main() -> None:
     stage_precision, _ = choose_precision(cfg.precision, cpu_capability(), native, "cpu", f"models.{a.model}.precision")
     precisions = ["bf16", "fp32"] if native else ["fp32"]
     # (precision, dropout, loss): transformers' loss over every position, as before, and the stage's
-    # answer-only loss (`stages.train.answer_loss_module`)
+    # answer-only loss (`stages.train.train.answer_loss_module`)
     # (precision, dropout, loss, lever): the levers change the stage's own setup one at a time
     levers = [x for x in a.levers.split(",") if x]
     unknown = sorted(set(levers) - {"bf16_weights", "math_sdpa", "compile"})

@@ -23,10 +23,10 @@ def one(model: str, attn: str) -> None:
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from stages import params as P
-    from stages.catalog import load_catalog, with_generated
-    from stages.records import read_rows
-    from stages.train import collator, encode, lora_config
+    from stages.core import params as P
+    from stages.core.catalog import load_catalog, with_generated
+    from stages.core.records import read_rows
+    from stages.train.train import collator, encode, lora_config
 
     p = P.load(ROOT / "params.yaml")
     cfg = p.models[model]

@@ -1,4 +1,4 @@
-"""The train stage's loop (`stages.train.train_loop`) on a CUDA GPU, with the `full` recipe's batch.
+"""The train stage's loop (`stages.train.train.train_loop`) on a CUDA GPU, with the `full` recipe's batch.
 
 The train stage picks `cuda` when torch sees a GPU; this runs the same encode -> LoRA -> loop on
 the GPU and checks that it trains: the loss falls, two runs with the same seed give the same loss
@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from stages.params import ModelParams  # noqa: E402
-from stages.records import read_rows  # noqa: E402
-from stages.train import collator, encode, lora_config, train_loop  # noqa: E402
+from stages.core.params import ModelParams  # noqa: E402
+from stages.core.records import read_rows  # noqa: E402
+from stages.train.train import collator, encode, lora_config, train_loop  # noqa: E402
 
 
 def schema_entries(schemas_dir: Path) -> dict[str, SimpleNamespace]:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from stages.errors import SLMBenchError
+from stages.core.errors import SLMBenchError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="SLMBench: EdgeJSON data, models and metrics as a DVC pipeline.")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,7 +53,7 @@ def generate(
 
     Example: slmbench generate --version v3 --out data/v3/generated.jsonl --teacher-metrics metrics/datasets/v3/teacher.json
     """
-    from stages import generate as stage
+    from stages.data import generate as stage
 
     n = stage.main(version, params, out, teacher_metrics, teacher_log, teacher_cache, schemas_out)
     typer.echo(f"generate {version}: {n} rows -> {out}", err=True)
@@ -76,7 +76,7 @@ def validate(
     Example: slmbench validate --version v3 --in data/v3/generated.jsonl --validated data/v3/validated.jsonl
     --quarantine data/v3/quarantine.jsonl --metrics metrics/datasets/v3/quality.json --docs metrics/datasets/v3/data_docs
     """
-    from stages import validate as stage
+    from stages.data import validate as stage
 
     result = stage.main(version, params, inp, validated, quarantine, metrics, docs, schemas)
     q = result.quality
@@ -109,7 +109,7 @@ def split(
     Example: slmbench split --version v3 --in data/v3/validated.jsonl --train data/v3/train.jsonl --test data/v3/test.jsonl
     --test-unseen data/v3/test_unseen.jsonl --metrics metrics/datasets/v3/split.json
     """
-    from stages import split as stage
+    from stages.data import split as stage
 
     m = stage.main(version, params, inp, train, test, test_unseen, metrics, schemas)
     typer.echo(f"split {version}: {m['train_rows']} train, {m['test_rows']} test_seen, {m['test_unseen_rows']} test_unseen ({m['unseen_schemas']} schemas), 0 leaks", err=True)
@@ -125,7 +125,7 @@ def base_model(
 
     Example: slmbench base-model --source embedded:smollm2-135m-instruct --out models/base/smollm2-135m-instruct
     """
-    from stages import base_model as stage
+    from stages.train import base_model as stage
 
     typer.echo(f"base-model {source}: -> {stage.main(source, out)}", err=True)
 
@@ -149,7 +149,7 @@ def train(
     --adapter models/smollm2-135m-lora/adapter --merged models/smollm2-135m-lora/merged --metrics metrics/models/smollm2-135m-lora/train.json
     --live metrics/models/smollm2-135m-lora/train_live
     """
-    from stages import train as stage
+    from stages.train import train as stage
 
     r = stage.main(model, params, train_file, base, adapter, merged, metrics, live, schemas)
     if r:  # under torchrun only process 0 reports
@@ -172,7 +172,7 @@ def quantize(
     Example: slmbench quantize --model smollm2-135m-lora --merged models/smollm2-135m-lora/merged --test data/v3/test.jsonl
     --out models/smollm2-135m-lora/gguf --metrics metrics/models/smollm2-135m-lora/quantize.json
     """
-    from stages import quantize as stage
+    from stages.train import quantize as stage
 
     r = stage.main(model, params, merged, test, out, metrics, base)
     typer.echo(f"quantize {model}: " + ", ".join(f"{k.removesuffix('.size_mb')} {v} MB" for k, v in sorted(r.items()) if k.endswith(".size_mb")), err=True)
@@ -199,7 +199,7 @@ def evaluate_release(
     --out metrics/models/smollm2-135m-lora/eval.json --by-schema metrics/models/smollm2-135m-lora/eval_by_schema.json
     --predictions models/smollm2-135m-lora/predictions.jsonl
     """
-    from stages import evaluate as stage
+    from stages.evaluate import evaluate as stage
 
     stage.main(model, params, test, base, merged, gguf, out, by_schema, predictions, test_unseen)
 
@@ -224,7 +224,7 @@ def evaluate(
 
     Example: slmbench evaluate --model models/smollm2-135m-lora/gguf/model-q8_0.gguf --data data/v3/test.jsonl --schemas schemas --constrained --limit 20 --out out.json
     """
-    from stages import evaluate as stage
+    from stages.evaluate import evaluate as stage
 
     r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats, bootstrap_samples, bootstrap_seed, parallel)
     figures = " ".join(f"{m}={r[m]:.3f} [{r[m + '_ci_low']:.3f}, {r[m + '_ci_high']:.3f}]" for m in ("json_exact", "field_f1", "schema_valid", "json_parse"))
@@ -245,7 +245,7 @@ def report(
 
     Example: slmbench report --datasets-dir metrics/datasets --models-dir metrics/models --out metrics/report.md
     """
-    from stages import report as stage
+    from stages.evaluate import report as stage
 
     stage.main(params, datasets_dir, models_dir, out, release, quality)
 
@@ -268,7 +268,7 @@ def card(
     --train metrics/models/smollm2-135m-lora/train.json --quantize metrics/models/smollm2-135m-lora/quantize.json
     --quality metrics/datasets/v3/quality.json --out models/smollm2-135m-lora/README.md --tiers metrics/models/smollm2-135m-lora/tier_scores.json
     """
-    from stages import card as stage
+    from stages.evaluate import card as stage
 
     stage.main(model, params, eval_file, train_file, quantize_file, quality, out, tiers)
 
@@ -289,7 +289,7 @@ def check_data(
 
     Example: slmbench check-data data/v4/validated.jsonl --schemas schemas --generated data/v4/generated_schemas.json --json
     """
-    from stages.audit import check_file
+    from stages.audit.check_data import check_file
 
     report = check_file(file, schemas, suite, min_per_schema, (prompt_min, prompt_max), generated)
     if as_json:
@@ -333,7 +333,7 @@ def compare(
             raise SLMBenchError(f"{a if '/' in a else b!r}: VARIANT/DECODING sides need --predictions FILE (e.g. models/<model>/predictions.jsonl)")
         if predictions_b is not None:
             raise SLMBenchError("--predictions-b: needs --predictions for side a")
-        from stages import history
+        from stages.audit import history
 
         result = history.compare(repo, a, b)
         if as_json:
@@ -341,7 +341,7 @@ def compare(
         else:
             typer.echo(history.compare_table(result, md, headline_only=not all_keys))
         return
-    from stages import paired
+    from stages.audit import compare as paired
 
     result = paired.compare_predictions(repo, a, b, predictions, predictions_b, bootstrap_samples, bootstrap_seed)
     typer.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else paired.paired_table(result, md))
@@ -359,7 +359,7 @@ def errors(
 
     Example: slmbench errors models/smollm2-135m-lora/predictions.jsonl --data data/v3/test.jsonl --data data/v3/test_unseen.jsonl
     """
-    from stages import failures
+    from stages.tasks.edgejson import failures
 
     summary = failures.main(predictions, data)
     typer.echo(json.dumps(summary, indent=2, sort_keys=True) if as_json else failures.render(summary))
@@ -381,7 +381,7 @@ def audit(
     A version marked `known_defect` in its recipe, or named with --allow, is reported but does not fail.
     Example: slmbench audit; slmbench audit --revisions all --md; slmbench audit --revisions edgejson-v2 --revisions edgejson-v3
     """
-    from stages import history
+    from stages.audit import history
 
     repo = Path(repo)
     entries = history.audit_workspace(repo, params if params.is_absolute() or repo == Path(".") else repo / params, allow or [])

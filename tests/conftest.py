@@ -23,14 +23,14 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def real_params(repo_root: Path) -> Any:
-    from stages import params as P
+    from stages.core import params as P
 
     return P.load(repo_root / "params.yaml")
 
 
 @pytest.fixture(scope="session")
 def catalog(repo_root: Path) -> dict[str, Any]:
-    from stages.catalog import load_catalog
+    from stages.core.catalog import load_catalog
 
     return load_catalog(repo_root / "schemas")
 
@@ -69,7 +69,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from stages.models import embedded_gguf
+    from stages.inference.prompt import embedded_gguf
 
     gguf = embedded_gguf("smollm2-135m-instruct")
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -100,6 +100,6 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def embedded_hf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The embedded SmolLM2-135M-Instruct converted to a transformers directory (the base_model stage)."""
-    from stages.base_model import run
+    from stages.train.base_model import run
 
     return run("embedded:smollm2-135m-instruct", tmp_path_factory.mktemp("embedded-hf") / "smollm2")

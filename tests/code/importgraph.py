@@ -66,7 +66,7 @@ def graph(root: Path) -> dict[str, set[str]]:
 
 
 def parents(name: str) -> list[str]:
-    """The packages Python initialises before `name`: `stages.templates.rows` -> stages, stages.templates."""
+    """The packages Python initialises before `name`: `stages.tasks.edgejson.templates.rows` -> stages, stages.tasks.edgejson.templates."""
     parts = name.split(".")
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 

@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from stages.catalog import TIERS, load_catalog, load_schema
-from stages.errors import SLMBenchError
+from stages.core.catalog import TIERS, load_catalog, load_schema
+from stages.core.errors import SLMBenchError
 
 EXPECTED = {
     "simple": [

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stages import generate
 from stages.cli import app
-from stages.records import write_rows
-from stages.templates import FINANCE_SCHEMAS
+from stages.core.records import write_rows
+from stages.data import generate
+from stages.tasks.edgejson.templates import FINANCE_SCHEMAS
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,8 @@ def test_check_data_fails_v2_on_arithmetic_in_finance_rows(v2_file: Path, repo_r
     assert report["failures_by_check"]["arithmetic"] == 4 * len(FINANCE_SCHEMAS) == 12
     # v2's templates also doubled a group's word into its labels ("merchant merchant name"), which
     # the full suite's clean_labels check reports and v2's own suite did not have
-    from stages.checks import check_clean_labels
-    from stages.records import read_rows
+    from stages.core.records import read_rows
+    from stages.tasks.edgejson.checks import check_clean_labels
 
     rows = read_rows(v2_file)
     doubled = {r["id"] for r in rows if check_clean_labels(r["expected_output"], r["prompt"])}
@@ -192,7 +192,7 @@ def test_check_data_on_a_line_nested_100000_levels_is_a_one_line_error(deep_file
 
 
 def test_evaluate_on_a_line_nested_100000_levels_is_a_one_line_error(deep_file: Path, repo_root: Path, tmp_path: Path):
-    from stages.models import embedded_gguf
+    from stages.inference.prompt import embedded_gguf
 
     model = embedded_gguf("smollm2-135m-instruct")  # a real model file; the data is refused before it loads
     out = tmp_path / "report.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from stages.checks import (
+from stages.tasks.edgejson.checks import (
     SUITES,
     check_arithmetic,
     check_dates_in_order,
@@ -322,7 +322,7 @@ def test_deeply_nested_output_is_a_row_failure_not_a_crash():
 
 
 def test_clean_labels_flags_a_doubled_label_word_but_not_a_doubled_value():
-    from stages.checks import check_clean_labels
+    from stages.tasks.edgejson.checks import check_clean_labels
 
     out = {"merchant": {"name": "Acme"}, "note": "bye bye now"}
     assert check_clean_labels(out, "Extract.\n\nsam: merchant name is Acme\nnote: bye bye now") == []

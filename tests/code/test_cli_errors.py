@@ -109,8 +109,8 @@ def test_every_command_has_help_text():
 
 @pytest.mark.parametrize(("key", "value", "expected"), [("variants", ["gguf_q3"], "evaluate.variants"), ("tiers", ["easy"], "evaluate.tiers")])
 def test_unknown_evaluate_variant_or_tier_is_named(tmp_path: Path, repo_root: Path, key: str, value: list[str], expected: str):
-    from stages import params as P
-    from stages.errors import SLMBenchError
+    from stages.core import params as P
+    from stages.core.errors import SLMBenchError
 
     raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
     raw["evaluate"][key] = value
@@ -171,8 +171,8 @@ def test_bad_params_value_is_one_line_naming_the_key(tmp_path: Path, repo_root: 
     ],
 )
 def test_recipe_and_teacher_values_are_checked_by_their_owners(tmp_path: Path, repo_root: Path, edit, key: str):
-    """stages.params cannot know the generator revisions, suites, surfaces or registers; the generate
-    stage checks them through stages.recipes and stages.teacher, before it writes anything."""
+    """stages.core.params cannot know the generator revisions, suites, surfaces or registers; the generate
+    stage checks them through stages.tasks.edgejson.recipes and stages.data.teacher, before it writes anything."""
     params = _params_with(tmp_path, repo_root, edit)
     out = tmp_path / "generated.jsonl"
     line = _one_line_error(CliRunner().invoke(app, ["generate", "--version", "v3", "--out", str(out), "--params", str(params)]))

@@ -9,11 +9,11 @@ dependencies are derived from the code, not written down a second time:
 - data: every path on the stage's command line that is not one of its outputs;
 - params: every key the closure reads from a Params object, found by walking `ast` for attribute
   chains such as `p.evaluate.bootstrap_seed` (`evaluate.bootstrap_seed`) or `p.models[name].base`
-  (`models.*.base`), typed against the dataclasses in stages.params; reading `schemas_dir` also
+  (`models.*.base`), typed against the dataclasses in stages.core.params; reading `schemas_dir` also
   reads the folder it names.
 
-A call to one of stages.params's accessors (`P.recipe(p, version)`) reads what that function
-reads. Not counted: stages.params's loading and checking (`load`, `build` and the `_` functions
+A call to one of stages.core.params's accessors (`P.recipe(p, version)`) reads what that function
+reads. Not counted: stages.core.params's loading and checking (`load`, `build` and the `_` functions
 validate every section and produce nothing), an accessor call whose result is discarded (it only
 checks that the entry exists), a membership test on a mapping (`name in p.models` only asks whether this
 stage's own entry exists) and anything inside a `raise` (the message of a failure names the keys
@@ -35,7 +35,7 @@ from pathlib import Path
 import importgraph  # tests/code/, on sys.path under pytest
 import pytest
 
-from stages import params as P
+from stages.core import params as P
 
 CLI = "stages.cli"
 CLI_FILE = "stages/cli.py"
@@ -137,7 +137,7 @@ def covered_path(path: str, deps: list[str]) -> bool:
 
 
 def _resolve(segments: list[str]) -> str:
-    """The params.yaml key an attribute chain on a Params object reads, typed by stages.params."""
+    """The params.yaml key an attribute chain on a Params object reads, typed by stages.core.params."""
     tp: typing.Any = P.Params
     key: list[str] = []
     for seg in segments:
@@ -185,21 +185,21 @@ def _params_names(fn: ast.AST, params_aliases: set[str], load_names: set[str]) -
 
 
 def _aliases(tree: ast.Module) -> tuple[set[str], dict[str, str]]:
-    """(names the module gives stages.params, {local name: function} for names imported from it)."""
+    """(names the module gives stages.core.params, {local name: function} for names imported from it)."""
     mods, funcs = set(), {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module == "stages":
+        if isinstance(node, ast.ImportFrom) and node.module == "stages.core":
             mods |= {a.asname or a.name for a in node.names if a.name == "params"}
-        elif isinstance(node, ast.ImportFrom) and node.module == "stages.params":
+        elif isinstance(node, ast.ImportFrom) and node.module == "stages.core.params":
             funcs |= {a.asname or a.name: a.name for a in node.names}
         elif isinstance(node, ast.Import):
-            mods |= {a.asname for a in node.names if a.name == "stages.params" and a.asname}
+            mods |= {a.asname for a in node.names if a.name == "stages.core.params" and a.asname}
     return mods, funcs
 
 
 @cache
 def accessors() -> dict[str, frozenset[str]]:
-    """stages.params's public functions that take a Params (`recipe`) -> the keys each reads."""
+    """stages.core.params's public functions that take a Params (`recipe`) -> the keys each reads."""
     tree = ast.parse(Path(P.__file__).read_text(encoding="utf-8"))
     out = {}
     for fn in tree.body:
@@ -278,7 +278,7 @@ def missing(stage: Stage, root: Path, params: P.Params) -> list[str]:
         if d.startswith("stages/") and d.endswith(".py") and d not in code:
             problems.append(f"{stage.name}: dep {d} is code the stage does not import")
     files = importgraph.module_files(root)
-    keys = set().union(*(params_read(files[m].read_text(encoding="utf-8")) for m in modules if m != "stages.params"))
+    keys = set().union(*(params_read(files[m].read_text(encoding="utf-8")) for m in modules if m != "stages.core.params"))
     for key in sorted(keys):
         if not covered_key(key, stage.params):
             problems.append(f"{stage.name}: params key {key} is read but not declared")
@@ -307,12 +307,12 @@ def test_every_stage_declares_what_it_reads(stages: list[Stage], repo_root: Path
 @pytest.mark.parametrize(
     ("stage", "remove", "expected"),
     [
-        ("train@", "stages/records.py", "code stages/records.py is imported but not a dep"),
+        ("train@", "stages/core/records.py", "code stages/core/records.py is imported but not a dep"),
         ("quantize@", "evaluate.bootstrap_seed", "params key evaluate.bootstrap_seed is read but not declared"),
         ("validate@v2", "datasets.v2", "params key datasets.* is read but not declared"),
         ("evaluate@", "schemas", "reads the schemas folder schemas (schemas_dir) but does not depend on it"),
         ("report", "metrics/models", "reads metrics/models (on its command line)"),
-        ("generate@", "stages/teacher_vllm.py", "code stages/teacher_vllm.py is imported but not a dep"),
+        ("generate@", "stages/data/teacher_vllm.py", "code stages/data/teacher_vllm.py is imported but not a dep"),
         ("card@", "stages/cli.py", "code stages/cli.py is imported but not a dep"),
     ],
 )
@@ -326,7 +326,7 @@ def test_removing_one_dep_is_caught(stages: list[Stage], repo_root: Path, real_p
 
 def test_params_walk_reads_chains_and_skips_membership_and_errors() -> None:
     source = (
-        "from stages import params as P\n"
+        "from stages.core import params as P\n"
         "def main(name, path):\n"
         "    p = P.load(path)\n"
         "    if name not in p.models:\n"
@@ -338,9 +338,9 @@ def test_params_walk_reads_chains_and_skips_membership_and_errors() -> None:
     )
     # a member of a list is a real read (`x in p.evaluate.variants`); `name in p.models` is not
     assert params_read(source) == {"models.*", "evaluate.bootstrap_seed", "bases.*", "teacher", "datasets", "evaluate.variants"}
-    # an accessor of stages.params reads what it reads, unless its result is thrown away
+    # an accessor of stages.core.params reads what it reads, unless its result is thrown away
     assert accessors()["recipe"] == {"datasets.*"}
-    accessor = "from stages import params as P\ndef main(path, v):\n    p = P.load(path)\n    P.recipe(p, v)\n    r = P.recipe(p, v)\n"
+    accessor = "from stages.core import params as P\ndef main(path, v):\n    p = P.load(path)\n    P.recipe(p, v)\n    r = P.recipe(p, v)\n"
     assert params_read(accessor) == {"datasets.*"}
     assert params_read(accessor.replace("    r = P.recipe(p, v)\n", "")) == set()
     assert covered_key("models.*.base", ["models.smollm2-135m-lora"]) and not covered_key("models", ["models.smollm2-135m-lora"])

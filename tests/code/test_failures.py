@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from stages.cli import app
-from stages.failures import classify, summarize
-from stages.records import write_rows
+from stages.core.records import write_rows
+from stages.tasks.edgejson.failures import classify, summarize
 
 EXPECTED = {
     "merchant_name": "Blue Fern Cafe",

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stages import generate
-from stages.checks import check_arithmetic, check_dates_in_order, check_grounded
 from stages.cli import app
-from stages.records import ROW_FIELDS, dumps_row, read_rows
-from stages.templates import FINANCE_SCHEMAS
+from stages.core.records import ROW_FIELDS, dumps_row, read_rows
+from stages.data import generate
+from stages.tasks.edgejson.checks import check_arithmetic, check_dates_in_order, check_grounded
+from stages.tasks.edgejson.templates import FINANCE_SCHEMAS
 
 ROWS_PER_SCHEMA = 6
 
@@ -103,7 +103,7 @@ def test_every_row_is_grounded_and_dates_in_order(rows_by_version):
 
 def test_v3_labels_do_not_double_a_word_and_v2_keeps_its_texts(rows_by_version):
     """From v3 on, a label under a group does not repeat the group's last word; v2's released texts did."""
-    from stages.checks import check_clean_labels
+    from stages.tasks.edgejson.checks import check_clean_labels
 
     for row in rows_by_version["v3"]:
         assert check_clean_labels(row["expected_output"], row["prompt"]) == [], row["id"]

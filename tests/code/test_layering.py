@@ -11,12 +11,39 @@ from pathlib import Path
 import importgraph  # tests/code/, on sys.path under pytest
 
 
+# stages/ in floors (README, "Layout"): a module imports from its own package or from a lower floor
+FLOORS = {"core": 1, "tasks": 2, "inference": 2, "data": 3, "train": 3, "evaluate": 3, "audit": 3, "cli": 4}
+
+
+def floor_of(module: str) -> tuple[int, str]:
+    """`stages.tasks.edgejson.scoring` -> (2, "tasks.edgejson"): its floor, and the package it belongs to."""
+    parts = module.split(".")[1:]
+    if not parts:
+        return 0, ""
+    return FLOORS[parts[0]], ".".join(parts[:2] if parts[0] == "tasks" else parts[:1])
+
+
 def test_params_is_the_ground_floor(repo_root: Path) -> None:
     edges = importgraph.graph(repo_root)
     # the parent package `stages` runs first; its __init__ imports nothing from the package
     assert edges["stages"] == set(), edges["stages"]
-    assert importgraph.closure({"stages.params"}, edges) == {"stages", "stages.params", "stages.errors"}
-    assert edges["stages.errors"] == set()
+    assert importgraph.closure({"stages.core.params"}, edges) == {"stages", "stages.core", "stages.core.params", "stages.core.errors"}
+    assert edges["stages.core.errors"] == set()
+
+
+def test_every_module_sits_on_a_floor_and_imports_nothing_above_it(repo_root: Path) -> None:
+    edges = importgraph.graph(repo_root)
+    upward = []
+    for module, deps in edges.items():
+        if module == "stages":
+            continue
+        floor, package = floor_of(module)  # a KeyError here: a module outside every floor
+        for dep in deps:
+            dep_floor, dep_package = floor_of(dep)
+            if dep_package != package and dep_floor >= floor:
+                upward.append(f"{module} (floor {floor}) imports {dep} (floor {dep_floor})")
+    assert upward == []
+    assert {floor_of(m)[0] for m in edges if m != "stages"} == {1, 2, 3, 4}
 
 
 def test_no_import_circle(repo_root: Path) -> None:

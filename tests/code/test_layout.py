@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages import history, layout
+from stages.audit import history
+from stages.core import layout
 
 
 def _repo(root: Path, old: bool) -> Path:

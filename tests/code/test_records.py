@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stages.errors import SLMBenchError
-from stages.records import MAX_NESTING, atomic_open, dumps_row, nesting, read_rows, write_rows
+from stages.core.errors import SLMBenchError
+from stages.core.records import MAX_NESTING, atomic_open, dumps_row, nesting, read_rows, write_rows
 
 
 def test_atomic_open_keeps_the_old_file_when_a_write_fails(tmp_path: Path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from stages import card, figures, report
+from stages.evaluate import card, figures, report
 
 EVAL = {
     "gguf_q8_0.constrained.json_exact": 0.413333,

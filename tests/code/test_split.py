@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stages import generate, split
 from stages.cli import app
-from stages.errors import SLMBenchError
-from stages.records import read_rows, write_rows
+from stages.core.errors import SLMBenchError
+from stages.core.records import read_rows, write_rows
+from stages.data import generate, split
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from stages.cli import app
-from stages.evaluate import plan_rows, select_rows, stratified_order, with_intervals
-from stages.scoring import aggregate
-from stages.stats import bootstrap_intervals, mcnemar_exact, paired_test
+from stages.core.stats import bootstrap_intervals, mcnemar_exact, paired_test
+from stages.evaluate.evaluate import plan_rows, select_rows, stratified_order, with_intervals
+from stages.tasks.edgejson.scoring import aggregate
 
 
 def test_bootstrap_is_deterministic_for_a_seed_and_brackets_the_mean() -> None:

@@ -1,4 +1,4 @@
-"""The schema generator (stages/templates/synth.py) and the listing surface: seeded, distinct,
+"""The schema generator (stages/tasks/edgejson/templates/synth.py) and the listing surface: seeded, distinct,
 meta-valid schemas with no named key, records that validate and whose derived values add up,
 generated rows that go to train only, and bad settings that get one line naming the key."""
 
@@ -14,14 +14,14 @@ import pytest
 from faker import Faker
 from typer.testing import CliRunner
 
-from stages import generate, split
-from stages.checks import check_arithmetic, check_grounded, iter_leaves
 from stages.cli import app
-from stages.errors import SLMBenchError
-from stages.params import SchemaGenerator
-from stages.templates import Ctx
-from stages.templates.render import build_tree, render
-from stages.templates.synth import STYLES, build_record, generate_schemas, key_to_words, reserved_keys
+from stages.core.errors import SLMBenchError
+from stages.core.params import SchemaGenerator
+from stages.data import generate, split
+from stages.tasks.edgejson.checks import check_arithmetic, check_grounded, iter_leaves
+from stages.tasks.edgejson.templates import Ctx
+from stages.tasks.edgejson.templates.render import build_tree, render
+from stages.tasks.edgejson.templates.synth import STYLES, build_record, generate_schemas, key_to_words, reserved_keys
 
 TIERS = {"simple": 0.4, "medium": 0.4, "complex": 0.2}
 
@@ -126,7 +126,7 @@ def test_generated_rows_go_to_train_only(real_params, catalog):
         real_params.datasets["v3"], rows_per_schema=4, min_per_schema=4, surfaces=["kv", "listing"], schema_generator=SchemaGenerator(schemas=6, rows_per_schema=2)
     )
     doc = generate.generated_schemas("vx", recipe, catalog)
-    from stages.catalog import SchemaEntry
+    from stages.core.catalog import SchemaEntry
 
     gen = {i["schema_id"]: SchemaEntry(i["schema_id"], i["tier"], catalog["invoice"].path, i["schema"], i["topic"]) for i in doc["schemas"]}
     rows = generate.run("vx", recipe, catalog, progress=False, generated=gen)
@@ -174,7 +174,7 @@ def test_leaves_of_generated_records_are_all_in_the_prompt(drawn):
 
 
 def test_a_bad_generated_schemas_file_gets_one_line_naming_it(tmp_path):
-    from stages.catalog import load_generated, with_generated
+    from stages.core.catalog import load_generated, with_generated
 
     path = tmp_path / "generated_schemas.json"
     path.write_text('{"schemas": [{"schema_id": "g1", "tier": "simple", "topic": "t", "schema": {"type": 5}}]}')

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from stages.checks import LEVELS, check_format, five_levels, level_rates, near_duplicates
 from stages.cli import app
-from stages.teacher import DEFAULT, Cache, cache_key, check_url, request_prompt, route, stable_unit
-from stages.errors import SLMBenchError
+from stages.core.errors import SLMBenchError
+from stages.data.teacher import DEFAULT, Cache, cache_key, check_url, request_prompt, route, stable_unit
+from stages.tasks.edgejson.checks import LEVELS, check_format, five_levels, level_rates, near_duplicates
 
 ROUTES = {"medical": "big", "invoice": "big", "complex": "big", "simple": "small"}
 

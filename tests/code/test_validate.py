@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stages import generate, validate
 from stages.cli import app
-from stages.records import read_rows, write_rows
-from stages.templates import FINANCE_SCHEMAS
+from stages.core.records import read_rows, write_rows
+from stages.data import generate, validate
+from stages.tasks.edgejson.templates import FINANCE_SCHEMAS
 
 TINY = {"rows_per_schema": 4, "min_per_schema": 4}
 # With v3's seed, 4 rows per schema and prompts capped at 800 characters, 12 of 100 first
@@ -42,7 +42,7 @@ def test_v2_passes_its_own_gate_but_its_finance_rows_are_corrupt(real_params, ca
     finance_share = sum(r["schema_id"] in FINANCE_SCHEMAS for r in rows) / len(rows)
     assert finance_share == pytest.approx(0.12)
     # the full suite also flags v2's doubled label words ("merchant merchant name"), rows outside finance too
-    from stages.checks import check_clean_labels
+    from stages.tasks.edgejson.checks import check_clean_labels
 
     doubled = {r["id"] for r in rows if check_clean_labels(r["expected_output"], r["prompt"])}
     finance = {r["id"] for r in rows if r["schema_id"] in FINANCE_SCHEMAS}
@@ -180,8 +180,8 @@ SMALL = ("contact_info", "invoice", "nested_organization")
 def small(real_params, catalog):
     """(recipe, catalog, clean rows): rows of the three named schemas and of two generated (complex)
     ones, that pass every check and every expectation."""
-    from stages.catalog import SchemaEntry
-    from stages.params import SchemaGenerator
+    from stages.core.catalog import SchemaEntry
+    from stages.core.params import SchemaGenerator
 
     cat = {sid: catalog[sid] for sid in SMALL}
     recipe = _recipe(real_params, "v3", schema_generator=SchemaGenerator(schemas=2, rows_per_schema=2, tiers={"complex": 1.0}))
@@ -403,16 +403,16 @@ def test_a_duplicate_id_fails_the_whole_gate_within_the_reject_limit(small):
 
 
 def test_data_docs_without_the_offline_libraries_is_a_one_line_error(tmp_path: Path):
-    from stages import datadocs
-    from stages.errors import SLMBenchError
+    from stages.core.errors import SLMBenchError
+    from stages.data import datadocs
 
     with pytest.raises(SLMBenchError, match=r"manifest.tsv: the offline Data Docs libraries are not installed; run `bash .ci/setup.sh`"):
         datadocs.libraries(tmp_path)
 
 
 def test_make_offline_rewrites_known_urls_and_refuses_unknown_ones(tmp_path: Path):
-    from stages import datadocs
-    from stages.errors import SLMBenchError
+    from stages.core.errors import SLMBenchError
+    from stages.data import datadocs
 
     site = tmp_path / "site"
     page = site / "validations" / "s" / "run" / "p.html"

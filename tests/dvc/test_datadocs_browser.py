@@ -23,9 +23,9 @@ import pytest
 from browser import INSTALL, Browser, chromium_path
 from typer.testing import CliRunner
 
-from stages import datadocs, generate
 from stages.cli import app
-from stages.records import write_rows
+from stages.core.records import write_rows
+from stages.data import datadocs, generate
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dvc_project import MODEL, Releases, dvc, run, stages_run  # tests/dvc/, on sys.path under pytest
 
 pytestmark = pytest.mark.slow

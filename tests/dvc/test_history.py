@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from dvc_project import MODEL, Releases, dvc, dvc_env, edit_params, run, stages_run, venv_bin
 
 pytestmark = pytest.mark.slow

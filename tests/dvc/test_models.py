@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dvc_project import MODEL, TINY, Releases, dvc, edit_params, run, stages_run  # tests/dvc/, on sys.path under pytest
 
 pytestmark = pytest.mark.slow
@@ -55,7 +54,7 @@ def test_new_entries_run_their_own_stages_and_the_summary_only(grown: Grown) -> 
 
 
 def test_both_models_and_every_version_are_reported(grown: Grown) -> None:
-    from stages.figures import figure, load
+    from stages.evaluate.figures import figure, load
 
     report = (grown.root / "metrics" / "report.md").read_text(encoding="utf-8")
     for model in (MODEL, SECOND):

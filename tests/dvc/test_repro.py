@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dvc_project import (  # tests/dvc/dvc_project.py; pytest puts this folder on sys.path
     DVC_TIMEOUT_S,
     REPO_ROOT,
@@ -171,14 +170,14 @@ def test_sigkill_mid_write_leaves_no_temp_file_after_rewrite(tmp_path: Path) -> 
     """The timed kills above rarely land inside a write (it takes milliseconds); this one does, every time."""
     target = tmp_path / "data" / "validated.jsonl"
     script = (
-        "import os, signal, sys\nfrom pathlib import Path\nfrom stages.records import atomic_open\n"
+        "import os, signal, sys\nfrom pathlib import Path\nfrom stages.core.records import atomic_open\n"
         "with atomic_open(Path(sys.argv[1])) as fh:\n    fh.write('partial\\n')\n    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     env = {**dvc_env(), "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.run([sys.executable, "-c", script, str(target)], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert not target.exists()
-    from stages.records import write_rows
+    from stages.core.records import write_rows
 
     write_rows(target, [{"id": "a"}])  # what the rerun of the stage does
     assert target.read_text() == '{"id": "a"}\n'

@@ -1,4 +1,4 @@
-"""The repetition guard (stages/loops.py): it stops loops, and no expected answer of the release
+"""The repetition guard (stages/inference/loops.py): it stops loops, and no expected answer of the release
 data ends in one, so it cannot cut a correct answer of this benchmark."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stages.loops import MAX_PERIOD, SPAN, looping
+from stages.inference.loops import MAX_PERIOD, SPAN, looping
 
 
 def test_a_repeated_block_is_a_loop_and_varied_text_is_not() -> None:
@@ -28,8 +28,8 @@ def test_no_expected_answer_of_the_release_split_is_cut(real_params, catalog, re
     the guard at any point along the way."""
     from transformers import AutoTokenizer
 
-    from stages import generate
-    from stages.models import answer_text, embedded_gguf
+    from stages.data import generate
+    from stages.inference.prompt import answer_text, embedded_gguf
 
     gguf = embedded_gguf("smollm2-135m-instruct")
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -50,7 +50,7 @@ def test_each_runtime_stops_a_loop_with_finish_repeat(runtime: str, tiny_model_d
     import torch
     from transformers import AutoConfig, LlamaForCausalLM
 
-    from stages.runtime import GGUFRunner, HFRunner
+    from stages.inference.runtime import GGUFRunner, HFRunner
 
     # Layers that add nothing (o_proj and down_proj zero), so the last hidden state is the input
     # token's embedding; every embedding points along dimension 0, and only token 42's LM-head row
@@ -75,7 +75,7 @@ def test_each_runtime_stops_a_loop_with_finish_repeat(runtime: str, tiny_model_d
     if runtime == "hf":
         (g,) = HFRunner(looped, 1).generate([prompt], 200, batch_size=1)
     else:
-        from stages.quantize import to_f16
+        from stages.train.quantize import to_f16
 
         to_f16(looped, tmp_path / "looped.gguf")
         r = GGUFRunner(tmp_path / "looped.gguf", 1, n_ctx=512)

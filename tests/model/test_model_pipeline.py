@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from stages import params as P
-from stages.catalog import load_catalog
 from stages.cli import app
-from stages.quantize import run as quantize_run
-from stages.train import run as train_run
+from stages.core import params as P
+from stages.core.catalog import load_catalog
+from stages.train.quantize import run as quantize_run
+from stages.train.train import run as train_run
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def rows(repo_root: Path) -> list[dict]:
-    from stages.generate import run as generate
+    from stages.data.generate import run as generate
 
     p = P.load(repo_root / "params.yaml")
     recipe = dataclasses.replace(p.datasets["v3"], rows_per_schema=1)
@@ -61,8 +61,8 @@ def test_train_outputs_and_same_loss_curve_on_rerun(trained: dict) -> None:
 def test_loss_is_on_answer_tokens_only(tiny_model_dir: Path, rows: list[dict], repo_root: Path) -> None:
     from transformers import AutoTokenizer
 
-    from stages.models import answer_text
-    from stages.train import IGNORE, encode
+    from stages.inference.prompt import answer_text
+    from stages.train.train import IGNORE, encode
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     (ex,), dropped = encode(rows[:1], load_catalog(repo_root / "schemas"), tok, 4096)
@@ -114,8 +114,8 @@ def test_greedy_check_fails_on_a_gguf_of_other_weights(trained: dict, quantized:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from stages.errors import SLMBenchError
-    from stages.quantize import compare, gate, greedy_answers, to_f16
+    from stages.core.errors import SLMBenchError
+    from stages.train.quantize import compare, gate, greedy_answers, to_f16
 
     merged = trained["dir"] / "merged"
     # The tiny model's tied embeddings make it echo its last prompt token whatever its other
@@ -199,8 +199,8 @@ def test_missing_base_and_unreachable_hub_id(repo_root: Path, tmp_path: Path, mo
 
     from huggingface_hub import constants
 
-    from stages.base_model import load_source
-    from stages.errors import SLMBenchError
+    from stages.core.errors import SLMBenchError
+    from stages.train.base_model import load_source
 
     with pytest.raises(SLMBenchError, match="model directory not found"):
         load_source(str(tmp_path / "nope"))
@@ -225,7 +225,7 @@ def _release_rows(rows: list[dict], schemas: int = 3) -> list[dict]:
 def test_release_evaluation_rows_intervals_and_predictions(trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
     """The release variant on every row, the other on the stratified subset; every figure with its
     n and an interval around it; per-row scores in the predictions; memory from each worker."""
-    from stages.evaluate import run_release
+    from stages.evaluate.evaluate import run_release
 
     small = dict(rows_per_schema=1, max_rows=0, max_new_tokens=8, hf_batch_size=2, gguf_parallel=4, bootstrap_samples=200)
     cfg = dataclasses.replace(trained["params"].evaluate, variants=["hf_tuned", "gguf_q8_0"], **small)
@@ -261,8 +261,8 @@ def test_gguf_peak_rss_is_the_workers_own(quantized: dict) -> None:
     child's ru_maxrss starts from the parent's peak, which made every GGUF variant report the same.)"""
     import resource
 
-    from stages.evaluate import generate_isolated
-    from stages.models import embedded_gguf
+    from stages.evaluate.evaluate import generate_isolated
+    from stages.inference.prompt import embedded_gguf
 
     prompt = ["<|im_start|>user\nSay hi.<|im_end|>\n<|im_start|>assistant\n"]
     small, big = quantized["dir"] / "model-q8_0.gguf", Path(embedded_gguf("smollm2-135m-instruct"))
@@ -278,8 +278,8 @@ def test_gguf_peak_rss_is_the_workers_own(quantized: dict) -> None:
 def test_parallel_llama_cpp_decoding_gives_the_one_at_a_time_answers(quantized: dict, rows: list[dict], repo_root: Path) -> None:
     """Several sequences per decode step (free and constrained sharing each prompt, more jobs than
     slots) give the answers of one sequence at a time on the tiny model, run after run."""
-    from stages.evaluate import constraint_schema, generate_jobs
-    from stages.runtime import render_prompts_gguf
+    from stages.evaluate.evaluate import constraint_schema, generate_jobs
+    from stages.inference.runtime import render_prompts_gguf
 
     catalog = load_catalog(repo_root / "schemas")
     gguf = quantized["dir"] / "model-q8_0.gguf"
@@ -300,8 +300,8 @@ def test_decodings_of_a_prompt_share_a_sequence_until_they_part(quantized: dict,
     """A prompt's decodings run as one sequence while they pick the same tokens and fork where
     they part: two free decodings of a prompt share every token and give one answer twice; free
     and constrained give, shared, the answers they give in sequences of their own."""
-    from stages.evaluate import constraint_schema
-    from stages.runtime import GGUFRunner, render_prompts_gguf
+    from stages.evaluate.evaluate import constraint_schema
+    from stages.inference.runtime import GGUFRunner, render_prompts_gguf
 
     catalog = load_catalog(repo_root / "schemas")
     gguf = quantized["dir"] / "model-q8_0.gguf"
@@ -330,7 +330,7 @@ def test_decodings_of_a_prompt_share_a_sequence_until_they_part(quantized: dict,
 def test_a_prompt_over_the_context_is_a_failed_row_not_a_crash(runtime: str, trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
     """A row whose prompt leaves no room to answer in n_ctx tokens is scored as a failure with
     finish `prompt_exceeds_context`; the worker does not crash and the other rows are scored."""
-    from stages.evaluate import evaluate_variant
+    from stages.evaluate.evaluate import evaluate_variant
 
     long = dict(rows[0], id="too-long", prompt=rows[0]["prompt"] + " filler" * 700)
     model = quantized["dir"] / "model-q8_0.gguf" if runtime == "gguf" else trained["dir"] / "merged"

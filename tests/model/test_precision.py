@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.errors import SLMBenchError
-from stages.train import choose_precision, cpu_capability, cpu_has_native_bf16
+from stages.core.errors import SLMBenchError
+from stages.train.train import choose_precision, cpu_capability, cpu_has_native_bf16
 
 KEY = "models.smollm2-135m-lora.precision"
 
@@ -64,9 +64,9 @@ def test_probe_on_this_machine_matches_its_cpu_flags() -> None:
 @pytest.mark.slow
 def test_train_under_auto_records_the_choice(tiny_model_dir: Path, repo_root: Path, real_params, tmp_path: Path) -> None:
     """One real optimizer step under `auto`: train.json holds the choice as numbers, train_live/params.yaml in words."""
-    from stages.catalog import load_catalog
-    from stages.generate import run as generate
-    from stages.train import run as train_run
+    from stages.core.catalog import load_catalog
+    from stages.data.generate import run as generate
+    from stages.train.train import run as train_run
 
     catalog = load_catalog(repo_root / "schemas")
     rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)
@@ -89,7 +89,7 @@ def test_train_under_auto_records_the_choice(tiny_model_dir: Path, repo_root: Pa
     ],
 )
 def test_a_schedule_the_loop_cannot_run_is_a_one_line_error(name: str, message: str, tiny_model_dir: Path, real_params, tmp_path: Path) -> None:
-    from stages.train import run as train_run
+    from stages.train.train import run as train_run
 
     cfg = dataclasses.replace(real_params.models["smollm2-135m-lora"], scheduler=name)
     with pytest.raises(SLMBenchError, match=f"models.tiny.scheduler: .*{message}"):

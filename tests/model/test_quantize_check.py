@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stages.errors import SLMBenchError
-from stages.evaluate import select_rows
-from stages.quantize import Agreement, check_rows, gate, gguf_name, prefix_share, summarize
+from stages.core.errors import SLMBenchError
+from stages.evaluate.evaluate import select_rows
+from stages.train.quantize import Agreement, check_rows, gate, gguf_name, prefix_share, summarize
 
 
 def _rows(schemas: int, per_schema: int, seed: int = 0) -> list[dict]:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from stages.catalog import load_catalog
-from stages.scoring import METRICS, aggregate, field_f1, parse_prediction, score_row
+from stages.core.catalog import load_catalog
+from stages.tasks.edgejson.scoring import METRICS, aggregate, field_f1, parse_prediction, score_row
 
 EXPECTED = {"order_id": "A1", "items": [{"sku": "x", "qty": 2, "unit_price": 1.5}, {"sku": "y", "qty": 1, "unit_price": 3}], "total": 6}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stages.train import length_grouped_batches, micro_batches, plan
+from stages.train.train import length_grouped_batches, micro_batches, plan
 
 
 def _padded(lengths: list[int], batches: list[list[int]]) -> int:
@@ -50,9 +50,9 @@ def test_accumulated_micro_batches_match_one_batch(tiny_model_dir: Path, repo_ro
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq
 
-    from stages.catalog import load_catalog
-    from stages.generate import run as generate
-    from stages.train import IGNORE, encode, train_loop
+    from stages.core.catalog import load_catalog
+    from stages.data.generate import run as generate
+    from stages.train.train import IGNORE, encode, train_loop
 
     catalog = load_catalog(repo_root / "schemas")
     rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:4]
@@ -90,9 +90,9 @@ def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_d
     import yaml
     from safetensors.torch import load_file
 
-    from stages.catalog import load_catalog
-    from stages.generate import run as generate
-    from stages.records import write_rows
+    from stages.core.catalog import load_catalog
+    from stages.core.records import write_rows
+    from stages.data.generate import run as generate
 
     catalog = load_catalog(repo_root / "schemas")
     rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:8]
@@ -135,9 +135,9 @@ def test_answer_only_loss_is_the_transformers_loss(tiny_model_dir: Path, repo_ro
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq
 
-    from stages.catalog import load_catalog
-    from stages.generate import run as generate
-    from stages.train import IGNORE, answer_loss_module, encode
+    from stages.core.catalog import load_catalog
+    from stages.data.generate import run as generate
+    from stages.train.train import IGNORE, answer_loss_module, encode
 
     catalog = load_catalog(repo_root / "schemas")
     rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:3]

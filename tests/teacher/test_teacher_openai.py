@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import yaml
 
-from stages import generate as G
-from stages import params as P
-from stages.catalog import load_catalog
-from stages.checks import five_levels
+from stages.core import params as P
+from stages.core.catalog import load_catalog
+from stages.data import generate as G
+from stages.tasks.edgejson.checks import five_levels
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> str:
         import llama_cpp.server  # noqa: F401
     except ImportError as e:
         pytest.fail(f"llama-cpp-python[server] does not import ({e}): run `bash .ci/setup.sh --tests`")
-    from stages.models import embedded_gguf
+    from stages.inference.prompt import embedded_gguf
 
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"

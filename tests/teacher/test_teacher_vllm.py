@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from stages import generate as G
-from stages.teacher import VLLMBackend, vllm_available
+from stages.data import generate as G
+from stages.data.teacher import VLLMBackend, vllm_available
 
 pytestmark = pytest.mark.slow
 

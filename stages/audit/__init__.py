@@ -1,0 +1,1 @@
+"""Reading data and metrics back: check-data, compare (paired tests), and the data-quality history."""

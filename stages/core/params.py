@@ -1,0 +1,321 @@
+"""Load params.yaml into typed objects. Unknown or mistyped keys are errors that name the key.
+
+Resolution order: the file, then CLI overrides (`-S key=value` style is DVC's job), then this
+validation. Every section is a dataclass; its field comments give units and meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from stages.core.errors import SLMBenchError
+
+T = TypeVar("T")
+
+# The evaluated variants, in report order; each runs free and constrained.
+VARIANTS = ("gguf_base", "hf_base", "hf_tuned", "gguf_q8_0", "gguf_q4")
+
+
+@dataclass(frozen=True)
+class SchemaGenerator:
+    """Synthetic training schemas for one dataset version (stages/tasks/edgejson/templates/synth.py)."""
+
+    schemas: int = 0  # generated schemas (0: none); their rows go to train only
+    rows_per_schema: int = 2  # rows per generated schema
+    styles: list[str] = field(default_factory=lambda: ["snake_case", "camelCase"])  # key naming styles, one per schema
+    tiers: dict[str, float] = field(default_factory=lambda: {"simple": 0.4, "medium": 0.4, "complex": 0.2})  # share of schemas per tier
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One dataset version: how it is generated and how it is gated."""
+
+    seed: int  # base seed; every row's seed is derived from it, the schema id and the row index
+    generator: str  # generator revision: "v2" (historical derived-totals bug) or "v3" (fixed)
+    suite: str  # expectation suite that gates the version: "v2" (historical) or "full"
+    rows_per_schema: int  # rows generated per schema (25 schemas x 32 = 800 rows)
+    surfaces: list[str]  # surface forms, used round-robin per schema
+    prompt_chars: list[int]  # [min, max] prompt length in characters
+    max_reject_rate: float  # the gate fails when more than this share of generated rows is rejected
+    min_per_schema: int  # coverage: accepted rows each schema must have
+    regenerate: bool  # selective regeneration: replace rejected rows with fresh seeds
+    max_attempts: int = 5  # regeneration attempts per rejected row before giving up
+    teacher_fraction: float = 0.0  # target share of rows whose text comes from the teacher (ignored while teacher.backend is none)
+    teacher_max_sent: float = 1.0  # most rows offered to the teacher, as a share of the version, however many fail
+    known_defect: str = ""  # a documented historical defect: `slmbench audit` reports it but does not fail on it
+    schema_generator: SchemaGenerator = field(default_factory=SchemaGenerator)  # synthetic training schemas (none by default)
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    test_fraction: float  # share of each schema's rows that goes to test
+    seed: int
+    unseen_schemas: int = 0  # schemas held out of training, all their rows in test_unseen (0: none)
+
+
+@dataclass(frozen=True)
+class TeacherModel:
+    """One teacher: a backend and a model (and, for `openai`, the server)."""
+
+    backend: str  # vllm | openai
+    model: str  # vllm: a model directory, `embedded:<name>` or a hub id; openai: the served model name
+    base_url: str = ""  # openai: e.g. http://127.0.0.1:8011/v1
+    api_key_env: str = ""  # openai: the env var that holds the API key ("" = no key)
+    allow_remote: bool = False  # openai: a base_url that is not loopback needs this
+
+
+@dataclass(frozen=True)
+class VLLMSettings:
+    python: str = ""  # interpreter of the environment with vLLM ("" = .venv-teacher/bin/python, else this one)
+    dtype: str = "float32"  # float32: the output does not depend on the batch (bfloat16 is ~1.5x faster but does)
+    max_model_len: int = 1024
+    tensor_parallel_size: int = 1  # GPUs per engine on a multi-GPU machine
+    kv_cache_gib: int = 1  # VLLM_CPU_KVCACHE_SPACE on CPU
+    worker_timeout_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    concurrency: int = 4  # requests in flight
+    timeout_s: float = 60.0  # per request
+    retries: int = 2  # after the first try, with exponential backoff
+    backoff_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class TeacherParams:
+    backend: str  # none | vllm | openai: the default teacher's backend (none: no teacher at all)
+    model: str = "embedded:smollm2-135m-instruct"
+    base_url: str = ""
+    api_key_env: str = ""
+    allow_remote: bool = False
+    teachers: dict[str, TeacherModel] = dataclasses.field(default_factory=dict)  # more teachers, by name
+    routes: dict[str, str] = dataclasses.field(default_factory=dict)  # schema keyword or tier -> teacher name (first match wins)
+    registers: list[str] = dataclasses.field(default_factory=lambda: ["email", "chat", "note", "report"])
+    temperature: float = 0.7
+    top_p: float = 0.9
+    max_tokens: int = 384
+    seed: int = 1234  # per-request seeds derive from it, the row id and the attempt
+    attempts: int = 2  # paraphrase tries per row before it falls back to its template text
+    vllm: VLLMSettings = dataclasses.field(default_factory=VLLMSettings)
+    openai: OpenAISettings = dataclasses.field(default_factory=OpenAISettings)
+
+    def default_model(self) -> TeacherModel:
+        return TeacherModel(self.backend, self.model, self.base_url, self.api_key_env, self.allow_remote)
+
+    def resolve(self, name: str) -> TeacherModel:
+        return self.default_model() if name == "default" else self.teachers[name]
+
+
+@dataclass(frozen=True)
+class ReleaseParams:
+    dataset: str  # the dataset version the models train and are scored on
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """One fine-tuned model: its base and every LoRA training setting."""
+
+    base: str  # a key of `bases`
+    r: int  # LoRA rank
+    alpha: int  # LoRA alpha (scale = alpha / r)
+    dropout: float  # LoRA dropout
+    target_modules: list[str]  # linear layers that get adapters
+    lr: float  # peak learning rate
+    scheduler: str  # transformers scheduler name: linear, cosine, constant_with_warmup, ...
+    warmup_steps: int  # optimizer steps of warmup
+    epochs: float  # passes over the train split (ignored when max_steps > 0)
+    max_steps: int  # optimizer steps; -1 means run `epochs`
+    batch_size: int  # examples per micro-batch (padded to the batch's longest)
+    grad_accum: int  # micro-batches per optimizer step
+    max_length: int  # tokens; longer examples are dropped and counted
+    threads: int  # torch CPU threads
+    precision: str  # "auto" (bf16 autocast where the CPU has native bf16, AVX512-BF16 or AMX; else fp32), "bf16" or "fp32"
+    seed: int
+
+
+@dataclass(frozen=True)
+class QuantizeParams:
+    q4_type: str  # the 4-bit GGUF type the evaluate stage scores: Q4_K_M (a q5_0/q8_0 mix here) or Q4_0 (every tensor 4-bit)
+    check_types: list[str]  # more GGUF types made and scored in the greedy check only (e.g. Q4_0 next to Q4_K_M)
+    check_rows_per_schema: int  # test rows per schema in the greedy check (0: no check)
+    check_max_tokens: int  # generation cap per check answer, tokens (whole answers, not prefixes)
+    min_agreement: float  # mean share of each merged-model answer a quantized GGUF must reproduce from its start
+    min_f16_agreement: float  # the same bar for the f16 conversion, which only rounds
+    threads: int
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    release_variant: str  # the variant scored on every test row, both decodings (one of VARIANTS)
+    rows_per_schema: int  # test rows per schema for the other variants, stratified (0: every row, every variant)
+    max_rows: int  # cap on scored rows after that, every variant (0: no cap; tests only)
+    bootstrap_samples: int  # resamples of the scored rows for each 95% interval
+    bootstrap_seed: int  # seed of those resamples
+    max_new_tokens: int  # generation cap per answer, tokens
+    hf_batch_size: int  # HF generate batch (left-padded)
+    gguf_parallel: int  # KV-cache slots llama.cpp decodes per step; a row's free and constrained decodings share one until their tokens part, and reserve two
+    threads: int
+    n_ctx: int  # llama.cpp context, tokens
+    enforce_formats: bool  # constrained decoding also forces `pattern` and the formats llama.cpp implements
+    variants: list[str] = dataclasses.field(default_factory=lambda: list(VARIANTS))  # which of VARIANTS to score
+    tiers: list[str] = dataclasses.field(default_factory=lambda: ["simple", "medium", "complex"])  # test rows of these tiers only
+
+
+@dataclass(frozen=True)
+class Params:
+    schemas_dir: str  # folder of schemas: <dir>/<tier>/<schema_id>.json
+    datasets: dict[str, Recipe]
+    split: SplitParams
+    teacher: TeacherParams
+    release: ReleaseParams
+    bases: dict[str, str]  # name -> embedded:<name>, a local directory, or a hub id
+    models: dict[str, ModelParams]
+    quantize: QuantizeParams
+    evaluate: EvaluateParams
+
+
+def _check_type(value: Any, tp: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, where)  # type: ignore[arg-type]
+    if origin in (list,):
+        (inner,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise SLMBenchError(f"params.yaml: {where}: expected a list, got {value!r}")
+        return [_check_type(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _, inner = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise SLMBenchError(f"params.yaml: {where}: expected a mapping, got {value!r}")
+        return {str(k): _check_type(v, inner, f"{where}.{k}") for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if tp is Any:
+        return value
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, bool) or not isinstance(value, tp):
+        raise SLMBenchError(f"params.yaml: {where}: expected {tp.__name__}, got {value!r}")
+    return value
+
+
+def build(cls: type[T], data: Any, where: str) -> T:
+    """Construct dataclass `cls` from a mapping, rejecting unknown keys with a suggestion."""
+    if not isinstance(data, dict):
+        raise SLMBenchError(f"params.yaml: {where}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in data:
+        if key not in fields or key == "extra":
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; expected one of {', '.join(sorted(fields))}"
+            raise SLMBenchError(f"params.yaml: unknown key {where + '.' if where else ''}{key}{hint}")
+    kwargs = {}
+    for name, f in fields.items():
+        if name in data:
+            kwargs[name] = _check_type(data[name], hints[name], f"{where}.{name}" if where else name)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise SLMBenchError(f"params.yaml: missing key {where + '.' if where else ''}{name}")
+    return cls(**kwargs)
+
+
+def load(path: Path = Path("params.yaml")) -> Params:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SLMBenchError(f"{path}: params file not found") from None
+    except yaml.YAMLError as exc:
+        raise SLMBenchError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise SLMBenchError(f"{path}: expected a mapping at the top level")
+    try:
+        params = build(Params, raw, "")
+        _semantic_checks(params)
+    except SLMBenchError as exc:
+        # Messages are written against "params.yaml"; name the file actually read.
+        msg = str(exc)
+        raise SLMBenchError(f"{path}{msg[len('params.yaml'):]}" if msg.startswith("params.yaml") else msg) from None
+    return params
+
+
+def _semantic_checks(p: Params) -> None:
+    """What params.yaml alone can tell. A value that only the code above this floor can judge
+    (a generator revision, a suite, a surface, a teacher register or URL) is checked by its owner
+    when its stage loads that section: stages.tasks.edgejson.recipes and stages.data.teacher.check_params."""
+    for name, r in p.datasets.items():
+        w = f"params.yaml: datasets.{name}"
+        if len(r.prompt_chars) != 2 or r.prompt_chars[0] > r.prompt_chars[1]:
+            raise SLMBenchError(f"{w}.prompt_chars: expected [min, max], got {r.prompt_chars!r}")
+        if r.rows_per_schema < 1:
+            raise SLMBenchError(f"{w}.rows_per_schema: expected a positive count of rows per schema, got {r.rows_per_schema}")
+        if r.max_attempts < 0:
+            raise SLMBenchError(f"{w}.max_attempts: expected 0 or more attempts per rejected row, got {r.max_attempts}")
+        if r.min_per_schema < 0:
+            raise SLMBenchError(f"{w}.min_per_schema: expected 0 or more rows, got {r.min_per_schema}")
+        for key in ("max_reject_rate", "teacher_fraction", "teacher_max_sent"):
+            if not 0.0 <= getattr(r, key) <= 1.0:
+                raise SLMBenchError(f"{w}.{key}: expected a share in [0, 1], got {getattr(r, key)}")
+    bad = [v for v in p.evaluate.variants if v not in VARIANTS]
+    if bad or not p.evaluate.variants:
+        raise SLMBenchError(f"params.yaml: evaluate.variants: expected a non-empty subset of {', '.join(VARIANTS)}, got {p.evaluate.variants!r}")
+    bad = [t for t in p.evaluate.tiers if t not in ("simple", "medium", "complex")]
+    if bad or not p.evaluate.tiers:
+        raise SLMBenchError(f"params.yaml: evaluate.tiers: expected a non-empty subset of simple, medium, complex, got {p.evaluate.tiers!r}")
+    for name, m in p.models.items():
+        w = f"params.yaml: models.{name}"
+        if m.base not in p.bases:
+            raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
+        if m.precision not in ("auto", "bf16", "fp32"):
+            raise SLMBenchError(f"{w}.precision: expected auto, bf16 or fp32, got {m.precision!r}")
+        if m.max_steps == 0 or (m.max_steps < 0 and m.epochs <= 0):
+            raise SLMBenchError(f"{w}: set max_steps > 0, or max_steps: -1 with epochs > 0")
+    q4 = ("Q4_0", "Q4_1", "Q4_K_M", "Q4_K_S")
+    if p.quantize.q4_type.upper() not in q4:
+        raise SLMBenchError(f"params.yaml: quantize.q4_type: expected one of {', '.join(q4)}, got {p.quantize.q4_type!r}")
+    bad = [t for t in p.quantize.check_types if t.upper() not in q4]
+    if bad:
+        raise SLMBenchError(f"params.yaml: quantize.check_types: expected types among {', '.join(q4)}, got {bad!r}")
+    if p.quantize.check_rows_per_schema < 0:
+        raise SLMBenchError(f"params.yaml: quantize.check_rows_per_schema: expected 0 (no check) or a positive count, got {p.quantize.check_rows_per_schema}")
+    if p.quantize.check_max_tokens < 1:
+        raise SLMBenchError(f"params.yaml: quantize.check_max_tokens: expected a positive token count, got {p.quantize.check_max_tokens}")
+    if not 0.0 <= p.quantize.min_agreement <= 1.0:
+        raise SLMBenchError(f"params.yaml: quantize.min_agreement: expected a share in [0, 1], got {p.quantize.min_agreement}")
+    if not 0.0 <= p.quantize.min_f16_agreement <= 1.0:
+        raise SLMBenchError(f"params.yaml: quantize.min_f16_agreement: expected a share in [0, 1], got {p.quantize.min_f16_agreement}")
+    if p.evaluate.release_variant not in p.evaluate.variants:
+        raise SLMBenchError(
+            f"params.yaml: evaluate.release_variant: expected one of evaluate.variants ({', '.join(p.evaluate.variants)}), got {p.evaluate.release_variant!r}"
+        )
+    if p.evaluate.rows_per_schema < 0:
+        raise SLMBenchError(f"params.yaml: evaluate.rows_per_schema: expected 0 (every row) or a positive count, got {p.evaluate.rows_per_schema}")
+    if p.evaluate.max_rows < 0:
+        raise SLMBenchError(f"params.yaml: evaluate.max_rows: expected 0 (no cap) or a positive count, got {p.evaluate.max_rows}")
+    if p.evaluate.bootstrap_samples < 100:
+        raise SLMBenchError(f"params.yaml: evaluate.bootstrap_samples: expected an integer >= 100, got {p.evaluate.bootstrap_samples}")
+    if p.evaluate.gguf_parallel < 1 or p.evaluate.hf_batch_size < 1:
+        raise SLMBenchError(f"params.yaml: evaluate.gguf_parallel and evaluate.hf_batch_size: expected integers >= 1, got {p.evaluate.gguf_parallel} and {p.evaluate.hf_batch_size}")
+    if p.evaluate.bootstrap_seed < 0:
+        raise SLMBenchError(f"params.yaml: evaluate.bootstrap_seed: expected a non-negative integer, got {p.evaluate.bootstrap_seed}")
+    if not 0.0 < p.split.test_fraction < 1.0:
+        raise SLMBenchError(f"params.yaml: split.test_fraction: expected a share in (0, 1), got {p.split.test_fraction}")
+    if p.split.unseen_schemas < 0:
+        raise SLMBenchError(f"params.yaml: split.unseen_schemas: expected 0 or more schemas to hold out, got {p.split.unseen_schemas}")
+    if p.release.dataset not in p.datasets:
+        raise SLMBenchError(f"params.yaml: release.dataset: {p.release.dataset!r} is not one of datasets: {', '.join(p.datasets)}")
+
+
+def recipe(p: Params, version: str) -> Recipe:
+    if version not in p.datasets:
+        raise SLMBenchError(f"params.yaml: no dataset version {version!r}; expected one of {', '.join(p.datasets)}")
+    return p.datasets[version]

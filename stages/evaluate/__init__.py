@@ -1,0 +1,1 @@
+"""Scoring a model, the model card and the release report."""

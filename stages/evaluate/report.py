@@ -1,0 +1,84 @@
+"""`slmbench report --datasets-dir metrics/datasets --models-dir metrics/models --out metrics/report.md`: the release summary.
+
+One stage over every dataset version and every model: it depends on the two metrics folders, so a
+new entry under `datasets:` or `models:` reruns it, and writes `metrics/report.md` (every model's
+scores with intervals and its quantization check, every version's quality), `metrics/release.json`
+(the release dataset's figures under stable keys, for `dvc metrics diff`) and
+`metrics/dataset_quality.json` (the per-version plot). Nothing here is measured anew; the model
+cards are stages/evaluate/card.py's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from stages.core.params import Params
+from stages.evaluate.figures import check_table, fmt, load, sizes, split_table, table
+
+RELEASE_KEYS = ("rows_accepted", "rows_rejected", "reject_rate", "rows_regenerated", "corrupt_rows_full_suite", "corrupt_rate_full_suite", "gate_passed")
+
+
+def quality_rows(versions: list[str], datasets_dir: Path) -> list[dict[str, Any]]:
+    """One row per dataset version: the data behind the quality-per-version plot."""
+    keys = ("corrupt_rate_full_suite", "reject_rate", "rows_regenerated", "rows_accepted")
+    return [{"version": v, **{k: load(datasets_dir / v / "quality.json").get(k) for k in keys}} for v in versions]
+
+
+def release_metrics(release: str, datasets_dir: Path) -> dict[str, Any]:
+    """The release dataset's quality figures under stable keys, whichever version is the release.
+
+    Every version's quality.json exists in every revision, so diffing those across two release
+    tags shows nothing; this file changes exactly when the release's data does.
+    """
+    q = load(datasets_dir / release / "quality.json")
+    sp = load(datasets_dir / release / "split.json")
+    out: dict[str, Any] = {f"dataset.{k}": q.get(k) for k in RELEASE_KEYS}
+    out["dataset.train_rows"] = sp.get("train_rows")
+    out["dataset.test_rows"] = sp.get("test_rows")
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def summary(p: Params, datasets_dir: Path, models_dir: Path) -> str:
+    """metrics/report.md: every model's scores and quantization check, then every dataset version's quality."""
+    lines = [
+        "# SLMBench release report",
+        "",
+        f"Models train on dataset {p.release.dataset} and are scored on its two test splits: test_unseen, every row of the schemas "
+        "held out of training (whether a model reads the schema in its prompt), and test_seen, held-out rows of the training schemas. "
+        "Quality figures are means over the "
+        "`n` scored rows with a 95% bootstrap interval over rows. Speed and memory are as the evaluate stage measured them on the "
+        "machine that ran it: compare variants within one table (side by side, same machine), not across machines.",
+        "",
+        "## Models",
+        "",
+    ]
+    unseen = [row for name in p.models for row in split_table(name, load(models_dir / name / "eval.json"))]
+    if unseen:
+        lines += ["### Schemas never seen in training (test_unseen) against the training schemas (test_seen)", ""]
+        lines += [unseen[0], unseen[1], *(r for r in unseen if not r.startswith(("| model |", "|---"))), ""]
+        lines += ["### Every variant on test_seen", ""]
+    for name in p.models:
+        lines += table(name, load(models_dir / name / "eval.json")) + [""]
+    for name in p.models:
+        qz = load(models_dir / name / "quantize.json")
+        lines += [f"### {name}: quantization check", "", f"Files: {sizes(qz)}.", "", *check_table(qz), ""]
+    quality_keys = ("rows_accepted", "rows_rejected", "reject_rate", "rows_regenerated", "corrupt_rows_full_suite", "corrupt_rate_full_suite")
+    head = ("version", "accepted", "rejected", "reject rate", "regenerated", "corrupt (full suite)", "corrupt rate", "train", "test")
+    lines += ["## Dataset versions", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for v in p.datasets:
+        q, sp = load(datasets_dir / v / "quality.json"), load(datasets_dir / v / "split.json")
+        cells = [q.get(k) for k in quality_keys] + [sp.get("train_rows"), sp.get("test_rows")]
+        lines.append(f"| {v}{' (release)' if v == p.release.dataset else ''} | " + " | ".join(fmt(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, release_out: Path, quality_out: Path) -> None:
+    from stages.core import params as P
+    from stages.core.records import atomic_open, write_json
+
+    p = P.load(params_path)
+    write_json(quality_out, quality_rows(list(p.datasets), Path(datasets_dir)))
+    write_json(release_out, release_metrics(p.release.dataset, Path(datasets_dir)))
+    with atomic_open(out) as fh:
+        fh.write(summary(p, Path(datasets_dir), Path(models_dir)))

@@ -1,0 +1,1 @@
+"""Tasks: each owns its row format, data checks, prompt/answer format, decoding constraint and metrics."""

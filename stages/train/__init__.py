@@ -1,0 +1,1 @@
+"""Model stages: the base checkpoint, LoRA training, GGUF conversion and quantization."""

@@ -1,0 +1,414 @@
+"""`slmbench train --model smollm2-135m-lora --train data/v3/train.jsonl ...`: LoRA with peft.
+
+Each example goes through the tokenizer's chat template: a system message with the compact
+schema skeleton, the user's prompt, then the JSON answer and EOS. Loss is on the answer tokens
+only. A plain torch loop trains (`train_loop`): it does what the transformers Trainer does with
+these settings (AdamW, scheduler with warmup, accumulation, clipping, bf16 autocast, batches
+length-grouped and padded to their own longest example) and was 1.15-1.27x faster here
+(benchmarks/bench_model.py). dvclive logs loss, learning rate and gradient norm per step.
+
+`precision: auto` trains under bf16 autocast where the device has native bf16 and in fp32
+elsewhere (`choose_precision`); an explicit bf16 or fp32 wins. train.json records the choice as
+numbers (`bf16`, `native_bf16`, `precision_auto`), train_live/params.yaml in words
+(`precision_reason`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import math
+import os
+import platform
+import random
+import resource
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from stages.core.errors import SLMBenchError
+from stages.core.params import ModelParams
+from stages.core.records import atomic_dir
+from stages.inference.prompt import answer_text, chat_messages, check_safetensors_dir
+
+IGNORE = -100  # label id the loss skips
+
+
+def encode(rows: list[dict[str, Any]], catalog: dict[str, Any], tok: Any, max_length: int) -> tuple[list[dict[str, list[int]]], int]:
+    """Token ids and labels per row; prompt tokens are masked out of the loss. Returns (examples, dropped)."""
+    examples, dropped = [], 0
+    eos = tok.eos_token_id
+    for row in rows:
+        entry = catalog.get(row["schema_id"])
+        if entry is None:
+            raise SLMBenchError(f"row {row.get('id')}: no schema {row['schema_id']!r} in the catalog")
+        prompt_ids = tok.apply_chat_template(chat_messages(row["prompt"], row["schema_id"], entry.schema), add_generation_prompt=True, tokenize=True)
+        if isinstance(prompt_ids, dict) or hasattr(prompt_ids, "input_ids"):
+            prompt_ids = prompt_ids["input_ids"]
+        answer_ids = tok(answer_text(row["expected_output"], entry.schema), add_special_tokens=False)["input_ids"] + [eos]
+        ids = list(prompt_ids) + answer_ids
+        if len(ids) > max_length:
+            dropped += 1
+            continue
+        examples.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": [IGNORE] * len(prompt_ids) + answer_ids})
+    return examples, dropped
+
+
+class TokenCounter:
+    """Collator wrapper: pads each batch to its longest example and counts the real tokens."""
+
+    def __init__(self, collate: Any):
+        self.collate, self.tokens = collate, 0
+
+    def __call__(self, features: list[dict[str, Any]]) -> Any:
+        self.tokens += sum(len(f["input_ids"]) for f in features)
+        return self.collate(features)
+
+
+def lora_config(cfg: ModelParams) -> Any:
+    """The peft LoRA config of a model's params (the stage's and the benchmarks')."""
+    from peft import LoraConfig
+
+    return LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
+
+
+def collator(tok: Any) -> TokenCounter:
+    """Pads each batch to its own longest example (labels with IGNORE) and counts real tokens."""
+    from transformers import DataCollatorForSeq2Seq
+
+    return TokenCounter(DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt"))
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """One epoch of micro-batches: a seeded shuffle, each run of 50 batches sorted by length so a
+    batch pads little, then the batches shuffled so training sees no length curriculum.
+    The same (seed, epoch) gives the same batches."""
+    rng = random.Random(seed * 1_000_003 + epoch)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    mega = batch_size * 50
+    out: list[list[int]] = []
+    for i in range(0, len(order), mega):
+        chunk = sorted(order[i : i + mega], key=lambda j: (-lengths[j], j))
+        out += [chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size)]
+    rng.shuffle(out)
+    return out
+
+
+def plan(n_examples: int, cfg: ModelParams, world: int = 1) -> tuple[int, int]:
+    """(optimizer steps, micro-batches) of a run over `world` processes: `max_steps` when > 0, else
+    `epochs` passes, rounded up to whole steps of `grad_accum` micro-batches per process."""
+    per_step = cfg.grad_accum * world
+    if cfg.max_steps > 0:
+        return cfg.max_steps, cfg.max_steps * per_step
+    steps = math.ceil(max(1, math.ceil(cfg.epochs * math.ceil(n_examples / cfg.batch_size))) / per_step)
+    return steps, steps * per_step
+
+
+def distributed() -> tuple[int, int]:
+    """(rank, world size): joins the process group when launched by torchrun (WORLD_SIZE > 1)."""
+    import torch
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        # gloo connects on the interface of the hostname's address unless told otherwise; a CI run hung
+        # at the first collective with that default. All processes on this host: loopback.
+        if backend == "gloo" and os.environ.get("LOCAL_WORLD_SIZE") == str(world) and "lo" in {n for _, n in socket.if_nameindex()}:
+            os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
+        dist.init_process_group(backend, timeout=datetime.timedelta(minutes=10))
+    return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively: AVX512-BF16 or AMX on x86 (torch's cpuinfo flags),
+    elsewhere oneDNN's own bf16 check (an Arm CPU with the BF16 extension). oneDNN's check alone
+    says yes on any AVX512 CPU, where bf16 matmuls are emulated; hence the x86 flags first."""
+    import torch
+
+    cpu = torch.cpu
+    if platform.machine().lower() in ("x86_64", "amd64") and hasattr(cpu, "_is_avx512_bf16_supported") and hasattr(cpu, "_is_amx_tile_supported"):
+        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def cpu_capability() -> str:
+    """torch's name for the vector instructions its CPU kernels use (AVX512, AVX2, DEFAULT, ...); "" where torch reports none."""
+    import torch
+
+    try:
+        return str(torch.backends.cpu.get_cpu_capability() or "")
+    except (AttributeError, RuntimeError):
+        return ""
+
+
+def choose_precision(explicit: str, capability: str, native_bf16: bool, device: str, key: str) -> tuple[str, str]:
+    """(precision, reason) for `models.<m>.precision` = `explicit` ("auto", "bf16" or "fp32") on `device`
+    ("cpu" or "cuda"). An explicit setting wins. `auto` takes bf16 where the device has native bf16
+    (`native_bf16`: AVX512-BF16 or AMX on a CPU, `torch.cuda.is_bf16_supported()` on a GPU), fp32
+    elsewhere, where bf16 autocast is emulated and tens of times slower than fp32. On a CPU,
+    `capability` is torch's report of it; `auto` refuses to guess when that is empty. `key` names
+    the setting in errors."""
+    if explicit in ("bf16", "fp32"):
+        return explicit, f"{key} is {explicit}"
+    if explicit != "auto":
+        raise SLMBenchError(f"params.yaml: {key}: expected auto, bf16 or fp32, got {explicit!r}")
+    if device == "cuda":
+        return ("bf16", "auto: the GPU supports bf16") if native_bf16 else ("fp32", "auto: the GPU does not support bf16")
+    if not capability:
+        raise SLMBenchError(f"params.yaml: {key}: auto needs the CPU's capability, and torch.backends.cpu.get_cpu_capability() reports none; set bf16 or fp32")
+    if native_bf16:
+        return "bf16", f"auto: the CPU ({capability}) has native bf16 (AVX512-BF16 or AMX)"
+    return "fp32", f"auto: the CPU ({capability}) has no native bf16 (no AVX512-BF16 or AMX), so bf16 autocast would be emulated"
+
+
+# transformers schedules the loop can drive: each needs only warmup and total steps
+SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup", "inverse_sqrt")
+
+
+def check_scheduler(name: str, key: str) -> None:
+    """One line for a `scheduler` transformers does not know, or one that needs more than warmup
+    and total steps (a metric, a minimum lr), listing the ones that work."""
+    from transformers import SchedulerType
+
+    known = [s.value for s in SchedulerType]
+    if name not in known:
+        raise SLMBenchError(
+            f"params.yaml: {key}: unknown learning-rate schedule {name!r}; transformers knows {', '.join(known)}; this loop runs {', '.join(SCHEDULERS)}"
+        )
+    if name not in SCHEDULERS:
+        raise SLMBenchError(f"params.yaml: {key}: the schedule {name!r} needs settings beyond warmup and total steps; expected one of {', '.join(SCHEDULERS)}")
+
+
+def micro_batches(examples: list[dict[str, Any]], cfg: ModelParams, count: int) -> Iterator[list[dict[str, Any]]]:
+    """`count` micro-batches, epoch after epoch, each epoch length-grouped with its own seed."""
+    lengths = [len(e["input_ids"]) for e in examples]
+    epoch = 0
+    while True:
+        for batch in length_grouped_batches(lengths, cfg.batch_size, cfg.seed, epoch):
+            if count <= 0:
+                return
+            count -= 1
+            yield [examples[i] for i in batch]
+        epoch += 1
+
+
+def answer_loss_module(model: Any) -> Any:
+    """`model` (a peft causal LM) wrapped so that its forward returns the step's loss: the sum of
+    the answer tokens' cross-entropy over `num_items_in_batch`, the loss transformers computes
+    (its ForCausalLMLoss, in fp32). The LM head and the log-softmax run on the answer positions
+    only, not on every position of the batch: prompt tokens carry no loss, and the full
+    [batch x length x 49,152] logits, their fp32 copy and their log-softmax were the largest
+    memory-bound work of a step (benchmarks/bench_train.py measures both ways)."""
+    import torch
+    import torch.nn.functional as F
+
+    class AnswerLoss(torch.nn.Module):
+        def __init__(self, lm: Any):
+            super().__init__()
+            self.lm = lm
+
+        def forward(self, input_ids: Any, attention_mask: Any, labels: Any, num_items_in_batch: Any) -> Any:
+            core = self.lm.get_base_model()  # the transformers model, with the LoRA layers in it
+            hidden = core.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            target = labels[:, 1:]
+            keep = target != IGNORE
+            logits = core.lm_head(hidden[:, :-1][keep]).float()
+            return F.cross_entropy(logits, target[keep], reduction="sum") / num_items_in_batch
+
+    return AnswerLoss(model)
+
+
+def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, collate: Any, on_step: Any = None, progress: bool = True) -> list[float]:
+    """LoRA training of `model` (a peft causal LM): AdamW, the `cfg.scheduler` schedule with warmup,
+    gradient accumulation, clipping at 1.0 and bf16 autocast, as the transformers Trainer does it.
+    The loss of each optimizer step is the mean over the answer tokens of all its micro-batches (the
+    Trainer's `num_items_in_batch`), computed on the answer positions only (`answer_loss_module`).
+    Under torchrun the loss module is wrapped in DistributedDataParallel: every process builds the
+    same micro-batches and takes every world-th one, so a step covers `grad_accum x world`
+    micro-batches. Calls `on_step(step, loss, lr, grad_norm)` after each step; returns the per-step losses."""
+    import torch
+    import torch.distributed as dist
+    from tqdm.auto import tqdm
+    from transformers import get_scheduler
+
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_available() and dist.is_initialized() else (0, 1)
+    steps, n_micro = plan(len(examples), cfg, world)
+    device = next(model.parameters()).device
+    net = answer_loss_module(model)
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(net)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    sched = get_scheduler(cfg.scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=steps)
+    batches = micro_batches(examples, cfg, n_micro)
+    losses: list[float] = []
+    model.train()
+    bar = tqdm(range(steps), desc="train", unit="step", disable=not progress or rank != 0)
+    for step in bar:
+        window = [b for _, b in zip(range(cfg.grad_accum * world), batches, strict=False)]
+        items = sum(sum(1 for lab in f["labels"][1:] if lab != IGNORE) for b in window for f in b)
+        mine = window[rank::world]
+        total = torch.zeros((), device=device)
+        for i, feats in enumerate(mine):
+            batch = {k: v.to(device) for k, v in collate(feats).items()}
+            # DDP all-reduces only after the last micro-batch of the step, and averages over processes:
+            # scale by world so the step's gradient stays the token mean over the whole window.
+            with net.no_sync() if world > 1 and i < len(mine) - 1 else contextlib.nullcontext():
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                    loss = net(**batch, num_items_in_batch=items)
+                (loss * world).backward()
+            total += loss.detach()
+        if world > 1:
+            dist.all_reduce(total)
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, 1.0))
+        lr = sched.get_last_lr()[0]
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(float(total))
+        bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{lr:.2e}")
+        if on_step is not None:
+            on_step(step, losses[-1], lr, grad_norm)
+    return losses
+
+
+def run(
+    name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, Any], adapter_out: Path, merged_out: Path, live_dir: Path
+) -> dict[str, Any]:
+    """Train, then save the adapter and the merged model. Under torchrun every process trains its
+    share and process 0 logs and saves; the others return {}."""
+    import torch
+    import torch.distributed as dist
+    from dvclive import Live
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
+
+    check_safetensors_dir(base_dir)
+    check_scheduler(cfg.scheduler, f"models.{name}.scheduler")
+    rank, world = distributed()
+    torch.set_num_threads(cfg.threads)
+    set_seed(cfg.seed)  # every process: the same LoRA init
+    tok = AutoTokenizer.from_pretrained(base_dir)
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    device = torch.device(f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu")
+    setting = cfg.precision
+    native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
+    precision, reason = choose_precision(setting, cpu_capability() if device.type == "cpu" else "", native, device.type, f"models.{name}.precision")
+    if rank == 0:
+        print(f"train {name}: precision {precision} ({reason})", file=sys.stderr, flush=True)
+    if device.type == "cpu" and precision == "bf16" and rank == 0 and not native:
+        # Measured on an AVX2-only CPU: the first bf16 step of the default recipe took 599 s (about 10 s with AVX512-BF16).
+        print(
+            f"train {name}: warning: this CPU has no native bf16 ({cpu_capability() or 'capability unknown'}); bf16 autocast runs "
+            f"emulated, tens of times slower; set models.{name}.precision: auto or fp32",
+            file=sys.stderr,
+            flush=True,
+        )
+    cfg = dataclasses.replace(cfg, precision=precision)
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, use_safetensors=True).to(device)
+    model = get_peft_model(model, lora_config(cfg))
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    examples, dropped = encode(rows, catalog, tok, cfg.max_length)
+    if not examples:
+        raise SLMBenchError(f"train {name}: no example fits max_length {cfg.max_length}")
+    counter = collator(tok)
+    live = None
+    if rank == 0:
+        shutil.rmtree(live_dir, ignore_errors=True)
+        live = Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=False, report=None)
+        # The words of the precision choice live here, beside train.json's numbers.
+        live.log_params({"model": name, "processes": world, **dataclasses.asdict(cfg), "precision_setting": setting, "precision_reason": reason})
+
+    def log_step(step: int, loss: float, lr: float, grad_norm: float) -> None:
+        if live is not None:
+            live.log_metric("loss", loss)
+            live.log_metric("learning_rate", lr)
+            live.log_metric("grad_norm", grad_norm)
+            live.next_step()
+
+    start = time.perf_counter()
+    losses = train_loop(model, examples, cfg, counter, on_step=log_step)
+    wall = time.perf_counter() - start
+    tokens = torch.tensor(counter.tokens, device=device)
+    if world > 1:
+        dist.all_reduce(tokens)
+        dist.destroy_process_group()
+    if live is None:
+        return {}
+    live.end()
+    _save_atomic(model, None, adapter_out)
+    merged = model.merge_and_unload()
+    _save_atomic(merged, tok, merged_out)
+    return {
+        "steps": len(losses),
+        "processes": world,
+        "examples": len(examples),
+        "examples_dropped": dropped,
+        "tokens": int(tokens),
+        "tokens_per_s": round(int(tokens) / wall, 2),
+        "final_loss": round(losses[-1], 6),
+        "mean_loss_last_5": round(sum(losses[-5:]) / len(losses[-5:]), 6),
+        "train_loss": round(sum(losses) / len(losses), 6),
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": peak_rss_mb(),
+        "trainable_params": int(trainable),
+        # Numbers only (a DVC metrics file): 1 when training ran under bf16 autocast, 1 when the
+        # device has native bf16, 1 when `precision: auto` made the choice; the reason in words
+        # is in train_live/params.yaml (precision_reason).
+        "bf16": int(precision == "bf16"),
+        "native_bf16": int(native),
+        "precision_auto": int(setting == "auto"),
+    }
+
+
+def _save_atomic(model: Any, tok: Any, out: Path) -> None:
+    with atomic_dir(out) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        if tok is not None:
+            tok.save_pretrained(staging)
+        _sort_target_modules(Path(staging) / "adapter_config.json")
+
+
+def _sort_target_modules(config: Path) -> None:
+    """peft writes `target_modules` from a set, so its order changes between runs; sort it so the
+    same params give a byte-identical adapter_config.json."""
+    if not config.is_file():
+        return
+    cfg = json.loads(config.read_text())
+    if isinstance(cfg.get("target_modules"), list):
+        cfg["target_modules"] = sorted(cfg["target_modules"])
+        config.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+
+
+def main(
+    name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path, schemas: Path | None = None
+) -> dict[str, Any]:
+    """`schemas`: the generated schemas some train rows use (`generate --schemas-out`)."""
+    from stages.core import params as P
+    from stages.core.catalog import load_catalog, with_generated
+    from stages.core.records import read_rows, write_json
+
+    p = P.load(params_path)
+    if name not in p.models:
+        raise SLMBenchError(f"params.yaml: no model {name!r} under models; expected one of {', '.join(p.models)}")
+    catalog = with_generated(load_catalog(Path(p.schemas_dir)), schemas)
+    result = run(name, p.models[name], base_dir, read_rows(train_file), catalog, adapter, merged, live_dir)
+    if result:  # process 0 (the only one outside torchrun) writes the metrics
+        write_json(metrics, result)
+    return result
