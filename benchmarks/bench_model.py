@@ -120,7 +120,7 @@ def _summary(gens: dict[tuple[int, int], Any], seconds: float, cpu: float, ref: 
 
 def gguf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: int, threads: int, n_ctx: int, parallels: list[int]) -> dict[str, Any]:
     """One request at a time (the reference), then the parallel decoder at each setting; both decodings."""
-    from stages.inference.runtime import GGUFRunner
+    from stages.inference.gguf import GGUFRunner
 
     runner = GGUFRunner(path, threads, n_ctx)
     runner.generate_one(prompts[0], 8, None)  # load and warm up
@@ -155,7 +155,7 @@ def gguf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: in
 
 def hf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: int, threads: int, batches: list[int]) -> dict[str, Any]:
     from stages.evaluate.evaluate import length_order
-    from stages.inference.runtime import HFRunner
+    from stages.inference.hf import HFRunner
 
     runner = HFRunner(path, threads)
     runner.generate(prompts[:1], 4, 1)  # load and warm up
@@ -233,7 +233,8 @@ def main() -> None:
     from stages.core.catalog import load_catalog, with_generated
     from stages.core.records import read_rows, write_json
     from stages.evaluate.evaluate import constraint_schema, select_rows
-    from stages.inference.runtime import render_prompts, render_prompts_gguf
+    from stages.inference.gguf import render_prompts_gguf
+    from stages.inference.hf import render_prompts
 
     p = P.load(Path("params.yaml"))
     cfg = p.models[a.model]

@@ -135,3 +135,13 @@ def with_generated(catalog: dict[str, SchemaEntry], path: Path | None) -> dict[s
     if clash:
         raise SLMBenchError(f"{path}: generated schema id {clash[0]!r} is also a named schema")
     return {**catalog, **extra}
+
+
+def entry_of(row: dict[str, Any], catalog: dict[str, SchemaEntry], required: bool = False) -> SchemaEntry | None:
+    """The schema a row names: the one lookup every stage uses. A miss is None (a data check then
+    fails the row), or with `required` a one-line error naming the row and its schema id."""
+    sid = str(row.get("schema_id"))
+    entry = catalog.get(sid)
+    if entry is None and required:
+        raise SLMBenchError(f"row {row.get('id')}: no schema {sid!r} in the schema directory or the version's generated schemas")
+    return entry

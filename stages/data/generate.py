@@ -23,7 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from stages.core.catalog import SchemaEntry
+from stages.core.catalog import SchemaEntry, entry_of
 from stages.core.errors import SLMBenchError
 from stages.core.params import Recipe, TeacherParams
 from stages.tasks.edgejson.checks import prompt_text, row_levels
@@ -130,7 +130,7 @@ class _Waves:
         self.counts["candidates"] += 1
         instruction = self.rows[i]["prompt"].split("\n\n", 1)[0]
         cand = dict(self.rows[i], prompt=instruction + "\n\n" + text.strip(), source="teacher", surface=register)
-        fails = row_levels(cand, self.catalog.get(self.rows[i]["schema_id"]), self.bounds)
+        fails = row_levels(cand, entry_of(self.rows[i], self.catalog), self.bounds)
         self.level_fails.update(fails.keys())
         if fails:
             lvl, why = next(iter(fails.items()))

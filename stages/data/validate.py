@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stages.core.catalog import TIERS, SchemaEntry
+from stages.core.catalog import TIERS, SchemaEntry, entry_of
 from stages.core.params import Recipe
 from stages.core.records import atomic_dir
 from stages.tasks.edgejson.checks import ROW_CHECKS, SUITES, five_levels, level_rates, normalise_prompt, row_failures, screen, set_failures
@@ -112,7 +112,7 @@ def run(
         return True
 
     for row in rows:
-        entry = catalog.get(str(row.get("schema_id")))
+        entry = entry_of(row, catalog)
         verdicts.append(row_failures(row, entry, bounds, suite))
         if admit(row, verdicts[-1]) or not recipe.regenerate or entry is None:
             continue
@@ -177,7 +177,7 @@ def generated_table(
     suite = SUITES[recipe.suite]
     if verdicts is None:
         bounds = (recipe.prompt_chars[0], recipe.prompt_chars[1])
-        verdicts = [row_failures(r, catalog.get(str(r.get("schema_id"))), bounds, suite) for r in rows]
+        verdicts = [row_failures(r, entry_of(r, catalog), bounds, suite) for r in rows]
     name = f"edgejson_{version}_{recipe.suite}_{GENERATED}"
     return Table(GENERATED, generated_frame(rows, verdicts, suite), name, generated_expectations(suite, catalog, recipe))
 

@@ -20,7 +20,7 @@ one at a time, so the crash lands on one row. Peak RSS is that worker's own high
 Variants: gguf_base (the untuned base in Q8_0, llama.cpp), hf_base (the untuned base,
 transformers), hf_tuned (the merged model, transformers), gguf_q8_0 and gguf_q4 (llama.cpp). Decodings: free, and constrained: llama.cpp's JSON-schema
 grammar for GGUF, llguidance's for transformers, with `uniqueItems` enforced around either (see
-stages/inference/runtime.py). A GGUF variant decodes both of a row's decodings from one evaluation of its
+stages/inference/hf.py, gguf.py). A GGUF variant decodes both of a row's decodings from one evaluation of its
 prompt, `evaluate.gguf_parallel` sequences per llama.cpp step (stages/inference/gguf_parallel.py).
 """
 
@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stages.core.catalog import SchemaEntry
+from stages.core.catalog import SchemaEntry, entry_of
 from stages.core.errors import SLMBenchError
 from stages.tasks.edgejson.scoring import METRICS, aggregate, higher_is_better, score_row
 
@@ -88,7 +88,8 @@ def _worker(
 
     Lines: {"i", "k", "text", "tokens", "seconds", "finish"} per result; {"fatal": message} when
     the model does not load; last, {"rss_mb", "size_mb"}."""
-    from stages.inference.runtime import GGUFRunner, HFRunner
+    from stages.inference.gguf import GGUFRunner
+    from stages.inference.hf import HFRunner
 
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
 
@@ -234,7 +235,7 @@ def score_variant(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     scored, preds = [], []
     for row, g in zip(rows, gens, strict=True):
-        entry = catalog.get(row["schema_id"])
+        entry = entry_of(row, catalog)
         s = score_row(g["text"], row["expected_output"], entry)
         tier = row.get("complexity") or (entry.tier if entry else None)
         scored.append({"schema_id": row["schema_id"], "tier": tier, **s})
@@ -302,7 +303,8 @@ def evaluate_variant(
     seed: int = 0,
 ) -> dict[str, tuple[dict[str, Any], list[dict[str, Any]]]]:
     """Score one model (an HF directory or a .gguf) on rows, once per decoding: {decoding: (aggregate, predictions)}."""
-    from stages.inference.runtime import render_prompts, render_prompts_gguf
+    from stages.inference.gguf import render_prompts_gguf
+    from stages.inference.hf import render_prompts
 
     model = Path(model)
     missing = sorted({r["schema_id"] for r in rows if r["schema_id"] not in catalog})
@@ -314,7 +316,7 @@ def evaluate_variant(
     else:
         kind = "hf"
         prompts = render_prompts(check_hf_model(model), rows, catalog)
-    per_row = [[constraint_schema(kind, catalog[r["schema_id"]].schema, enforce_formats) if d == "constrained" else None for d in decodings] for r in rows]
+    per_row = [[constraint_schema(kind, entry_of(r, catalog, required=True).schema, enforce_formats) if d == "constrained" else None for d in decodings] for r in rows]
     order = length_order(prompts) if kind == "hf" else list(range(len(rows)))
     done, info = generate_jobs(kind, model, [prompts[i] for i in order], [per_row[i] for i in order], max_new, threads, n_ctx, batch, parallel)
     at = {i: o for o, i in enumerate(order)}
@@ -350,12 +352,13 @@ def length_order(prompts: list[str]) -> list[int]:
 
 
 def constraint_schema(kind: str, schema: dict[str, Any], enforce_formats: bool) -> dict[str, Any]:
-    """The schema a runtime's grammar is built from. llama.cpp's builder needs `grammar_schema`'s
-    rewrites; llguidance takes the schema itself (its formats, patterns and number bounds
-    included), or with `enforce_formats` off, the schema without formats and patterns."""
-    from stages.inference.runtime import grammar_schema
-
-    return grammar_schema(schema, enforce_formats) if kind == "gguf" or not enforce_formats else schema
+    """The schema a runner's grammar is built from: each runner translates the task's constraint
+    itself (stages/inference/gguf.py, hf.py: `constraint`)."""
+    if kind == "gguf":
+        from stages.inference.gguf import constraint
+    else:
+        from stages.inference.hf import constraint
+    return constraint(schema, enforce_formats)
 
 
 # ---------------------------------------------------------------------------------------------

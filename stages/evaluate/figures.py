@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stages.core.catalog import TIERS
 from stages.core.params import VARIANTS
 
 QUALITY = ("json_exact", "field_f1", "schema_valid", "json_parse")
 SPEED = ("tokens_per_s", "latency_ms_p50", "latency_ms_p95", "peak_rss_mb", "size_mb")
-TIERS = ("simple", "medium", "complex")
 # quantize.json's greedy-check figures per GGUF type, under the key of each layout it has had:
 # `<type>.<figure>` (with `<type>.n`), and the flat `greedy_exact_<type>` of older files.
 CHECK_FIGURES = (

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stages.core.catalog import entry_of
 from stages.core.errors import SLMBenchError
 from stages.core.params import QuantizeParams
 from stages.core.records import atomic_dir
@@ -132,7 +133,7 @@ class Agreement:
 def _json_exact(texts: list[str], rows: list[dict[str, Any]], catalog: dict[str, Any]) -> list[float]:
     from stages.tasks.edgejson.scoring import json_exact, parse_prediction
 
-    return [json_exact(parse_prediction(t), r["expected_output"], catalog.get(r["schema_id"])) for t, r in zip(texts, rows, strict=True)]
+    return [json_exact(parse_prediction(t), r["expected_output"], entry_of(r, catalog)) for t, r in zip(texts, rows, strict=True)]
 
 
 def _mean(values: list[float]) -> float:
@@ -149,7 +150,8 @@ def greedy_answers(
     `check_max_tokens`, generated as the evaluate stage generates: transformers in left-padded
     batches of `hf_batch` prompts of similar length, llama.cpp with `parallel` sequences per decode
     step (`GGUFRunner.generate_parallel`), `n_ctx` tokens of context each."""
-    from stages.inference.runtime import GGUFRunner, HFRunner, render_prompts
+    from stages.inference.gguf import GGUFRunner
+    from stages.inference.hf import HFRunner, render_prompts
 
     start = time.perf_counter()
     hf = HFRunner(merged, cfg.threads)

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from stages.core.catalog import entry_of
 from stages.core.errors import SLMBenchError
 from stages.core.params import ModelParams
 from stages.core.records import atomic_dir
@@ -45,9 +46,7 @@ def encode(rows: list[dict[str, Any]], catalog: dict[str, Any], tok: Any, max_le
     examples, dropped = [], 0
     eos = tok.eos_token_id
     for row in rows:
-        entry = catalog.get(row["schema_id"])
-        if entry is None:
-            raise SLMBenchError(f"row {row.get('id')}: no schema {row['schema_id']!r} in the catalog")
+        entry = entry_of(row, catalog, required=True)
         prompt_ids = tok.apply_chat_template(chat_messages(row["prompt"], row["schema_id"], entry.schema), add_generation_prompt=True, tokenize=True)
         if isinstance(prompt_ids, dict) or hasattr(prompt_ids, "input_ids"):
             prompt_ids = prompt_ids["input_ids"]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import importgraph  # tests/code/, on sys.path under pytest
 
-
 # stages/ in floors (README, "Layout"): a module imports from its own package or from a lower floor
 FLOORS = {"core": 1, "tasks": 2, "inference": 2, "data": 3, "train": 3, "evaluate": 3, "audit": 3, "cli": 4}
 

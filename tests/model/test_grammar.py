@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from stages.inference.grammar import grammar_pattern, grammar_schema
 from stages.inference.prompt import answer_text, embedded_gguf, key_order
-from stages.inference.runtime import grammar_pattern, grammar_schema
 
 
 def _root_kv_order(gbnf: str) -> list[str]:
@@ -114,7 +114,7 @@ UNIQUE = {
 
 
 def test_scan_finds_the_open_unique_item_and_the_first_repeat() -> None:
-    from stages.inference.runtime import first_duplicate, open_unique_item
+    from stages.inference.unique_items import first_duplicate, open_unique_item
 
     assert open_unique_item('{"tags":["a","b', UNIQUE) == ("b", {"a"}, None)
     assert open_unique_item('{"tags":["a", ', UNIQUE) == (None, {"a"}, None)
@@ -131,7 +131,7 @@ def test_scan_finds_the_open_unique_item_and_the_first_repeat() -> None:
 
 
 def test_guard_pushes_down_tokens_that_complete_or_lead_only_to_repeats() -> None:
-    from stages.inference.runtime import UniqueItemsGuard
+    from stages.inference.unique_items import UniqueItemsGuard
 
     vocab = [(0, '"'), (1, 'a"'), (2, "b"), (3, '","'), (4, '"w'), (5, '"work"'), (6, '"t'), (7, "x"), (8, 'a\\"'), (9, "rav")]
     guard = UniqueItemsGuard(vocab, lambda ids: b"", UNIQUE, forced=[])
@@ -147,7 +147,8 @@ def test_repeated_unique_items_are_generated_again_from_before_the_repeat() -> N
     differ."""
     import jsonschema
 
-    from stages.inference.runtime import GGUFRunner, first_duplicate
+    from stages.inference.gguf import GGUFRunner
+    from stages.inference.unique_items import first_duplicate
 
     prompt = "<|im_start|>user\nGive the tags of: 'health health health health' as JSON.<|im_end|>\n<|im_start|>assistant\n"
     gguf = Path(embedded_gguf("smollm2-135m-instruct"))
@@ -168,7 +169,7 @@ def test_grammar_strings_exclude_control_characters() -> None:
     from llama_cpp import LlamaGrammar
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-    from stages.inference.runtime import LOOSE_CHAR, STRICT_CHAR, json_grammar
+    from stages.inference.grammar import LOOSE_CHAR, STRICT_CHAR, json_grammar
 
     schema = {"type": "object", "properties": {"a": {"type": "string"}}}
     assert LOOSE_CHAR in json_schema_to_gbnf(json.dumps(schema))
@@ -182,7 +183,7 @@ def test_llguidance_grammar_for_every_schema_and_its_key_order(catalog: dict[str
     beside a pattern only where llguidance cannot intersect them), with keys in `key_order`."""
     from transformers import AutoTokenizer
 
-    from stages.inference.runtime import LLGuidanceGrammars, llg_schema
+    from stages.inference.hf import LLGuidanceGrammars, llg_schema
 
     grammars = LLGuidanceGrammars(AutoTokenizer.from_pretrained(tiny_model_dir), None)
     for sid, entry in catalog.items():
@@ -200,7 +201,7 @@ def test_hf_constrained_decoding_gives_schema_valid_json(tiny_model_dir: Path) -
     batch (constrained and free) comes out as its schema says, or free as before."""
     import jsonschema
 
-    from stages.inference.runtime import HFRunner
+    from stages.inference.hf import HFRunner
 
     schema = {"type": "object", "required": ["ok", "level", "n"], "properties": {"ok": {"type": "boolean"}, "level": {"enum": ["low", "high"]}, "n": {"type": "integer", "minimum": 1, "maximum": 9}}, "additionalProperties": False}
     runner = HFRunner(tiny_model_dir, 2)
@@ -219,7 +220,8 @@ def test_hf_repeated_unique_items_are_generated_again_from_before_the_repeat(emb
     the second pass ends the array before the repeat, or makes later items differ."""
     import jsonschema
 
-    from stages.inference.runtime import HFRunner, first_duplicate
+    from stages.inference.hf import HFRunner
+    from stages.inference.unique_items import first_duplicate
 
     prompt = "<|im_start|>user\nGive the tags of: 'health health health health' as JSON.<|im_end|>\n<|im_start|>assistant\n"
     runner = HFRunner(embedded_hf_dir, 2)
@@ -248,7 +250,7 @@ def test_llguidance_forces_number_bounds_and_formats(tiny_model_dir: Path, node:
     """What the HF grammar forces beyond llama.cpp's: wide integer ranges, number bounds, formats."""
     from transformers import AutoTokenizer
 
-    from stages.inference.runtime import LLGuidanceGrammars
+    from stages.inference.hf import LLGuidanceGrammars
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     grammars = LLGuidanceGrammars(tok, None)

@@ -50,7 +50,8 @@ def test_each_runtime_stops_a_loop_with_finish_repeat(runtime: str, tiny_model_d
     import torch
     from transformers import AutoConfig, LlamaForCausalLM
 
-    from stages.inference.runtime import GGUFRunner, HFRunner
+    from stages.inference.gguf import GGUFRunner
+    from stages.inference.hf import HFRunner
 
     # Layers that add nothing (o_proj and down_proj zero), so the last hidden state is the input
     # token's embedding; every embedding points along dimension 0, and only token 42's LM-head row

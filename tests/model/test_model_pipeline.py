@@ -279,7 +279,7 @@ def test_parallel_llama_cpp_decoding_gives_the_one_at_a_time_answers(quantized: 
     """Several sequences per decode step (free and constrained sharing each prompt, more jobs than
     slots) give the answers of one sequence at a time on the tiny model, run after run."""
     from stages.evaluate.evaluate import constraint_schema, generate_jobs
-    from stages.inference.runtime import render_prompts_gguf
+    from stages.inference.gguf import render_prompts_gguf
 
     catalog = load_catalog(repo_root / "schemas")
     gguf = quantized["dir"] / "model-q8_0.gguf"
@@ -301,7 +301,7 @@ def test_decodings_of_a_prompt_share_a_sequence_until_they_part(quantized: dict,
     they part: two free decodings of a prompt share every token and give one answer twice; free
     and constrained give, shared, the answers they give in sequences of their own."""
     from stages.evaluate.evaluate import constraint_schema
-    from stages.inference.runtime import GGUFRunner, render_prompts_gguf
+    from stages.inference.gguf import GGUFRunner, render_prompts_gguf
 
     catalog = load_catalog(repo_root / "schemas")
     gguf = quantized["dir"] / "model-q8_0.gguf"

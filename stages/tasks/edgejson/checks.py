@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from stages.core.catalog import SchemaEntry
+from stages.core.catalog import SchemaEntry, entry_of
 
 ROW_CHECKS = ("parses", "schema_valid", "grounded", "arithmetic", "dates_in_order", "prompt_length", "clean_labels")
 SET_CHECKS = ("unique_prompt", "unique_id")
@@ -325,7 +325,7 @@ def row_levels(row: dict[str, Any], entry: SchemaEntry | None, prompt_chars: tup
 
 def five_levels(rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], prompt_chars: tuple[int, int]) -> list[dict[str, str]]:
     """Per row, level -> first problem, for the levels it fails (all five, L5 across the rows)."""
-    out = [row_levels(r, catalog.get(str(r.get("schema_id"))), prompt_chars) for r in rows]
+    out = [row_levels(r, entry_of(r, catalog), prompt_chars) for r in rows]
     dup = set_failures(rows, ("unique_prompt", "unique_id"))
     near = near_duplicates(rows)
     for i, fails in enumerate(out):
@@ -422,7 +422,7 @@ def set_failures(rows: list[dict[str, Any]], suite: tuple[str, ...]) -> list[dic
 
 def screen(rows: list[dict[str, Any]], catalog: dict[str, SchemaEntry], prompt_chars: tuple[int, int], suite: tuple[str, ...]) -> list[dict[str, str]]:
     """Per row, the checks of `suite` it fails (row checks and set checks)."""
-    per_row = [row_failures(r, catalog.get(str(r.get("schema_id"))), prompt_chars, suite) for r in rows]
+    per_row = [row_failures(r, entry_of(r, catalog), prompt_chars, suite) for r in rows]
     for fails, set_fails in zip(per_row, set_failures(rows, suite), strict=True):
         fails.update(set_fails)
     return per_row

@@ -34,13 +34,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from stages.core.catalog import TIERS
 from stages.core.errors import SLMBenchError
 from stages.tasks.edgejson.templates import Ctx
 from stages.tasks.edgejson.templates.common import date_between, datetime_iso, money
 from stages.tasks.edgejson.templates.render import humanise
 
 STYLES = ("snake_case", "camelCase")
-TIER_NAMES = ("simple", "medium", "complex")
 ATTEMPTS = 40  # draws per schema slot before the vocabulary counts as exhausted
 
 # kind -> (JSON Schema of the value, a value from the seeded context)
@@ -387,9 +387,9 @@ def generate_schemas(seed: int, count: int, styles: list[str], tiers: dict[str, 
     bad = [s for s in styles if s not in STYLES]
     if bad or not styles:
         raise SLMBenchError(f"params.yaml: {where}.styles: expected a non-empty subset of {', '.join(STYLES)}, got {styles!r}")
-    bad = [t for t in tiers if t not in TIER_NAMES]
+    bad = [t for t in tiers if t not in TIERS]
     if bad or not tiers or any(v < 0 for v in tiers.values()) or sum(tiers.values()) <= 0:
-        raise SLMBenchError(f"params.yaml: {where}.tiers: expected shares >= 0 for tiers among {', '.join(TIER_NAMES)}, got {tiers!r}")
+        raise SLMBenchError(f"params.yaml: {where}.tiers: expected shares >= 0 for tiers among {', '.join(TIERS)}, got {tiers!r}")
     if count < 0:
         raise SLMBenchError(f"params.yaml: {where}.schemas: expected 0 or more schemas, got {count}")
     names = sorted(tiers)
