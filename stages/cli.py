@@ -115,6 +115,73 @@ def split(
     typer.echo(f"split {version}: {m['train_rows']} train, {m['test_rows']} test_seen, {m['test_unseen_rows']} test_unseen ({m['unseen_schemas']} schemas), 0 leaks", err=True)
 
 
+IntentOpt = Annotated[str, typer.Option("--name", help="EdgeIntent dataset, a key of `intent.datasets` in params.yaml (e.g. banking77).")]
+
+
+@app.command("intent-import")
+@friendly
+def intent_import(
+    name: IntentOpt,
+    source: Annotated[Path, typer.Option(help="The source folder as its authors released it, e.g. data/sources/banking77.")],
+    rows: Annotated[Path, typer.Option(help="EdgeIntent rows (JSONL) to write.")],
+    labels: Annotated[Path, typer.Option(help="The sorted label list (JSON) to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Import one real intent dataset (BANKING77 or CLINC150 layout) as EdgeIntent rows and its label set.
+
+    Example: slmbench intent-import --name banking77 --source data/sources/banking77 --rows data/intent/banking77/imported.jsonl
+    --labels data/intent/banking77/labels.json
+    """
+    from stages.data import intent_import as stage
+
+    m = stage.main(name, params, source, rows, labels)
+    typer.echo(f"intent-import {name}: {m['rows']} rows, {m['labels']} labels -> {rows}", err=True)
+
+
+@app.command("intent-validate")
+@friendly
+def intent_validate(
+    name: IntentOpt,
+    inp: Annotated[Path, typer.Option("--in", help="Imported rows (intent-import --rows).")],
+    labels: Annotated[Path, typer.Option(help="The label set (intent-import --labels).")],
+    validated: Annotated[Path, typer.Option(help="Accepted rows (written only when the gate passes).")],
+    quarantine: Annotated[Path, typer.Option(help="Rejected rows, each with the checks it failed.")],
+    metrics: Annotated[Path, typer.Option(help="quality.json to write: checks, duplicates, label conflicts, the gate.")],
+    docs: Annotated[Path | None, typer.Option(help="Folder for the GX Data Docs site.")] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Gate one intent dataset with Great Expectations: labels in the set, text bounds, rows per class, duplicates, label conflicts.
+
+    Example: slmbench intent-validate --name banking77 --in data/intent/banking77/imported.jsonl --labels data/intent/banking77/labels.json
+    --validated data/intent/banking77/validated.jsonl --quarantine data/intent/banking77/quarantine.jsonl --metrics metrics/intent/banking77/quality.json
+    """
+    from stages.data import intent_validate as stage
+
+    r = stage.main_params(name, params, inp, labels, validated, quarantine, metrics, docs)
+    typer.echo(f"intent-validate {name}: {len(r.accepted)} accepted, {len(r.quarantine)} quarantined, gate passed", err=True)
+
+
+@app.command("intent-split")
+@friendly
+def intent_split(
+    name: IntentOpt,
+    inp: Annotated[Path, typer.Option("--in", help="Validated rows.")],
+    train: Annotated[Path, typer.Option(help="Train JSONL to write.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL to write.")],
+    metrics: Annotated[Path, typer.Option(help="split.json to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Split one intent dataset: BANKING77 stratified by class and seeded, CLINC150 by its own lists; a leak check either way.
+
+    Example: slmbench intent-split --name banking77 --in data/intent/banking77/validated.jsonl --train data/intent/banking77/train.jsonl
+    --test data/intent/banking77/test.jsonl --metrics metrics/intent/banking77/split.json
+    """
+    from stages.data import intent_split as stage
+
+    m = stage.main_params(name, params, inp, train, test, metrics)
+    typer.echo(f"intent-split {name}: {m.get('train_rows', '?')} train, {m.get('test_rows', '?')} test -> {train}, {test}", err=True)
+
+
 @app.command("base-model")
 @friendly
 def base_model(

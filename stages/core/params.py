@@ -171,6 +171,29 @@ class EvaluateParams:
 
 
 @dataclass(frozen=True)
+class IntentRecipe:
+    """One EdgeIntent dataset (stages/tasks/intent): real queries imported from a source folder."""
+
+    task: str  # the task the recipe belongs to: intent
+    format: str  # how the source folder is laid out: banking77 (train.csv) or clinc150 (data_train_val.json)
+    min_chars: int  # a query shorter than this is quarantined
+    max_chars: int  # a query longer than this is quarantined
+    min_per_class: int  # the gate fails when a class keeps fewer accepted rows
+    drop_conflicts: bool  # the same normalised query under two labels: drop every copy (true) or keep one per label
+    max_reject_rate: float  # the gate fails when more than this share of rows is quarantined
+    seed: int = 0  # seed of the stratified split (banking77)
+    test_fraction: float = 0.2  # banking77: share of each class in test; clinc150 tests on its val and oos_val lists
+    include_oos_train: bool = True  # clinc150: train on oos_train too, with the label oos
+
+
+@dataclass(frozen=True)
+class IntentParams:
+    """EdgeIntent: datasets and the settings of its models (one of each per dataset)."""
+
+    datasets: dict[str, IntentRecipe] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Params:
     schemas_dir: str  # folder of schemas: <dir>/<tier>/<schema_id>.json
     datasets: dict[str, Recipe]
@@ -181,6 +204,7 @@ class Params:
     models: dict[str, ModelParams]
     quantize: QuantizeParams
     evaluate: EvaluateParams
+    intent: IntentParams = dataclasses.field(default_factory=IntentParams)  # EdgeIntent (none when absent)
 
 
 def _check_type(value: Any, tp: Any, where: str) -> Any:
@@ -311,6 +335,18 @@ def _semantic_checks(p: Params) -> None:
         raise SLMBenchError(f"params.yaml: split.test_fraction: expected a share in (0, 1), got {p.split.test_fraction}")
     if p.split.unseen_schemas < 0:
         raise SLMBenchError(f"params.yaml: split.unseen_schemas: expected 0 or more schemas to hold out, got {p.split.unseen_schemas}")
+    for name, ir in p.intent.datasets.items():
+        w = f"params.yaml: intent.datasets.{name}"
+        if ir.task != "intent":
+            raise SLMBenchError(f"{w}.task: expected intent (an EdgeJSON version belongs under datasets:), got {ir.task!r}")
+        if not 0.0 < ir.test_fraction < 1.0:
+            raise SLMBenchError(f"{w}.test_fraction: expected a share in (0, 1), got {ir.test_fraction}")
+        if not 1 <= ir.min_chars <= ir.max_chars:
+            raise SLMBenchError(f"{w}: expected 1 <= min_chars <= max_chars, got {ir.min_chars} and {ir.max_chars}")
+        if ir.min_per_class < 1:
+            raise SLMBenchError(f"{w}.min_per_class: expected 1 or more rows, got {ir.min_per_class}")
+        if not 0.0 <= ir.max_reject_rate < 1.0:
+            raise SLMBenchError(f"{w}.max_reject_rate: expected a share in [0, 1), got {ir.max_reject_rate}")
     if p.release.dataset not in p.datasets:
         raise SLMBenchError(f"params.yaml: release.dataset: {p.release.dataset!r} is not one of datasets: {', '.join(p.datasets)}")
 
@@ -319,3 +355,9 @@ def recipe(p: Params, version: str) -> Recipe:
     if version not in p.datasets:
         raise SLMBenchError(f"params.yaml: no dataset version {version!r}; expected one of {', '.join(p.datasets)}")
     return p.datasets[version]
+
+
+def intent_recipe(p: Params, name: str) -> IntentRecipe:
+    if name not in p.intent.datasets:
+        raise SLMBenchError(f"params.yaml: no intent dataset {name!r}; expected one of {', '.join(p.intent.datasets) or '(none)'}")
+    return p.intent.datasets[name]
