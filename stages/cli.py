@@ -182,6 +182,89 @@ def intent_split(
     typer.echo(f"intent-split {name}: {m.get('train_rows', '?')} train, {m.get('test_rows', '?')} test -> {train}, {test}", err=True)
 
 
+@app.command("intent-nlm")
+@friendly
+def intent_nlm(
+    name: IntentOpt,
+    train: Annotated[Path, typer.Option(help="Train JSONL (intent-split --train).")],
+    labels: Annotated[Path, typer.Option(help="The label set (intent-import --labels): the model's outputs.")],
+    out: Annotated[Path, typer.Option(help="Folder for model.onnx and nlm.json.")],
+    metrics: Annotated[Path, typer.Option(help="The training facts (JSON): time, size, the ONNX check.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Train the NLM (hashed n-grams, an int8 embedding table, one linear layer), export it to ONNX and check it against torch.
+
+    Example: slmbench intent-nlm --name banking77 --train data/intent/banking77/train.jsonl --labels data/intent/banking77/labels.json
+    --out models/intent/banking77/nlm --metrics metrics/intent/banking77/nlm_train.json
+    """
+    from stages.train import intent_nlm_stage as stage
+
+    m = stage.nlm_main(name, params, train, labels, out, metrics)
+    typer.echo(f"intent-nlm {name}: {m['size_mb']:.2f} MB -> {out}", err=True)
+
+
+@app.command("intent-baselines")
+@friendly
+def intent_baselines(
+    name: IntentOpt,
+    train: Annotated[Path, typer.Option(help="Train JSONL (intent-split --train).")],
+    out: Annotated[Path, typer.Option(help="Folder for majority.json and the TF-IDF + LR files.")],
+    metrics: Annotated[Path, typer.Option(help="The training facts (JSON).")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Fit the baselines: the majority class and TF-IDF + logistic regression (scikit-learn; saved as JSON and safetensors, no pickle).
+
+    Example: slmbench intent-baselines --name banking77 --train data/intent/banking77/train.jsonl --out models/intent/banking77/baselines
+    --metrics metrics/intent/banking77/baselines_train.json
+    """
+    from stages.train import intent_baselines_stage as stage
+
+    stage.baselines_main(name, params, train, out, metrics)
+    typer.echo(f"intent-baselines {name}: -> {out}", err=True)
+
+
+@app.command("intent-evaluate")
+@friendly
+def intent_evaluate(
+    name: IntentOpt,
+    test: Annotated[Path, typer.Option(help="Test JSONL (intent-split --test).")],
+    labels: Annotated[Path, typer.Option(help="The label set.")],
+    nlm: Annotated[Path, typer.Option(help="The NLM folder (intent-nlm --out).")],
+    baselines: Annotated[Path, typer.Option(help="The baselines folder (intent-baselines --out).")],
+    out: Annotated[Path, typer.Option(help="eval.json to write: every model's figures.")],
+    per_class: Annotated[Path, typer.Option(help="Per-class F1 of every model (JSON).")],
+    plot: Annotated[Path, typer.Option(help="Accuracy against size, one point per model (JSON).")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Score the NLM and the baselines of one intent dataset on its test split, side by side, with intervals, size and latency.
+
+    Example: slmbench intent-evaluate --name banking77 --test data/intent/banking77/test.jsonl --labels data/intent/banking77/labels.json
+    --nlm models/intent/banking77/nlm --baselines models/intent/banking77/baselines --out metrics/intent/banking77/eval.json
+    --per-class metrics/intent/banking77/per_class.json --plot metrics/intent/banking77/size_accuracy.json
+    """
+    from stages.evaluate import intent_stage as stage
+
+    r = stage.main(name, params, test, labels, nlm, baselines, out, per_class, plot)
+    figures = ", ".join(f"{m} {v['accuracy']:.3f}" for m, v in r["models"].items())
+    typer.echo(f"intent-evaluate {name}: n={r['n']} accuracy {figures}", err=True)
+
+
+@app.command("intent-page")
+@friendly
+def intent_page(
+    model: Annotated[Path, typer.Option(help="An NLM folder (model.onnx and nlm.json), e.g. models/intent/banking77/nlm.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the page into (replaced).")],
+) -> None:
+    """Assemble the in-browser classifier: web/intent's page, onnxruntime-web (fetched by .ci/web.sh) and the model, in one folder.
+
+    Example: slmbench intent-page --model models/intent/banking77/nlm --out build/intent
+    && python -m http.server 8000 --bind 127.0.0.1 --directory build/intent
+    """
+    from stages.evaluate.web import build_site
+
+    typer.echo(f"intent-page: {build_site(model, out)} (serve it over http; a file:// page cannot fetch the model)", err=True)
+
+
 @app.command("base-model")
 @friendly
 def base_model(
@@ -286,11 +369,23 @@ def evaluate(
     parallel: Annotated[int, typer.Option(help="GGUF: sequences llama.cpp decodes per step (1: one at a time).")] = 1,
     bootstrap_samples: Annotated[int, typer.Option(help="Resamples of the rows for each 95% interval.")] = 1000,
     bootstrap_seed: Annotated[int, typer.Option(help="Seed of those resamples.")] = 0,
+    task: Annotated[str, typer.Option(help="edgejson (text to JSON) or intent (intent classification: an NLM on a BANKING77 CSV, CLINC150 JSON or intent JSONL).")] = "edgejson",
 ) -> None:
-    """Score any model on any EdgeJSON-format file; every figure with its n and a 95% bootstrap interval.
+    """Score any model on any EdgeJSON-format file (or, with --task intent, any intent file); every figure with its n and a 95% bootstrap interval.
 
     Example: slmbench evaluate --model models/smollm2-135m-lora/gguf/model-q8_0.gguf --data data/v3/test.jsonl --schemas schemas --constrained --limit 20 --out out.json
+
+    Example: slmbench evaluate --task intent --model models/intent/banking77/nlm --data test.csv --out out.json
     """
+    if task == "intent":
+        from stages.evaluate import intent_stage
+
+        r = intent_stage.main_any(model, data, out, bootstrap_samples, bootstrap_seed)
+        keys = [k for k in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall") if k in r]
+        typer.echo(f"evaluate: n={r['n']} " + " ".join(f"{k}={r[k]:.3f} [{r[k + '_ci95'][0]:.3f}, {r[k + '_ci95'][1]:.3f}]" for k in keys) + " (95% bootstrap intervals)")
+        return
+    if task != "edgejson":
+        raise SLMBenchError(f"--task {task!r}: expected edgejson or intent")
     from stages.evaluate import evaluate as stage
 
     r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats, bootstrap_samples, bootstrap_seed, parallel)
@@ -306,15 +401,16 @@ def report(
     out: Annotated[Path, typer.Option(help="Markdown report to write.")] = Path("metrics/report.md"),
     release: Annotated[Path, typer.Option(help="release.json to write: the release dataset's figures under stable keys.")] = Path("metrics/release.json"),
     quality: Annotated[Path, typer.Option(help="Per-version quality rows (JSON) for the plot.")] = Path("metrics/dataset_quality.json"),
+    intent_dir: Annotated[Path | None, typer.Option(help="EdgeIntent metrics: one folder per intent dataset (eval.json).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Write the release summary: every model's scores and quantization check, every dataset version's quality.
+    """Write the release summary: every model's scores and quantization check, every dataset version's quality, EdgeIntent's tables.
 
     Example: slmbench report --datasets-dir metrics/datasets --models-dir metrics/models --out metrics/report.md
     """
     from stages.evaluate import report as stage
 
-    stage.main(params, datasets_dir, models_dir, out, release, quality)
+    stage.main(params, datasets_dir, models_dir, out, release, quality, intent_dir)
 
 
 @app.command()

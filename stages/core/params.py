@@ -191,6 +191,11 @@ class IntentParams:
     """EdgeIntent: datasets and the settings of its models (one of each per dataset)."""
 
     datasets: dict[str, IntentRecipe] = dataclasses.field(default_factory=dict)
+    nlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # the NLM's settings (stages/train/nlm.py: NLMConfig; absent keys take its defaults)
+    tfidf: dict[str, Any] = dataclasses.field(default_factory=dict)  # the TF-IDF + LR baseline's (stages/train/intent_baselines.py: TfidfLRConfig)
+    bootstrap_samples: int = 1000  # resamples of the test rows for each 95% interval
+    bootstrap_seed: int = 0
+    latency_queries: int = 200  # test rows timed one query at a time per model
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-import resource
 import sys
 import tempfile
 import threading
@@ -40,6 +39,7 @@ from typing import Any
 
 from stages.core.catalog import SchemaEntry, entry_of
 from stages.core.errors import SLMBenchError
+from stages.core.memory import peak_rss_mb
 from stages.tasks.edgejson.scoring import METRICS, aggregate, higher_is_better, score_row
 
 MAX_RESTARTS = 5
@@ -55,20 +55,6 @@ def _exit_with(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(1)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set, MB: VmHWM, the high-water mark of its own address space.
-    (`ru_maxrss` would not do in a spawned worker: Linux carries the parent's peak over fork and exec.)"""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return ru / 2**20 if sys.platform == "darwin" else ru / 1024  # bytes on macOS, kB elsewhere
 
 
 def _worker(

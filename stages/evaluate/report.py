@@ -39,7 +39,45 @@ def release_metrics(release: str, datasets_dir: Path) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def summary(p: Params, datasets_dir: Path, models_dir: Path) -> str:
+INTENT_MODELS = ("majority", "tfidf_lr", "nlm")  # the order of an EdgeIntent table: baselines, then the models
+
+
+def ci(m: dict[str, Any], key: str) -> str:
+    """`0.912 [0.899, 0.924]`, or a dash when the figure is absent."""
+    if m.get(key) is None:
+        return "-"
+    lo, hi = m.get(f"{key}_ci95") or (None, None)
+    return f"{m[key]:.3f} [{lo:.3f}, {hi:.3f}]" if lo is not None else f"{m[key]:.3f}"
+
+
+def intent_section(p: Params, intent_dir: Path) -> list[str]:
+    """EdgeIntent: per dataset, every model and baseline on its test split (metrics/intent/<name>/eval.json)."""
+    if not p.intent.datasets:
+        return []
+    lines = [
+        "## EdgeIntent",
+        "",
+        "Intent classification on real queries. Each table scores every model of a dataset on the same test rows, side by side on "
+        "the machine that ran the stage; accuracy and macro F1 with 95% bootstrap intervals over rows. Size counts the files a "
+        "deployment needs (for the NLM: model.onnx and nlm.json, everything the browser loads beyond the runtime).",
+        "",
+    ]
+    for name in p.intent.datasets:
+        ev = load(intent_dir / name / "eval.json")
+        models = ev.get("models", {})
+        oos = any("oos_recall" in m for m in models.values())
+        head = ["model", "accuracy", "macro F1", *(["in-scope accuracy", "oos recall"] if oos else []), "n", "size MB", "p50 ms", "p95 ms", "train s"]
+        lines += [f"### {name}", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+        for model in [m for m in INTENT_MODELS if m in models] + sorted(set(models) - set(INTENT_MODELS)):
+            m = models[model]
+            cells = [model, ci(m, "accuracy"), ci(m, "macro_f1"), *([ci(m, "in_scope_accuracy"), ci(m, "oos_recall")] if oos else [])]
+            cells += [fmt(m.get("n")), fmt(m.get("size_mb")), fmt(m.get("latency_ms_p50")), fmt(m.get("latency_ms_p95")), fmt(m.get("train_seconds"))]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+def summary(p: Params, datasets_dir: Path, models_dir: Path, intent_dir: Path | None = None) -> str:
     """metrics/report.md: every model's scores and quantization check, then every dataset version's quality."""
     lines = [
         "# SLMBench release report",
@@ -70,10 +108,12 @@ def summary(p: Params, datasets_dir: Path, models_dir: Path) -> str:
         q, sp = load(datasets_dir / v / "quality.json"), load(datasets_dir / v / "split.json")
         cells = [q.get(k) for k in quality_keys] + [sp.get("train_rows"), sp.get("test_rows")]
         lines.append(f"| {v}{' (release)' if v == p.release.dataset else ''} | " + " | ".join(fmt(c) for c in cells) + " |")
-    return "\n".join(lines) + "\n"
+    if intent_dir is not None:
+        lines += ["", *intent_section(p, Path(intent_dir))]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def main(params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, release_out: Path, quality_out: Path) -> None:
+def main(params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, release_out: Path, quality_out: Path, intent_dir: Path | None = None) -> None:
     from stages.core import params as P
     from stages.core.records import atomic_open, write_json
 
@@ -81,4 +121,4 @@ def main(params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, rel
     write_json(quality_out, quality_rows(list(p.datasets), Path(datasets_dir)))
     write_json(release_out, release_metrics(p.release.dataset, Path(datasets_dir)))
     with atomic_open(out) as fh:
-        fh.write(summary(p, Path(datasets_dir), Path(models_dir)))
+        fh.write(summary(p, Path(datasets_dir), Path(models_dir), intent_dir))

@@ -1,0 +1,97 @@
+"""EdgeIntent's stages in a real DVC repo: a tiny BANKING77-format source runs through import,
+the GX gate and the split, and neither task's stages go stale for the other's changes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dvc_project import build_project, dvc, edit_params, git_init_commit, stages_run
+
+pytestmark = pytest.mark.slow
+
+CLASSES = ("card_arrival", "lost_or_stolen_card", "exchange_rate")
+WORDS = ("card", "arrive", "lost", "stolen", "rate", "euro", "pound", "week", "today", "still", "my", "the", "a", "where", "why")
+
+
+def tiny_source(folder: Path, per_class: int = 24) -> None:
+    """A BANKING77-layout source: train.csv (text,category) and categories.json, distinct texts."""
+    folder.mkdir(parents=True)
+    with (folder / "train.csv").open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "category"])
+        for c, label in enumerate(CLASSES):
+            for i in range(per_class):
+                words = [WORDS[(c * 5 + i * j) % len(WORDS)] for j in range(1, 5)]
+                w.writerow([f"{label.split('_')[0]} {' '.join(words)} query {c}-{i}", label])
+    (folder / "categories.json").write_text(json.dumps(list(CLASSES)), encoding="utf-8")
+    (folder / "LICENSE").write_text("test data\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("intent") / "proj"
+    build_project(root)
+    tiny_source(root / "data" / "sources" / "tiny")
+
+    def one_dataset(p: dict[str, Any]) -> None:
+        p["intent"]["datasets"] = {
+            "tiny": {"task": "intent", "format": "banking77", "seed": 7, "test_fraction": 0.25, "min_chars": 2, "max_chars": 200,
+                     "min_per_class": 5, "drop_conflicts": True, "max_reject_rate": 0.05},
+        }  # fmt: skip
+
+    edit_params(root, one_dataset)
+    git_init_commit(root, "tiny intent source")
+    return root
+
+
+def test_intent_stages_run_from_a_source_to_scored_models(project: Path) -> None:
+    out = dvc(project, "repro", "intent_evaluate@tiny").stdout
+    stages = ("intent_import", "intent_validate", "intent_split", "intent_nlm", "intent_baselines", "intent_evaluate")
+    assert stages_run(out) == {f"{s}@tiny" for s in stages}
+    ev = json.loads((project / "metrics/intent/tiny/eval.json").read_text(encoding="utf-8"))
+    assert set(ev["models"]) == {"majority", "tfidf_lr", "nlm"}
+    for m in ev["models"].values():
+        assert m["n"] == ev["n"] and m["accuracy_ci95"][0] <= m["accuracy"] <= m["accuracy_ci95"][1]
+    assert ev["models"]["nlm"]["size_mb"] < 10 and ev["models"]["nlm"]["accuracy"] > ev["models"]["majority"]["accuracy"]
+    points = json.loads((project / "metrics/intent/tiny/size_accuracy.json").read_text(encoding="utf-8"))
+    assert {p["model"] for p in points} == set(ev["models"])
+    quality = json.loads((project / "metrics/intent/tiny/quality.json").read_text(encoding="utf-8"))
+    split = json.loads((project / "metrics/intent/tiny/split.json").read_text(encoding="utf-8"))
+    assert quality["gate"]["passed"] is True and quality["gate"]["expectations"]["classes.min_per_class"] is True
+    assert split["train_rows"] + split["test_rows"] == 72
+    test = [json.loads(line) for line in (project / "data/intent/tiny/test.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["label"] for r in test} == set(CLASSES)
+    assert "changed" not in dvc(project, "status", "intent_evaluate@tiny", "--with-deps").stdout
+
+
+def test_a_class_below_the_minimum_fails_the_gate(project: Path) -> None:
+    edit_params(project, lambda p: p["intent"]["datasets"]["tiny"].update(min_per_class=40))
+    try:
+        proc = dvc(project, "repro", "intent_validate@tiny", check=False)
+        assert proc.returncode != 0
+        assert "min_per_class" in proc.stdout or "rows per class" in proc.stdout, proc.stdout[-2000:]
+        assert not (project / "data/intent/tiny/validated.jsonl").exists()
+    finally:
+        edit_params(project, lambda p: p["intent"]["datasets"]["tiny"].update(min_per_class=5))
+        dvc(project, "repro", "intent_split@tiny")
+
+
+def test_one_tasks_changes_leave_the_others_stages_up_to_date(project: Path) -> None:
+    dvc(project, "repro", "intent_split@tiny")
+    # an EdgeJSON-only change: its params and its task code
+    edit_params(project, lambda p: p["datasets"]["v3"].update(seed=p["datasets"]["v3"]["seed"] + 1))
+    checks = project / "stages/tasks/edgejson/checks.py"
+    checks.write_text(checks.read_text(encoding="utf-8") + "\n# touched\n", encoding="utf-8")
+    status = dvc(project, "status", "intent_split@tiny", "--with-deps").stdout
+    assert "changed" not in status, status
+    # an EdgeIntent-only change reruns EdgeIntent's stages, and is not a dep of EdgeJSON's
+    edit_params(project, lambda p: p["intent"]["datasets"]["tiny"].update(test_fraction=0.3))
+    rows = project / "stages/tasks/intent/checks.py"
+    rows.write_text(rows.read_text(encoding="utf-8") + "\n# touched\n", encoding="utf-8")
+    status = dvc(project, "status", "split@v4", "--with-deps").stdout
+    assert "intent" not in status, status
+    assert "changed" in dvc(project, "status", "intent_split@tiny", "--with-deps").stdout
