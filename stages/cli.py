@@ -234,6 +234,7 @@ def intent_evaluate(
     out: Annotated[Path, typer.Option(help="eval.json to write: every model's figures.")],
     per_class: Annotated[Path, typer.Option(help="Per-class F1 of every model (JSON).")],
     plot: Annotated[Path, typer.Option(help="Accuracy against size, one point per model (JSON).")],
+    card: Annotated[Path | None, typer.Option(help="The NLM's model card (markdown) to write.")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Score the NLM and the baselines of one intent dataset on its test split, side by side, with intervals, size and latency.
@@ -244,7 +245,7 @@ def intent_evaluate(
     """
     from stages.evaluate import intent_stage as stage
 
-    r = stage.main(name, params, test, labels, nlm, baselines, out, per_class, plot)
+    r = stage.main(name, params, test, labels, nlm, baselines, out, per_class, plot, card)
     figures = ", ".join(f"{m} {v['accuracy']:.3f}" for m, v in r["models"].items())
     typer.echo(f"intent-evaluate {name}: n={r['n']} accuracy {figures}", err=True)
 

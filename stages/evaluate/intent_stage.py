@@ -36,7 +36,61 @@ def measure_baseline(predict: Callable[[Sequence[str]], list[str]], texts: list[
     return preds, lat
 
 
-def main(name: str, params_path: Path, test_file: Path, labels_file: Path, nlm_dir: Path, baselines_dir: Path, out: Path, per_class_out: Path, plot_out: Path) -> dict[str, Any]:
+# Credit the card gives each source dataset; its licence requires attribution in a model card.
+SOURCES = {
+    "banking77": "BANKING77 (CC BY 4.0): Casanueva et al., 2020, \"Efficient Intent Detection with Dual Sentence Encoders\", PolyAI-LDN/task-specific-datasets",
+    "clinc150": "CLINC150 (CC BY 3.0): Larson et al., 2019, \"An Evaluation Dataset for Intent Classification and Out-of-Scope Prediction\", clinc/oos-eval",
+}
+
+
+def card(name: str, fmt: str, result: dict[str, Any]) -> str:
+    """The NLM's model card (markdown): what it is, its data and licence, and its figures on the test split."""
+    from stages.evaluate.figures import fmt as cell
+
+    def with_ci(m: dict[str, Any], k: str) -> str:
+        if k not in m:
+            return "-"
+        lo, hi = m[f"{k}_ci95"]
+        return f"{m[k]:.3f} [{lo:.3f}, {hi:.3f}]"
+
+    keys = [k for k in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall") if k in result["models"]["nlm"]]
+    lines = [
+        "---",
+        "license: cc-by-4.0" if fmt == "banking77" else "license: cc-by-3.0",
+        "library_name: onnx",
+        "tags: [slmbench, edgeintent, nlm, intent-classification, onnx]",
+        "---",
+        "",
+        f"# NLM-Intent, {name}",
+        "",
+        "A nano intent classifier (SLMBench's NLM-Intent): hashed word and character n-grams, an int8 embedding table and one "
+        "linear layer, in ONNX. It runs in onnxruntime or in a browser with onnxruntime-web; its deployed files are `model.onnx` "
+        "and `nlm.json`. Written by the `intent_evaluate` stage from `metrics/intent/" + name + "/eval.json`; nothing here is typed by hand.",
+        "",
+        "## Data",
+        "",
+        f"Trained on the training split of {SOURCES.get(fmt, fmt)}. The model and this card carry that dataset's licence and credit.",
+        "",
+        f"## On the test split (n={result['n']}), every model side by side",
+        "",
+        "| model | " + " | ".join(keys) + " | size MB | p50 ms | p95 ms |",
+        "|---" * (len(keys) + 4) + "|",
+    ]
+    for model, m in result["models"].items():
+        lines.append(f"| {model} | " + " | ".join(with_ci(m, k) for k in keys) + f" | {cell(m.get('size_mb'))} | {cell(m.get('latency_ms_p50'))} | {cell(m.get('latency_ms_p95'))} |")
+    lines += [
+        "",
+        "Intervals are 95% bootstrap intervals over the test rows. Latency is one query at a time, one thread, on the machine that "
+        "ran the stage; compare models within this table, not across machines.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(
+    name: str, params_path: Path, test_file: Path, labels_file: Path, nlm_dir: Path, baselines_dir: Path, out: Path, per_class_out: Path, plot_out: Path,
+    card_out: Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
     from stages.core import params as P
     from stages.evaluate.intent import evaluate_model, latency_summary
     from stages.inference import intent_baselines as B
@@ -72,6 +126,11 @@ def main(name: str, params_path: Path, test_file: Path, labels_file: Path, nlm_d
     write_json(out, result)
     write_json(per_class_out, per_class)
     write_json(plot_out, [{"model": m, "size_mb": v["size_mb"], "accuracy": v["accuracy"]} for m, v in models.items()])
+    if card_out is not None:
+        from stages.core.records import atomic_open
+
+        with atomic_open(Path(card_out)) as fh:
+            fh.write(card(name, P.intent_recipe(p, name).format, result))
     return result
 
 

@@ -42,6 +42,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "tiny": {"task": "intent", "format": "banking77", "seed": 7, "test_fraction": 0.25, "min_chars": 2, "max_chars": 200,
                      "min_per_class": 5, "drop_conflicts": True, "max_reject_rate": 0.05},
         }  # fmt: skip
+        p["intent"]["nlm"].update(buckets=4096, dim=16, epochs=5)  # a tiny table: the stages, not the model, are under test
+        p["intent"]["latency_queries"] = 20
 
     edit_params(root, one_dataset)
     git_init_commit(root, "tiny intent source")
@@ -59,6 +61,8 @@ def test_intent_stages_run_from_a_source_to_scored_models(project: Path) -> None
     assert ev["models"]["nlm"]["size_mb"] < 10 and ev["models"]["nlm"]["accuracy"] > ev["models"]["majority"]["accuracy"]
     points = json.loads((project / "metrics/intent/tiny/size_accuracy.json").read_text(encoding="utf-8"))
     assert {p["model"] for p in points} == set(ev["models"])
+    card = (project / "models/intent/tiny/README.md").read_text(encoding="utf-8")
+    assert f"{ev['models']['nlm']['accuracy']:.3f}" in card and "| nlm |" in card
     quality = json.loads((project / "metrics/intent/tiny/quality.json").read_text(encoding="utf-8"))
     split = json.loads((project / "metrics/intent/tiny/split.json").read_text(encoding="utf-8"))
     assert quality["gate"]["passed"] is True and quality["gate"]["expectations"]["classes.min_per_class"] is True
