@@ -45,7 +45,8 @@ SOURCES = {
 
 def card(name: str, fmt: str, result: dict[str, Any]) -> str:
     """The NLM's model card (markdown): what it is, its data and licence, and its figures on the test split."""
-    from stages.evaluate.figures import fmt as cell
+    def cell(v: Any) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
 
     def with_ci(m: dict[str, Any], k: str) -> str:
         if k not in m:
