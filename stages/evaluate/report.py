@@ -65,13 +65,15 @@ def intent_section(p: Params, intent_dir: Path) -> list[str]:
     for name in p.intent.datasets:
         ev = load(intent_dir / name / "eval.json")
         models = ev.get("models", {})
+        nlm_train, base_train = load(intent_dir / name / "nlm_train.json"), load(intent_dir / name / "baselines_train.json")
+        train_s = {"nlm": nlm_train.get("wall_s"), **{m: (base_train.get(m) or {}).get("wall_s") for m in ("majority", "tfidf_lr")}}
         oos = any("oos_recall" in m for m in models.values())
         head = ["model", "accuracy", "macro F1", *(["in-scope accuracy", "oos recall"] if oos else []), "n", "size MB", "p50 ms", "p95 ms", "train s"]
         lines += [f"### {name}", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
         for model in [m for m in INTENT_MODELS if m in models] + sorted(set(models) - set(INTENT_MODELS)):
             m = models[model]
             cells = [model, ci(m, "accuracy"), ci(m, "macro_f1"), *([ci(m, "in_scope_accuracy"), ci(m, "oos_recall")] if oos else [])]
-            cells += [fmt(m.get("n")), fmt(m.get("size_mb")), fmt(m.get("latency_ms_p50")), fmt(m.get("latency_ms_p95")), fmt(m.get("train_seconds"))]
+            cells += [fmt(m.get("n")), fmt(m.get("size_mb")), fmt(m.get("latency_ms_p50")), fmt(m.get("latency_ms_p95")), fmt(train_s.get(model))]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     return lines

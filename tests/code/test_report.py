@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -83,3 +84,22 @@ def test_unseen_schemas_come_first_in_the_card_and_the_summary(tmp_path: Path, r
     (tmp_path / "models" / name / "eval.json").write_text(json.dumps(UNSEEN), encoding="utf-8")
     summary = report.summary(real_params, tmp_path / "datasets", tmp_path / "models")
     assert summary.index("| test_unseen | 160 |") < summary.index("| test_seen | 150 |") < summary.index("### Every variant on test_seen")
+
+
+def test_the_intent_section_reads_every_models_figures_and_training_time(tmp_path: Path) -> None:
+    from stages.core import params as P
+
+    folder = tmp_path / "clinc150"
+    folder.mkdir()
+    nlm = {"n": 3100, "accuracy": 0.9, "accuracy_ci95": [0.89, 0.91], "macro_f1": 0.91, "macro_f1_ci95": [0.9, 0.92], "in_scope_accuracy": 0.915,
+           "in_scope_accuracy_ci95": [0.904, 0.924], "oos_recall": 0.72, "oos_recall_ci95": [0.63, 0.8], "size_mb": 8.96, "latency_ms_p50": 0.14}  # fmt: skip
+    (folder / "eval.json").write_text(json.dumps({"n": 3100, "models": {"nlm": nlm, "majority": {"n": 3100, "accuracy": 0.006}}}), encoding="utf-8")
+    (folder / "nlm_train.json").write_text(json.dumps({"wall_s": 39.7}), encoding="utf-8")
+    (folder / "baselines_train.json").write_text(json.dumps({"majority": {"wall_s": 0.002}}), encoding="utf-8")
+    recipe = {"task": "intent", "format": "clinc150", "min_chars": 2, "max_chars": 512, "min_per_class": 20, "drop_conflicts": True, "max_reject_rate": 0.01}
+    p = dataclasses.replace(P.load(Path("params.yaml")), intent=P.build(P.IntentParams, {"datasets": {"clinc150": recipe}}, "intent"))
+    lines = report.intent_section(p, tmp_path)
+    assert lines[0] == "## EdgeIntent" and "| model | accuracy | macro F1 | in-scope accuracy | oos recall |" in "\n".join(lines)
+    rows = [line for line in lines if line.startswith(("| nlm", "| majority"))]
+    assert rows[0].startswith("| majority | 0.006 | - | - | - | 3100 |"), rows  # the baselines first; a missing figure is a dash
+    assert rows[1] == "| nlm | 0.900 [0.890, 0.910] | 0.910 [0.900, 0.920] | 0.915 [0.904, 0.924] | 0.720 [0.630, 0.800] | 3100 | 8.960 | 0.140 | n/a | 39.7 |"
