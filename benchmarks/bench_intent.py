@@ -66,15 +66,9 @@ def clinc150() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 def single_query_latency(predict: Any, texts: list[str], warmup: int = 10) -> dict[str, Any]:
-    for t in texts[:warmup]:
-        predict([t])
-    times = []
-    for t in texts:
-        start = time.perf_counter()
-        predict([t])
-        times.append((time.perf_counter() - start) * 1000)
-    p50, p95 = np.percentile(times, [50, 95])
-    return {"latency_n": len(times), "latency_ms_p50": round(float(p50), 3), "latency_ms_p95": round(float(p95), 3)}
+    from stages.evaluate.intent import latency_summary, single_query_latencies
+
+    return latency_summary(single_query_latencies(predict, texts, texts[:warmup]))
 
 
 def quality(rows: list[dict[str, Any]], preds: list[str], labels: list[str], samples: int) -> dict[str, Any]:

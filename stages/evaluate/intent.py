@@ -24,7 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing as mp
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +43,22 @@ def measure(model_path: str, texts: list[str], timed: list[str], warmup: int, th
     """Single-query latencies over `timed` (ms), this process's peak RSS while answering them, then
     the predictions for `texts` (batched, so after the RSS reading)."""
     model = load_nlm(Path(model_path), threads=threads)
-    for text in (timed or texts)[:warmup]:
-        model.predict([text])
+    latencies = single_query_latencies(model.predict, timed, (timed or texts)[:warmup])
+    peak = peak_rss_mb()
+    return {"predictions": model.predict(texts), "latencies_ms": latencies, "peak_rss_mb": peak}
+
+
+def single_query_latencies(predict: Callable[[Sequence[str]], Any], timed: Sequence[str], warmup: Sequence[str]) -> list[float]:
+    """Milliseconds of `predict([text])` for each of `timed`, after one untimed call per `warmup` text:
+    one query at a time, as a page or an app asks. Every intent model is timed this way."""
+    for text in warmup:
+        predict([text])
     latencies = []
     for text in timed:
         start = time.perf_counter()
-        model.predict([text])
+        predict([text])
         latencies.append((time.perf_counter() - start) * 1000)
-    peak = peak_rss_mb()
-    return {"predictions": model.predict(texts), "latencies_ms": latencies, "peak_rss_mb": peak}
+    return latencies
 
 
 def latency_summary(latencies_ms: Sequence[float]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ F1 per model) and `size_accuracy.json` (one point per model: the accuracy-agains
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,16 +23,10 @@ WARMUP = 10
 
 def measure_baseline(predict: Callable[[Sequence[str]], list[str]], texts: list[str], latency_queries: int) -> tuple[list[str], list[float]]:
     """Predictions of every text (one batch) and single-query latencies (ms) over the first rows."""
-    preds = predict(texts)
+    from stages.evaluate.intent import single_query_latencies
+
     timed = texts[:latency_queries]
-    for t in timed[:WARMUP]:
-        predict([t])
-    lat = []
-    for t in timed:
-        start = time.perf_counter()
-        predict([t])
-        lat.append((time.perf_counter() - start) * 1000)
-    return preds, lat
+    return predict(texts), single_query_latencies(predict, timed, timed[:WARMUP])
 
 
 # Credit the card gives each source dataset; its licence requires attribution in a model card.
