@@ -1,12 +1,8 @@
-"""python benchmarks/bench_intent.py [--samples 1000] [--latency-queries 500] [--browser-rows 1000] [--out benchmarks/results/bench_intent.json]
+"""python benchmarks/bench_intent.py [--samples 1000] [--latency-queries 500] [--browser-rows 1000] [--mlm stage|train|skip] [--out benchmarks/results/bench_intent.json]
 
-EdgeIntent's models side by side on the real data of data/sources, each trained and timed in
-this run, on 1 thread:
-
-* BANKING77: train.csv split 80/20, stratified and seeded (SPLIT_SEED): within each intent, in
-  sorted order of intents, a permutation of its rows from numpy's PCG64 (one generator for the
-  whole split) puts round(20%) of them in the test side. 8,005 training and 1,998 test rows.
-* CLINC150: trained on `train` + `oos_train`, tested on `val` + `oos_val` (3,000 + 100).
+EdgeIntent's models side by side on the pipeline's own split of each dataset
+(data/intent/<d>/train.jsonl and test.jsonl: run `dvc repro intent_split@banking77
+intent_split@clinc150` first), the small ones trained and timed in this run, on 1 thread:
 
 Models: the majority class; TF-IDF (word 1-2 + char_wb 2-5) + logistic regression
 (stages/train/intent_baselines.py); the NLM (stages/train/nlm.py) at its default size and at
@@ -17,13 +13,19 @@ in a spawned process that also gives its peak RSS; the baselines' in this proces
 With --browser-rows > 0, the default NLM also runs in headless Chromium (onnxruntime-web wasm,
 1 thread; tests/browser.py) on that many test rows: agreement with Python row for row, and p50/p95.
 
+The MLM (SmolLM2-135M + LoRA, Q8_0 GGUF, label-constrained; stages/evaluate/intent_mlm.py, with
+`intent.mlm.threads` threads) is scored on the rows its stage scores (`intent.mlm.test_rows`, the
+same draw). `--mlm stage` scores the GGUF `dvc repro` built (models/intent/<d>/mlm/gguf) and takes
+its training seconds from the stage's metrics/intent/<d>/mlm/train.json (`train_s_from` says so);
+`--mlm train` trains it here with the params' `intent.mlm` (minutes per dataset) and times that;
+`--mlm skip` leaves it out.
+
 Writes benchmarks/results/bench_intent.json (--out) with the command, date, git commit and CPU.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import functools
 import http.server
@@ -39,30 +41,53 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ROOT / "data" / "sources"
-SPLIT_SEED = 1337
-TEST_SHARE = 0.2
 BOOT_SEED = 0
 
 
-def banking77() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    with (SOURCES / "banking77" / "train.csv").open(encoding="utf-8", newline="") as fh:
-        rows = [{"id": f"banking77-train-{k:06d}", "text": r["text"], "label": r["category"]} for k, r in enumerate(csv.DictReader(fh))]
-    rng = np.random.default_rng(SPLIT_SEED)
-    train, test = [], []
-    for label in sorted({r["label"] for r in rows}):
-        group = [r for r in rows if r["label"] == label]
-        order = rng.permutation(len(group))
-        k = round(TEST_SHARE * len(group))
-        test += [group[i] for i in order[:k]]
-        train += [group[i] for i in order[k:]]
-    return train, test
+def load_split(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The pipeline's split of dataset `name` (intent_split@<name>)."""
+    from stages.tasks.intent.rows import read_intent_jsonl
+
+    folder = ROOT / "data" / "intent" / name
+    if not (folder / "test.jsonl").is_file():
+        raise SystemExit(f"{folder}/test.jsonl: not built; run `dvc repro intent_split@{name}` first")
+    return read_intent_jsonl(folder / "train.jsonl"), read_intent_jsonl(folder / "test.jsonl")
 
 
-def clinc150() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    data = json.loads((SOURCES / "clinc150" / "data_train_val.json").read_text(encoding="utf-8"))
-    rows = lambda *names: [{"id": f"clinc150-{n}-{k:06d}", "text": t, "label": y} for n in names for k, (t, y) in enumerate(data[n])]  # noqa: E731
-    return rows("train", "oos_train"), rows("val", "oos_val")
+def mlm_run(name: str, train_rows: list, test_rows: list, labels: list[str], args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The MLM: trained here (--mlm train) or the stage's GGUF (--mlm stage), scored on the stage's test rows."""
+    from stages.core import params as P
+    from stages.evaluate.intent_mlm import evaluate_lm
+    from stages.tasks.intent.prompt import answer_text, chat_messages
+    from stages.tasks.intent.rows import OOS, per_class_share, per_class_subset
+
+    cfg = P.intent_mlm(P.load(ROOT / "params.yaml"))
+    in_scope = [r for r in test_rows if r["label"] != OOS]
+    scored = sorted(per_class_subset(test_rows, per_class_share(in_scope, cfg.test_rows), cfg.seed, keep_whole=[OOS]), key=lambda r: r["id"])
+    out: dict[str, Any] = {}
+    if args.mlm == "train":
+        from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
+        from stages.train.train import run
+
+        picked = per_class_subset(train_rows, per_class_share(train_rows, cfg.train_rows), cfg.seed)
+        d = work / name / "mlm"
+        m = run("mlm", cfg, ROOT / "models" / "base" / cfg.base, [(chat_messages(r["text"]), answer_text(r["label"])) for r in picked], d / "adapter", d / "merged", d / "live", key="intent")
+        gguf = d / gguf_name(cfg.qtype)
+        to_f16(d / "merged", d / "f16.gguf")
+        quantize_file(d / "f16.gguf", gguf, cfg.qtype.upper(), cfg.threads)
+        out.update(train_s=m["wall_s"], train_rows=len(picked), train_s_from="this run")
+    else:
+        gguf = ROOT / "models" / "intent" / name / "mlm" / "gguf" / f"model-{cfg.qtype.lower()}.gguf"
+        train_json = ROOT / "metrics" / "intent" / name / "mlm" / "train.json"
+        if not gguf.is_file():
+            raise SystemExit(f"{gguf}: not built; run `dvc repro intent_mlm_quantize@{name}` first, or --mlm train")
+        m = json.loads(train_json.read_text(encoding="utf-8"))
+        out.update(train_s=m["wall_s"], train_rows=m["train_rows"], train_s_from=str(train_json.relative_to(ROOT)))
+    ev = evaluate_lm(gguf, scored, labels, samples=args.samples, seed=BOOT_SEED, latency_queries=min(args.latency_queries, cfg.latency_queries),
+                     threads=cfg.threads, parallel=cfg.parallel)  # fmt: skip
+    ev.pop("predictions")
+    ev.pop("per_class_f1")
+    return {**ev, **out}
 
 
 def single_query_latency(predict: Any, texts: list[str], warmup: int = 10) -> dict[str, Any]:
@@ -160,6 +185,9 @@ def run_dataset(name: str, train_rows: list, test_rows: list, args: argparse.Nam
                                    "latency_ms_p50": round(float(p50), 3), "latency_ms_p95": round(float(p95), 3), "page_errors": got["errors"]}  # fmt: skip
             assert preds[: len(subset)] == python
             print(f"  browser: {out[key]['browser']}", flush=True)
+    if args.mlm != "skip":
+        out["mlm"] = mlm_run(name, train_rows, test_rows, labels, args, work)
+        print(f"  mlm: {out['mlm']['accuracy']} (n={out['mlm']['n']}), {out['mlm']['size_bytes']} bytes, p50 {out['mlm'].get('latency_ms_p50')} ms", flush=True)
     return out
 
 
@@ -169,6 +197,7 @@ def main() -> None:
     ap.add_argument("--latency-queries", type=int, default=500, help="test rows timed one at a time")
     ap.add_argument("--browser-rows", type=int, default=1000, help="test rows the browser classifies (0: skip the browser)")
     ap.add_argument("--only", choices=("banking77", "clinc150"), help="one dataset")
+    ap.add_argument("--mlm", choices=("stage", "train", "skip"), default="stage", help="the MLM: the stage's GGUF, trained in this run, or left out")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_intent.json")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -176,14 +205,13 @@ def main() -> None:
 
     from stages.core.records import write_json
 
-    split = {"banking77": f"stratified 80/20 of train.csv, seed {SPLIT_SEED}", "clinc150": "train+oos_train / val+oos_val"}
-    result: dict[str, Any] = {**provenance("bench_intent.py"), "split": split}
+    result: dict[str, Any] = {**provenance("bench_intent.py"), "split": "data/intent/<d>/train.jsonl and test.jsonl (intent_split@<d>)"}
     result["threads"] = 1
     with tempfile.TemporaryDirectory() as tmp:
-        for name, load in (("banking77", banking77), ("clinc150", clinc150)):
+        for name in ("banking77", "clinc150"):
             if args.only and name != args.only:
                 continue
-            train_rows, test_rows = load()
+            train_rows, test_rows = load_split(name)
             result[name] = run_dataset(name, train_rows, test_rows, args, Path(tmp))
     result["cpu"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     write_json(args.out, result)

@@ -235,6 +235,8 @@ def intent_evaluate(
     per_class: Annotated[Path, typer.Option(help="Per-class F1 of every model (JSON).")],
     plot: Annotated[Path, typer.Option(help="Accuracy against size, one point per model (JSON).")],
     card: Annotated[Path | None, typer.Option(help="The NLM's model card (markdown) to write.")] = None,
+    mlm_eval: Annotated[Path | None, typer.Option(help="The MLM's eval.json (intent-mlm-evaluate --out), put in the same table.")] = None,
+    mlm_per_class: Annotated[Path | None, typer.Option(help="The MLM's per-class F1 (intent-mlm-evaluate --per-class).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Score the NLM and the baselines of one intent dataset on its test split, side by side, with intervals, size and latency.
@@ -245,9 +247,80 @@ def intent_evaluate(
     """
     from stages.evaluate import intent_stage as stage
 
-    r = stage.main(name, params, test, labels, nlm, baselines, out, per_class, plot, card)
+    r = stage.main(name, params, test, labels, nlm, baselines, out, per_class, plot, card, mlm_eval, mlm_per_class)
     figures = ", ".join(f"{m} {v['accuracy']:.3f}" for m, v in r["models"].items())
     typer.echo(f"intent-evaluate {name}: n={r['n']} accuracy {figures}", err=True)
+
+
+@app.command("intent-mlm-train")
+@friendly
+def intent_mlm_train(
+    name: IntentOpt,
+    train: Annotated[Path, typer.Option(help="Train JSONL (intent-split --train).")],
+    labels: Annotated[Path, typer.Option(help="The label set.")],
+    base: Annotated[Path, typer.Option(help="The base checkpoint (base-model --out), e.g. models/base/smollm2-135m-instruct.")],
+    adapter: Annotated[Path, typer.Option(help="LoRA adapter folder to write.")],
+    merged: Annotated[Path, typer.Option(help="Merged safetensors folder to write.")],
+    metrics: Annotated[Path, typer.Option(help="train.json to write.")],
+    live: Annotated[Path, typer.Option(help="dvclive folder: the loss curve.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """LoRA-tune the MLM of one intent dataset (intent.mlm): the query in, the label out.
+
+    Example: slmbench intent-mlm-train --name banking77 --train data/intent/banking77/train.jsonl --labels data/intent/banking77/labels.json
+    --base models/base/smollm2-135m-instruct --adapter models/intent/banking77/mlm/adapter --merged models/intent/banking77/mlm/merged
+    --metrics metrics/intent/banking77/mlm/train.json --live metrics/intent/banking77/mlm/train_live
+    """
+    from stages.train.intent_mlm_stage import train_main
+
+    r = train_main(name, params, train, labels, base, adapter, merged, metrics, live)
+    typer.echo(f"intent-mlm-train {name}: {r['train_rows']} rows, {r['steps']} steps, {r['wall_s']:.0f} s, final loss {r['final_loss']:.4f}", err=True)
+
+
+@app.command("intent-mlm-quantize")
+@friendly
+def intent_mlm_quantize(
+    name: IntentOpt,
+    merged: Annotated[Path, typer.Option(help="The merged model (intent-mlm-train --merged).")],
+    test: Annotated[Path, typer.Option(help="Test JSONL: intent.mlm.check_rows of its rows, drawn with intent.mlm.seed, check the GGUF against the merged model.")],
+    labels: Annotated[Path, typer.Option(help="The label set, copied beside the GGUF.")],
+    out: Annotated[Path, typer.Option(help="Folder to write: model-<qtype>.gguf and labels.json.")],
+    metrics: Annotated[Path, typer.Option(help="quantize.json to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Convert the merged MLM to GGUF and quantize it (intent.mlm.qtype), checked against the merged model's labels.
+
+    Example: slmbench intent-mlm-quantize --name banking77 --merged models/intent/banking77/mlm/merged --test data/intent/banking77/test.jsonl
+    --labels data/intent/banking77/labels.json --out models/intent/banking77/mlm/gguf --metrics metrics/intent/banking77/mlm/quantize.json
+    """
+    from stages.train.intent_mlm_quantize import quantize_main
+
+    r = quantize_main(name, params, merged, test, labels, out, metrics)
+    agree = f", agreement {r['agreement']:.3f} on {r['check_n']} rows" if "agreement" in r else ""
+    typer.echo(f"intent-mlm-quantize {name}: {r['size_mb']:.1f} MB{agree} -> {out}", err=True)
+
+
+@app.command("intent-mlm-evaluate")
+@friendly
+def intent_mlm_evaluate(
+    name: IntentOpt,
+    model: Annotated[Path, typer.Option(help="The MLM's GGUF (intent-mlm-quantize --out/model-q8_0.gguf) or an HF directory.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL (intent-split --test).")],
+    labels: Annotated[Path, typer.Option(help="The label set: the grammar's alternatives.")],
+    out: Annotated[Path, typer.Option(help="eval.json to write.")],
+    per_class: Annotated[Path, typer.Option(help="Per-class F1 (JSON) to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Score the MLM of one intent dataset on its test split: label-constrained decoding, intervals, latency, size, peak RSS.
+
+    Example: slmbench intent-mlm-evaluate --name banking77 --model models/intent/banking77/mlm/gguf/model-q8_0.gguf
+    --test data/intent/banking77/test.jsonl --labels data/intent/banking77/labels.json --out metrics/intent/banking77/mlm/eval.json
+    --per-class metrics/intent/banking77/mlm/per_class.json
+    """
+    from stages.evaluate.intent_mlm_stage import main
+
+    r = main(name, params, model, test, labels, out, per_class)
+    typer.echo(f"intent-mlm-evaluate {name}: n={r['n']} accuracy {r['accuracy']:.3f} {r['accuracy_ci95']}, p50 {r.get('latency_ms_p50', 0):.1f} ms", err=True)
 
 
 @app.command("intent-page")
@@ -300,7 +373,7 @@ def train(
     --adapter models/smollm2-135m-lora/adapter --merged models/smollm2-135m-lora/merged --metrics metrics/models/smollm2-135m-lora/train.json
     --live metrics/models/smollm2-135m-lora/train_live
     """
-    from stages.train import train as stage
+    from stages.train import train_stage as stage
 
     r = stage.main(model, params, train_file, base, adapter, merged, metrics, live, schemas)
     if r:  # under torchrun only process 0 reports
@@ -370,18 +443,21 @@ def evaluate(
     parallel: Annotated[int, typer.Option(help="GGUF: sequences llama.cpp decodes per step (1: one at a time).")] = 1,
     bootstrap_samples: Annotated[int, typer.Option(help="Resamples of the rows for each 95% interval.")] = 1000,
     bootstrap_seed: Annotated[int, typer.Option(help="Seed of those resamples.")] = 0,
-    task: Annotated[str, typer.Option(help="edgejson (text to JSON) or intent (intent classification: an NLM on a BANKING77 CSV, CLINC150 JSON or intent JSONL).")] = "edgejson",
+    task: Annotated[str, typer.Option(help="edgejson (text to JSON) or intent (intent classification: an NLM, a GGUF or an HF directory on a BANKING77 CSV, CLINC150 JSON or intent JSONL).")] = "edgejson",
+    labels: Annotated[Path | None, typer.Option(help="--task intent, GGUF or HF model: the label set (JSON list); default labels.json beside the model, else the data's labels.")] = None,
 ) -> None:
     """Score any model on any EdgeJSON-format file (or, with --task intent, any intent file); every figure with its n and a 95% bootstrap interval.
 
     Example: slmbench evaluate --model models/smollm2-135m-lora/gguf/model-q8_0.gguf --data data/v3/test.jsonl --schemas schemas --constrained --limit 20 --out out.json
 
     Example: slmbench evaluate --task intent --model models/intent/banking77/nlm --data test.csv --out out.json
+
+    Example: slmbench evaluate --task intent --model models/intent/banking77/mlm/gguf/model-q8_0.gguf --data test.csv --out out.json
     """
     if task == "intent":
         from stages.evaluate import intent_stage
 
-        r = intent_stage.main_any(model, data, out, bootstrap_samples, bootstrap_seed)
+        r = intent_stage.main_any(model, data, out, bootstrap_samples, bootstrap_seed, labels, threads, parallel)
         keys = [k for k in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall") if k in r]
         typer.echo(f"evaluate: n={r['n']} " + " ".join(f"{k}={r[k]:.3f} [{r[k + '_ci95'][0]:.3f}, {r[k + '_ci95'][1]:.3f}]" for k in keys) + " (95% bootstrap intervals)")
         return

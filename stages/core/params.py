@@ -143,6 +143,20 @@ class ModelParams:
 
 
 @dataclass(frozen=True)
+class IntentMLMParams(ModelParams):
+    """EdgeIntent's MLM, one per dataset under `intent.datasets`: a LoRA fine-tune whose answer is
+    the label (ModelParams' settings), the rows it trains on, its GGUF and how evaluate runs it."""
+
+    train_rows: int = 0  # about this many training rows, the same number from each class, drawn with `seed` (0: every row)
+    test_rows: int = 0  # about this many test rows scored, the same number from each class, drawn with `seed`; out-of-scope keeps all its rows (0: every row)
+    latency_queries: int = 100  # test rows timed one query at a time
+    qtype: str = "Q8_0"  # the GGUF type made and scored
+    check_rows: int = 64  # test rows whose labels the GGUF must reproduce from the merged model (0: no check)
+    min_agreement: float = 0.9  # the share of those labels the GGUF must reproduce
+    parallel: int = 16  # llama.cpp sequences per decode step when scoring
+
+
+@dataclass(frozen=True)
 class QuantizeParams:
     q4_type: str  # the 4-bit GGUF type the evaluate stage scores: Q4_K_M (a q5_0/q8_0 mix here) or Q4_0 (every tensor 4-bit)
     check_types: list[str]  # more GGUF types made and scored in the greedy check only (e.g. Q4_0 next to Q4_K_M)
@@ -193,6 +207,7 @@ class IntentParams:
     datasets: dict[str, IntentRecipe] = dataclasses.field(default_factory=dict)
     nlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # the NLM's settings (stages/train/nlm.py: NLMConfig; absent keys take its defaults)
     tfidf: dict[str, Any] = dataclasses.field(default_factory=dict)  # the TF-IDF + LR baseline's (stages/train/intent_baselines.py: TfidfLRConfig)
+    mlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # the MLM's (IntentMLMParams, checked by `intent_mlm`)
     bootstrap_samples: int = 1000  # resamples of the test rows for each 95% interval
     bootstrap_seed: int = 0
     latency_queries: int = 200  # test rows timed one query at a time per model
@@ -277,6 +292,14 @@ def load(path: Path = Path("params.yaml")) -> Params:
     return params
 
 
+def _check_model(m: ModelParams, w: str) -> None:
+    """A fine-tuned model's precision and length of training; `w` names it in the error."""
+    if m.precision not in ("auto", "bf16", "fp32"):
+        raise SLMBenchError(f"{w}.precision: expected auto, bf16 or fp32, got {m.precision!r}")
+    if m.max_steps == 0 or (m.max_steps < 0 and m.epochs <= 0):
+        raise SLMBenchError(f"{w}: set max_steps > 0, or max_steps: -1 with epochs > 0")
+
+
 def _semantic_checks(p: Params) -> None:
     """What params.yaml alone can tell. A value that only the code above this floor can judge
     (a generator revision, a suite, a surface, a teacher register or URL) is checked by its owner
@@ -304,10 +327,7 @@ def _semantic_checks(p: Params) -> None:
         w = f"params.yaml: models.{name}"
         if m.base not in p.bases:
             raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
-        if m.precision not in ("auto", "bf16", "fp32"):
-            raise SLMBenchError(f"{w}.precision: expected auto, bf16 or fp32, got {m.precision!r}")
-        if m.max_steps == 0 or (m.max_steps < 0 and m.epochs <= 0):
-            raise SLMBenchError(f"{w}: set max_steps > 0, or max_steps: -1 with epochs > 0")
+        _check_model(m, w)
     q4 = ("Q4_0", "Q4_1", "Q4_K_M", "Q4_K_S")
     if p.quantize.q4_type.upper() not in q4:
         raise SLMBenchError(f"params.yaml: quantize.q4_type: expected one of {', '.join(q4)}, got {p.quantize.q4_type!r}")
@@ -340,6 +360,8 @@ def _semantic_checks(p: Params) -> None:
         raise SLMBenchError(f"params.yaml: split.test_fraction: expected a share in (0, 1), got {p.split.test_fraction}")
     if p.split.unseen_schemas < 0:
         raise SLMBenchError(f"params.yaml: split.unseen_schemas: expected 0 or more schemas to hold out, got {p.split.unseen_schemas}")
+    if p.intent.datasets:
+        intent_mlm(p)
     for name, ir in p.intent.datasets.items():
         w = f"params.yaml: intent.datasets.{name}"
         if ir.task != "intent":
@@ -360,6 +382,26 @@ def recipe(p: Params, version: str) -> Recipe:
     if version not in p.datasets:
         raise SLMBenchError(f"params.yaml: no dataset version {version!r}; expected one of {', '.join(p.datasets)}")
     return p.datasets[version]
+
+
+MLM_QTYPES = ("Q8_0", "Q4_K_M", "Q4_0")
+
+
+def intent_mlm(p: Params) -> IntentMLMParams:
+    """`intent.mlm` as IntentMLMParams: one line for an unknown or missing key, a wrong type, a base
+    outside `bases` or a GGUF type the quantize stage does not make."""
+    w = "params.yaml: intent.mlm"
+    m = build(IntentMLMParams, p.intent.mlm, "intent.mlm")
+    if m.base not in p.bases:
+        raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
+    _check_model(m, w)
+    if min(m.train_rows, m.test_rows, m.check_rows, m.latency_queries) < 0 or m.parallel < 1:
+        raise SLMBenchError(f"{w}: train_rows, test_rows, check_rows and latency_queries: expected 0 or more; parallel: 1 or more")
+    if m.qtype.upper() not in MLM_QTYPES:
+        raise SLMBenchError(f"{w}.qtype: expected one of {', '.join(MLM_QTYPES)}, got {m.qtype!r}")
+    if not 0.0 <= m.min_agreement <= 1.0:
+        raise SLMBenchError(f"{w}.min_agreement: expected a share in [0, 1], got {m.min_agreement}")
+    return m
 
 
 def intent_recipe(p: Params, name: str) -> IntentRecipe:

@@ -61,6 +61,15 @@ def single_query_latencies(predict: Callable[[Sequence[str]], Any], timed: Seque
     return latencies
 
 
+def in_own_process(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...], isolate: bool = True) -> dict[str, Any]:
+    """`fn(*args)` in a freshly spawned process (`isolate`), so that the peak RSS it reads is its own
+    runtime's, nothing of the caller's; in this process otherwise (tests)."""
+    if not isolate:
+        return fn(*args)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def latency_summary(latencies_ms: Sequence[float]) -> dict[str, Any]:
     v = np.asarray(latencies_ms, dtype=np.float64)
     if not v.size:
@@ -101,11 +110,7 @@ def evaluate_model(
     texts = [str(r["text"]) for r in rows]
     timed = texts[:latency_queries]
     args = (str(model.onnx_path), texts, timed, warmup, threads)
-    if isolate:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-            measured = pool.submit(measure, *args).result()
-    else:
-        measured = measure(*args)
+    measured = in_own_process(measure, args, isolate)
     truth = [str(r["label"]) for r in rows]
     summary, per_class = score(truth, measured["predictions"], model.labels, oos_label=model.oos_label or OOS, samples=samples, seed=seed)
     size = sum(p.stat().st_size for p in model.files)

@@ -1,7 +1,8 @@
 """`slmbench intent-evaluate`: every EdgeIntent model of a dataset on its test split, side by side.
 
 The NLM (stages/evaluate/intent.py: scored in a spawned process, single-query latency, peak RSS),
-and the two baselines (majority class, TF-IDF + logistic regression) measured the same way here:
+the MLM (scored by its own stage, intent_mlm_evaluate, stages/evaluate/intent_mlm.py: its eval.json
+and per-class F1 are read here, with `--mlm-eval`), and the two baselines (majority class, TF-IDF + logistic regression) measured the same way here:
 quality over every test row with its 95% bootstrap interval (stages/tasks/intent/metrics.py),
 latency one query at a time over the first `intent.latency_queries` rows, size as the files a
 deployment loads. Writes `eval.json` ({"models": {name: figures}}), `per_class.json` (per-class
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from stages.core.errors import SLMBenchError
 from stages.core.records import write_json
 from stages.core.stats import DIGITS
 
@@ -61,9 +63,12 @@ def card(name: str, fmt: str, result: dict[str, Any]) -> str:
         "linear layer, in ONNX. It runs in onnxruntime or in a browser with onnxruntime-web; its deployed files are `model.onnx` "
         "and `nlm.json`. Written by the `intent_evaluate` stage from `metrics/intent/" + name + "/eval.json`; nothing here is typed by hand.",
         "",
+        "The `mlm` row is SLMBench's MLM for the same dataset: SmolLM2-135M-Instruct with a LoRA adapter, answering with the label "
+        "under a label-set grammar, in GGUF for llama.cpp (`models/intent/" + name + "/mlm/gguf`).",
+        "",
         "## Data",
         "",
-        f"Trained on the training split of {SOURCES.get(fmt, fmt)}. The model and this card carry that dataset's licence and credit.",
+        f"Trained on the training split of {SOURCES.get(fmt, fmt)}. The models and this card carry that dataset's licence and credit.",
         "",
         f"## On the test split (n={result['n']}), every model side by side",
         "",
@@ -74,8 +79,8 @@ def card(name: str, fmt: str, result: dict[str, Any]) -> str:
         lines.append(f"| {model} | " + " | ".join(with_ci(m, k) for k in keys) + f" | {cell(m.get('size_mb'))} | {cell(m.get('latency_ms_p50'))} | {cell(m.get('latency_ms_p95'))} |")
     lines += [
         "",
-        "Intervals are 95% bootstrap intervals over the test rows. Latency is one query at a time, one thread, on the machine that "
-        "ran the stage; compare models within this table, not across machines.",
+        "Intervals are 95% bootstrap intervals over the test rows. Latency is one query at a time (the NLM and the baselines on one "
+        "thread, the MLM on `intent.mlm.threads`), on the machine that ran the stage; compare models within this table, not across machines.",
         "",
     ]
     return "\n".join(lines)
@@ -83,7 +88,7 @@ def card(name: str, fmt: str, result: dict[str, Any]) -> str:
 
 def main(
     name: str, params_path: Path, test_file: Path, labels_file: Path, nlm_dir: Path, baselines_dir: Path, out: Path, per_class_out: Path, plot_out: Path,
-    card_out: Path | None = None,
+    card_out: Path | None = None, mlm_eval: Path | None = None, mlm_per_class: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     from stages.core import params as P
     from stages.evaluate.intent import evaluate_model, latency_summary
@@ -116,6 +121,13 @@ def main(
     per_class["nlm"] = nlm.pop("per_class_f1")
     nlm.pop("predictions")
     models["nlm"] = nlm
+    if mlm_eval is not None:
+        mlm = json.loads(Path(mlm_eval).read_text(encoding="utf-8"))
+        if mlm.get("test_rows") != len(rows):
+            raise SLMBenchError(f"{mlm_eval}: scored a test split of {mlm.get('test_rows')} rows, this one has {len(rows)}; rerun intent_mlm_evaluate")
+        models["mlm"] = mlm
+        if mlm_per_class is not None:
+            per_class["mlm"] = json.loads(Path(mlm_per_class).read_text(encoding="utf-8"))
     result = {"dataset": name, "n": len(rows), "test_rows": len(rows), "models": models}
     write_json(out, result)
     write_json(per_class_out, per_class)
@@ -128,30 +140,46 @@ def main(
     return result
 
 
-def main_any(model: Path, data: Path, out: Path, samples: int = 1000, seed: int = 0) -> dict[str, Any]:
+def main_any(
+    model: Path, data: Path, out: Path, samples: int = 1000, seed: int = 0, labels_file: Path | None = None, threads: int = 2, parallel: int = 1
+) -> dict[str, Any]:
     """`slmbench evaluate --task intent`: any intent model on any intent file, as a user runs it.
 
     `data` is a BANKING77-style CSV (text,category), a CLINC150 JSON in the data_full.json layout
     (scored on test and oos_test when present, else val and oos_val) or EdgeIntent JSONL
-    (stages/tasks/intent/rows.py: read_intent_file). `model` is an NLM: its folder or its .onnx
-    with nlm.json beside it; its labels are the label set."""
+    (stages/tasks/intent/rows.py: read_intent_file). `model` is
+    - an NLM: its folder, or its .onnx with nlm.json beside it; its labels are the label set;
+    - a GGUF file or an HF model directory (an MLM, stages/evaluate/intent_mlm.py): it answers under
+      a grammar of the label set, which is `labels_file`, else labels.json beside the GGUF or inside
+      the directory (the intent_mlm_quantize stage writes one), else the labels the data carries.
+      `parallel` queries share a llama.cpp decode step (an HF directory: a batch)."""
     from stages.core.errors import SLMBenchError
     from stages.evaluate.intent import evaluate_model
-    from stages.inference.gguf import GGUF_MAGIC
-    from stages.tasks.intent.rows import read_intent_file
+    from stages.evaluate.intent_mlm import evaluate_lm
+    from stages.inference.label_lm import model_kind
+    from stages.tasks.intent.rows import read_intent_file, read_labels
 
     model = Path(model)
-    if model.is_file() and model.suffix != ".onnx":
-        with model.open("rb") as fh:
-            head = fh.read(4)
-        kind = "a GGUF file" if head == GGUF_MAGIC else "neither ONNX nor GGUF"
-        raise SLMBenchError(f"{model}: {kind}; EdgeIntent scores an NLM here (its folder or model.onnx with nlm.json beside it)")
-    if model.is_dir() and (model / "config.json").is_file() and not (model / "nlm.json").is_file():
-        raise SLMBenchError(f"{model}: an HF model directory; EdgeIntent scores an NLM here (its folder or model.onnx with nlm.json beside it)")
+    nlm = model.suffix == ".onnx" or (model.is_dir() and (model / "nlm.json").is_file())
+    kind = "nlm" if nlm else model_kind(model)  # one line for a file that is neither ONNX nor GGUF
     rows, fmt = read_intent_file(Path(data))
-    result = evaluate_model(model, rows, samples=samples, seed=seed)
+    extra: dict[str, Any] = {}
+    if kind == "nlm":
+        result = evaluate_model(model, rows, samples=samples, seed=seed)
+    else:
+        beside = (model if model.is_dir() else model.parent) / "labels.json"
+        if labels_file is not None:
+            labels, source = read_labels(Path(labels_file)), str(labels_file)
+        elif beside.is_file():
+            labels, source = read_labels(beside), str(beside)
+        else:
+            labels, source = sorted({str(r["label"]) for r in rows}), "the data's labels"
+        if not labels:
+            raise SLMBenchError(f"{data}: no labels to constrain the answers to")
+        result = evaluate_lm(model, rows, labels, samples=samples, seed=seed, threads=threads, parallel=parallel, batch_size=max(1, parallel))
+        extra = {"label_set": source, "labels": len(labels)}
     result.pop("predictions")
     per_class = result.pop("per_class_f1")
-    result = {**result, "data": str(data), "data_format": fmt, "model": str(model), "per_class_f1": per_class}
+    result = {**result, **extra, "data": str(data), "data_format": fmt, "model": str(model), "per_class_f1": per_class}
     write_json(out, result)
     return result

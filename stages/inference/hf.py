@@ -72,7 +72,19 @@ class HFRunner:
             out.extend(gens)
         return out
 
-    def _generate(self, batch: list[str], max_new_tokens: int, schemas: list[dict[str, Any] | None] | None, guard: UniqueItemsGuard | None = None) -> list[Generation]:
+    def generate_lark(self, prompts: list[str], lark: str, max_new_tokens: int, batch_size: int) -> list[Generation]:
+        """Greedy, left-padded batches, every answer constrained by one Lark grammar (llguidance):
+        EdgeIntent's label alternation (stages/inference/labels.py)."""
+        out: list[Generation] = []
+        for start in range(0, len(prompts), batch_size):
+            batch = prompts[start : start + batch_size]
+            out.extend(self._generate(batch, max_new_tokens, None, matchers=[self.grammars.lark_matcher(lark) for _ in batch]))
+        return out
+
+    def _generate(
+        self, batch: list[str], max_new_tokens: int, schemas: list[dict[str, Any] | None] | None, guard: UniqueItemsGuard | None = None,
+        matchers: list[Any] | None = None,
+    ) -> list[Generation]:  # fmt: skip
         import torch
         from transformers import LogitsProcessorList
 
@@ -80,8 +92,10 @@ class HFRunner:
         enc = self.tok(batch, return_tensors="pt", padding=True, add_special_tokens=False)
         n_prompt = enc["input_ids"].shape[1]
         procs = LogitsProcessorList()
-        if schemas is not None and any(s is not None for s in schemas):
-            procs.append(_SchemaMask([None if s is None else self.grammars.matcher(s) for s in schemas], n_prompt, self.grammars.tokenizer.vocab_size))
+        if matchers is None and schemas is not None and any(s is not None for s in schemas):
+            matchers = [None if s is None else self.grammars.matcher(s) for s in schemas]
+        if matchers is not None:
+            procs.append(_SchemaMask(matchers, n_prompt, self.grammars.tokenizer.vocab_size))
         if guard is not None:
             procs.append(_OneRow(guard))
         stops = _LoopStop(n_prompt, eos)
@@ -175,6 +189,19 @@ class LLGuidanceGrammars:
                     break
             if m.is_error():
                 raise SLMBenchError(f"llguidance cannot build a grammar for schema {schema.get('title') or schema.get('$id') or '?'}: {m.get_error()[:160]}")
+            self._grammars[key] = grammar
+        return LLMatcher(self.tokenizer, self._grammars[key], log_level=0)
+
+    def lark_matcher(self, lark: str) -> Any:
+        """A matcher of a Lark grammar (`start:` rule), built once per grammar text."""
+        from llguidance import LLMatcher
+
+        key = "lark:" + lark
+        if key not in self._grammars:
+            grammar = LLMatcher.grammar_from_lark(lark)
+            m = LLMatcher(self.tokenizer, grammar, log_level=0)
+            if m.is_error():
+                raise SLMBenchError(f"llguidance cannot build the Lark grammar {lark[:60]!r}...: {m.get_error()[:160]}")
             self._grammars[key] = grammar
         return LLMatcher(self.tokenizer, self._grammars[key], log_level=0)
 

@@ -1,4 +1,5 @@
-"""`slmbench train --model smollm2-135m-lora --train data/v3/train.jsonl ...`: LoRA with peft.
+"""The LoRA training loop (peft) every task's model trains through: EdgeJSON's train stage
+(stages/train/train_stage.py) and EdgeIntent's MLM (stages/train/intent_mlm_stage.py).
 
 Each example goes through the tokenizer's chat template: a system message with the compact
 schema skeleton, the user's prompt, then the JSON answer and EOS. Loss is on the answer tokens
@@ -41,22 +42,38 @@ from stages.inference.prompt import answer_text, chat_messages, check_safetensor
 IGNORE = -100  # label id the loss skips
 
 
-def encode(rows: list[dict[str, Any]], catalog: dict[str, Any], tok: Any, max_length: int) -> tuple[list[dict[str, list[int]]], int]:
-    """Token ids and labels per row; prompt tokens are masked out of the loss. Returns (examples, dropped)."""
-    examples, dropped = [], 0
-    eos = tok.eos_token_id
+Chat = tuple[list[dict[str, str]], str]  # (the messages of a prompt, the answer the model learns)
+
+
+def edgejson_chats(rows: list[dict[str, Any]], catalog: dict[str, Any]) -> list[Chat]:
+    """EdgeJSON's training chats: the schema skeleton and the text in, the JSON answer out."""
+    chats = []
     for row in rows:
         entry = entry_of(row, catalog, required=True)
-        prompt_ids = tok.apply_chat_template(chat_messages(row["prompt"], row["schema_id"], entry.schema), add_generation_prompt=True, tokenize=True)
+        chats.append((chat_messages(row["prompt"], row["schema_id"], entry.schema), answer_text(row["expected_output"], entry.schema)))
+    return chats
+
+
+def encode_chats(chats: list[Chat], tok: Any, max_length: int) -> tuple[list[dict[str, list[int]]], int]:
+    """Token ids and labels per chat, any task's; prompt tokens are masked out of the loss. Returns (examples, dropped)."""
+    examples, dropped = [], 0
+    eos = tok.eos_token_id
+    for messages, answer in chats:
+        prompt_ids = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         if isinstance(prompt_ids, dict) or hasattr(prompt_ids, "input_ids"):
             prompt_ids = prompt_ids["input_ids"]
-        answer_ids = tok(answer_text(row["expected_output"], entry.schema), add_special_tokens=False)["input_ids"] + [eos]
+        answer_ids = tok(answer, add_special_tokens=False)["input_ids"] + [eos]
         ids = list(prompt_ids) + answer_ids
         if len(ids) > max_length:
             dropped += 1
             continue
         examples.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": [IGNORE] * len(prompt_ids) + answer_ids})
     return examples, dropped
+
+
+def encode(rows: list[dict[str, Any]], catalog: dict[str, Any], tok: Any, max_length: int) -> tuple[list[dict[str, list[int]]], int]:
+    """EdgeJSON rows as training examples (`encode_chats` of `edgejson_chats`)."""
+    return encode_chats(edgejson_chats(rows, catalog), tok, max_length)
 
 
 class TokenCounter:
@@ -286,11 +303,10 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
     return losses
 
 
-def run(
-    name: str, cfg: ModelParams, base_dir: Path, rows: list[dict[str, Any]], catalog: dict[str, Any], adapter_out: Path, merged_out: Path, live_dir: Path
-) -> dict[str, Any]:
-    """Train, then save the adapter and the merged model. Under torchrun every process trains its
-    share and process 0 logs and saves; the others return {}."""
+def run(name: str, cfg: ModelParams, base_dir: Path, chats: list[Chat], adapter_out: Path, merged_out: Path, live_dir: Path, key: str = "models") -> dict[str, Any]:
+    """Train on `chats` (any task's: `edgejson_chats`, stages/train/intent_mlm_stage.py), then save
+    the adapter and the merged model. Under torchrun every process trains its share and process 0
+    logs and saves; the others return {}. `key` is the params section that names the model, for errors."""
     import torch
     import torch.distributed as dist
     from dvclive import Live
@@ -298,7 +314,7 @@ def run(
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     check_safetensors_dir(base_dir)
-    check_scheduler(cfg.scheduler, f"models.{name}.scheduler")
+    check_scheduler(cfg.scheduler, f"{key}.{name}.scheduler")
     rank, world = distributed()
     torch.set_num_threads(cfg.threads)
     set_seed(cfg.seed)  # every process: the same LoRA init
@@ -308,14 +324,14 @@ def run(
     device = torch.device(f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu")
     setting = cfg.precision
     native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
-    precision, reason = choose_precision(setting, cpu_capability() if device.type == "cpu" else "", native, device.type, f"models.{name}.precision")
+    precision, reason = choose_precision(setting, cpu_capability() if device.type == "cpu" else "", native, device.type, f"{key}.{name}.precision")
     if rank == 0:
         print(f"train {name}: precision {precision} ({reason})", file=sys.stderr, flush=True)
     if device.type == "cpu" and precision == "bf16" and rank == 0 and not native:
         # Measured on an AVX2-only CPU: the first bf16 step of the default recipe took 599 s (about 10 s with AVX512-BF16).
         print(
             f"train {name}: warning: this CPU has no native bf16 ({cpu_capability() or 'capability unknown'}); bf16 autocast runs "
-            f"emulated, tens of times slower; set models.{name}.precision: auto or fp32",
+            f"emulated, tens of times slower; set {key}.{name}.precision: auto or fp32",
             file=sys.stderr,
             flush=True,
         )
@@ -323,7 +339,7 @@ def run(
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, use_safetensors=True).to(device)
     model = get_peft_model(model, lora_config(cfg))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    examples, dropped = encode(rows, catalog, tok, cfg.max_length)
+    examples, dropped = encode_chats(chats, tok, cfg.max_length)
     if not examples:
         raise SLMBenchError(f"train {name}: no example fits max_length {cfg.max_length}")
     counter = collator(tok)
@@ -393,21 +409,3 @@ def _sort_target_modules(config: Path) -> None:
     if isinstance(cfg.get("target_modules"), list):
         cfg["target_modules"] = sorted(cfg["target_modules"])
         config.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
-
-
-def main(
-    name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path, schemas: Path | None = None
-) -> dict[str, Any]:
-    """`schemas`: the generated schemas some train rows use (`generate --schemas-out`)."""
-    from stages.core import params as P
-    from stages.core.catalog import load_catalog, with_generated
-    from stages.core.records import read_rows, write_json
-
-    p = P.load(params_path)
-    if name not in p.models:
-        raise SLMBenchError(f"params.yaml: no model {name!r} under models; expected one of {', '.join(p.models)}")
-    catalog = with_generated(load_catalog(Path(p.schemas_dir)), schemas)
-    result = run(name, p.models[name], base_dir, read_rows(train_file), catalog, adapter, merged, live_dir)
-    if result:  # process 0 (the only one outside torchrun) writes the metrics
-        write_json(metrics, result)
-    return result

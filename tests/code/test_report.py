@@ -92,14 +92,18 @@ def test_the_intent_section_reads_every_models_figures_and_training_time(tmp_pat
     folder = tmp_path / "clinc150"
     folder.mkdir()
     nlm = {"n": 3100, "accuracy": 0.9, "accuracy_ci95": [0.89, 0.91], "macro_f1": 0.91, "macro_f1_ci95": [0.9, 0.92], "in_scope_accuracy": 0.915,
-           "in_scope_accuracy_ci95": [0.904, 0.924], "oos_recall": 0.72, "oos_recall_ci95": [0.63, 0.8], "size_mb": 8.96, "latency_ms_p50": 0.14}  # fmt: skip
-    (folder / "eval.json").write_text(json.dumps({"n": 3100, "models": {"nlm": nlm, "majority": {"n": 3100, "accuracy": 0.006}}}), encoding="utf-8")
-    (folder / "nlm_train.json").write_text(json.dumps({"wall_s": 39.7}), encoding="utf-8")
+           "in_scope_accuracy_ci95": [0.904, 0.924], "oos_recall": 0.72, "oos_recall_ci95": [0.63, 0.8], "size_mb": 8.96, "latency_ms_p50": 0.14, "peak_rss_mb": 80.5}  # fmt: skip
+    mlm = {"n": 850, "accuracy": 0.5, "accuracy_ci95": [0.46, 0.54], "size_mb": 144.8, "latency_ms_p50": 190.0, "latency_ms_p95": 240.0, "peak_rss_mb": 650.0}
+    (folder / "eval.json").write_text(json.dumps({"n": 3100, "models": {"mlm": mlm, "nlm": nlm, "majority": {"n": 3100, "accuracy": 0.006}}}), encoding="utf-8")
+    (folder / "nlm_train.json").write_text(json.dumps({"wall_s": 39.7, "n_rows": 15078}), encoding="utf-8")
+    (folder / "mlm").mkdir()
+    (folder / "mlm" / "train.json").write_text(json.dumps({"wall_s": 320.7, "train_rows": 1510}), encoding="utf-8")
     (folder / "baselines_train.json").write_text(json.dumps({"majority": {"wall_s": 0.002}}), encoding="utf-8")
     recipe = {"task": "intent", "format": "clinc150", "min_chars": 2, "max_chars": 512, "min_per_class": 20, "drop_conflicts": True, "max_reject_rate": 0.01}
     p = dataclasses.replace(P.load(Path("params.yaml")), intent=P.build(P.IntentParams, {"datasets": {"clinc150": recipe}}, "intent"))
     lines = report.intent_section(p, tmp_path)
     assert lines[0] == "## EdgeIntent" and "| model | accuracy | macro F1 | in-scope accuracy | oos recall |" in "\n".join(lines)
-    rows = [line for line in lines if line.startswith(("| nlm", "| majority"))]
+    rows = [line for line in lines if line.startswith(("| nlm", "| majority", "| mlm"))]
     assert rows[0].startswith("| majority | 0.006 | - | - | - | 3100 |"), rows  # the baselines first; a missing figure is a dash
-    assert rows[1] == "| nlm | 0.900 [0.890, 0.910] | 0.910 [0.900, 0.920] | 0.915 [0.904, 0.924] | 0.720 [0.630, 0.800] | 3100 | 8.960 | 0.140 | n/a | 39.7 |"
+    assert rows[1] == "| nlm | 0.900 [0.890, 0.910] | 0.910 [0.900, 0.920] | 0.915 [0.904, 0.924] | 0.720 [0.630, 0.800] | 3100 | 8.960 | 0.140 | n/a | 80.5 | 39.7 | 15078 |"
+    assert rows[2] == "| mlm | 0.500 [0.460, 0.540] | - | - | - | 850 | 144.8 | 190 | 240 | 650 | 320.7 | 1510 |"

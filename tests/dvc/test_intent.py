@@ -33,7 +33,7 @@ def tiny_source(folder: Path, per_class: int = 24) -> None:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
     root = tmp_path_factory.mktemp("intent") / "proj"
     build_project(root)
     tiny_source(root / "data" / "sources" / "tiny")
@@ -45,6 +45,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         }  # fmt: skip
         p["intent"]["nlm"].update(buckets=4096, dim=16, epochs=5)  # a tiny table: the stages, not the model, are under test
         p["intent"]["latency_queries"] = 20
+        # the MLM on a tiny random Llama (tests/conftest.py), two LoRA steps: the stages, not the model, are under test
+        p["bases"]["tiny-llama"] = str(tiny_model_dir)
+        p["intent"]["mlm"].update(base="tiny-llama", train_rows=9, test_rows=6, max_steps=2, r=4, alpha=8, batch_size=4, warmup_steps=0,
+                                  precision="fp32", check_rows=4, min_agreement=0.0, parallel=4)  # fmt: skip
 
     edit_params(root, one_dataset)
     git_init_commit(root, "tiny intent source")
@@ -53,12 +57,17 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_intent_stages_run_from_a_source_to_scored_models(project: Path) -> None:
     out = dvc(project, "repro", "intent_evaluate@tiny").stdout
-    stages = ("intent_import", "intent_validate", "intent_split", "intent_nlm", "intent_baselines", "intent_evaluate")
-    assert stages_run(out) == {f"{s}@tiny" for s in stages}
+    stages = ("intent_import", "intent_validate", "intent_split", "intent_nlm", "intent_baselines", "intent_mlm_train", "intent_mlm_quantize",
+              "intent_mlm_evaluate", "intent_evaluate")  # fmt: skip
+    assert stages_run(out) == {f"{s}@tiny" for s in stages} | {"base_model@tiny-llama"}
     ev = json.loads((project / "metrics/intent/tiny/eval.json").read_text(encoding="utf-8"))
-    assert set(ev["models"]) == {"majority", "tfidf_lr", "nlm"}
+    assert set(ev["models"]) == {"majority", "tfidf_lr", "nlm", "mlm"}
+    mlm = json.loads((project / "metrics/intent/tiny/mlm/eval.json").read_text(encoding="utf-8"))
+    assert ev["models"]["mlm"] == mlm and mlm["unlabelled"] == 0 and mlm["size_bytes"] == (project / "models/intent/tiny/mlm/gguf/model-q8_0.gguf").stat().st_size
+    assert json.loads((project / "metrics/intent/tiny/mlm/train.json").read_text(encoding="utf-8"))["train_rows"] == 9  # 3 per class
+    assert mlm["n"] == 6 and mlm["test_rows"] == 18  # 2 per class of the 18 test rows
     for m in ev["models"].values():
-        assert m["n"] == ev["n"] and m["accuracy_ci95"][0] <= m["accuracy"] <= m["accuracy_ci95"][1]
+        assert m["n"] == (6 if m is ev["models"]["mlm"] else ev["n"]) and m["accuracy_ci95"][0] <= m["accuracy"] <= m["accuracy_ci95"][1]
     assert ev["models"]["nlm"]["size_mb"] < 10 and ev["models"]["nlm"]["accuracy"] > ev["models"]["majority"]["accuracy"]
     points = json.loads((project / "metrics/intent/tiny/size_accuracy.json").read_text(encoding="utf-8"))
     assert {p["model"] for p in points} == set(ev["models"])

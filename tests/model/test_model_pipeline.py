@@ -16,6 +16,7 @@ from stages.cli import app
 from stages.core import params as P
 from stages.core.catalog import load_catalog
 from stages.train.quantize import run as quantize_run
+from stages.train.train import edgejson_chats
 from stages.train.train import run as train_run
 
 pytestmark = pytest.mark.slow
@@ -36,8 +37,8 @@ def trained(tiny_model_dir: Path, rows: list[dict], repo_root: Path, tmp_path_fa
     cfg = dataclasses.replace(p.models["smollm2-135m-lora"], r=4, alpha=8, max_steps=2, batch_size=2, grad_accum=1, warmup_steps=0, precision="fp32")
     out = tmp_path_factory.mktemp("trained")
     small = [r for r in rows if r["complexity"] == "simple"][:6]
-    m1 = train_run("tiny", cfg, tiny_model_dir, small, load_catalog(repo_root / "schemas"), out / "adapter", out / "merged", out / "live")
-    m2 = train_run("tiny", cfg, tiny_model_dir, small, load_catalog(repo_root / "schemas"), out / "adapter2", out / "merged2", out / "live2")
+    m1 = train_run("tiny", cfg, tiny_model_dir, edgejson_chats(small, load_catalog(repo_root / "schemas")), out / "adapter", out / "merged", out / "live")
+    m2 = train_run("tiny", cfg, tiny_model_dir, edgejson_chats(small, load_catalog(repo_root / "schemas")), out / "adapter2", out / "merged2", out / "live2")
     return {"dir": out, "m1": m1, "m2": m2, "cfg": cfg, "params": p}
 
 

@@ -27,6 +27,8 @@ import csv
 import difflib
 import io
 import json
+import random
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -280,3 +282,25 @@ def check_labels(rows: Iterable[Row], labels: Iterable[str], where: str) -> None
         more = f" (and {len(bad) - 1} more row(s))" if len(bad) > 1 else ""
         guess = f"; did you mean {hint[0]!r}?" if hint else ""
         raise SLMBenchError(f"{where}: row {first['id']}: label {first['label']!r} is not one of the {len(known)} labels{more}{guess}")
+
+
+def per_class_subset(rows: list[Row], per_class: int, seed: int, keep_whole: Iterable[str] = ()) -> list[Row]:
+    """`per_class` rows of each class (all of a smaller class, and all of each label in `keep_whole`),
+    drawn with `seed` from the rows sorted by id, so the source order does not matter; 0: every row.
+    The result is shuffled with the same seed, so classes are mixed across micro-batches."""
+    rng = random.Random(seed)
+    whole = set(keep_whole)
+    by_label: dict[str, list[Row]] = defaultdict(list)
+    for r in sorted(rows, key=lambda r: r["id"]):
+        by_label[r["label"]].append(r)
+    picked: list[Row] = []
+    for label in sorted(by_label):  # classes in sorted order: the draws do not depend on the file's order
+        group = by_label[label]
+        picked += group if per_class <= 0 or label in whole else rng.sample(group, min(per_class, len(group)))
+    rng.shuffle(picked)
+    return picked
+
+
+def per_class_share(rows: list[Row], total: int) -> int:
+    """Rows per class for about `total` rows in all, the same from each class (at least 1); 0: every row."""
+    return 0 if total <= 0 else max(1, total // len({r["label"] for r in rows} or {""}))
