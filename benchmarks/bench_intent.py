@@ -69,7 +69,7 @@ def mlm_run(name: str, train_rows: list, test_rows: list, labels: list[str], arg
         from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
         from stages.train.train import run
 
-        picked = per_class_subset(train_rows, per_class_share(train_rows, cfg.train_rows), cfg.seed)
+        picked = per_class_subset(train_rows, per_class_share([r for r in train_rows if r["label"] != OOS], cfg.train_rows), cfg.seed, keep_whole=[OOS])
         d = work / name / "mlm"
         m = run("mlm", cfg, ROOT / "models" / "base" / cfg.base, [(chat_messages(r["text"]), answer_text(r["label"])) for r in picked], d / "adapter", d / "merged", d / "live", key="intent")
         gguf = d / gguf_name(cfg.qtype)
