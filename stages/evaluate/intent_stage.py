@@ -70,16 +70,17 @@ def card(name: str, fmt: str, result: dict[str, Any]) -> str:
         "",
         f"Trained on the training split of {SOURCES.get(fmt, fmt)}. The models and this card carry that dataset's licence and credit.",
         "",
-        f"## On the test split (n={result['n']}), every model side by side",
+        f"## On the test split ({result['n']} rows), every model side by side",
         "",
-        "| model | " + " | ".join(keys) + " | size MB | p50 ms | p95 ms |",
-        "|---" * (len(keys) + 4) + "|",
+        "| model | n | " + " | ".join(keys) + " | size MB | p50 ms | p95 ms |",
+        "|---" * (len(keys) + 5) + "|",
     ]
     for model, m in result["models"].items():
-        lines.append(f"| {model} | " + " | ".join(with_ci(m, k) for k in keys) + f" | {cell(m.get('size_mb'))} | {cell(m.get('latency_ms_p50'))} | {cell(m.get('latency_ms_p95'))} |")
+        lines.append(f"| {model} | {m.get('n', '-')} | " + " | ".join(with_ci(m, k) for k in keys) + f" | {cell(m.get('size_mb'))} | {cell(m.get('latency_ms_p50'))} | {cell(m.get('latency_ms_p95'))} |")
     lines += [
         "",
-        "Intervals are 95% bootstrap intervals over the test rows. Latency is one query at a time (the NLM and the baselines on one "
+        "The MLM is scored on the test rows its `n` counts (`intent.mlm.test_rows`: the same number from each class, and every "
+        "out-of-scope row). Intervals are 95% bootstrap intervals over the test rows. Latency is one query at a time (the NLM and the baselines on one "
         "thread, the MLM on `intent.mlm.threads`), on the machine that ran the stage; compare models within this table, not across machines.",
         "",
     ]

@@ -47,8 +47,9 @@ def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> P
         p["intent"]["latency_queries"] = 20
         # the MLM on a tiny random Llama (tests/conftest.py), two LoRA steps: the stages, not the model, are under test
         p["bases"]["tiny-llama"] = str(tiny_model_dir)
-        p["intent"]["mlm"].update(base="tiny-llama", train_rows=9, test_rows=6, max_steps=2, r=4, alpha=8, batch_size=4, warmup_steps=0,
-                                  precision="fp32", check_rows=4, min_agreement=0.0, parallel=4)  # fmt: skip
+        # (the GGUF-against-merged check is tests/model/test_intent_mlm.py's: check_rows 0 here)
+        p["intent"]["mlm"].update(base="tiny-llama", train_rows=9, test_rows=6, max_steps=1, r=4, alpha=8, batch_size=4, warmup_steps=0,
+                                  precision="fp32", check_rows=0, parallel=4, latency_queries=3)  # fmt: skip
 
     edit_params(root, one_dataset)
     git_init_commit(root, "tiny intent source")
@@ -72,7 +73,7 @@ def test_intent_stages_run_from_a_source_to_scored_models(project: Path) -> None
     points = json.loads((project / "metrics/intent/tiny/size_accuracy.json").read_text(encoding="utf-8"))
     assert {p["model"] for p in points} == set(ev["models"])
     card = (project / "models/intent/tiny/README.md").read_text(encoding="utf-8")
-    assert f"{ev['models']['nlm']['accuracy']:.3f}" in card and "| nlm |" in card
+    assert f"{ev['models']['nlm']['accuracy']:.3f}" in card and "| nlm | 18 |" in card and "| mlm | 6 |" in card
     quality = json.loads((project / "metrics/intent/tiny/quality.json").read_text(encoding="utf-8"))
     split = json.loads((project / "metrics/intent/tiny/split.json").read_text(encoding="utf-8"))
     assert quality["gate"]["passed"] is True and quality["gate"]["expectations"]["classes.min_per_class"] is True
