@@ -59,17 +59,16 @@ def mlm_run(name: str, train_rows: list, test_rows: list, labels: list[str], arg
     from stages.core import params as P
     from stages.evaluate.intent_mlm import evaluate_lm
     from stages.tasks.intent.prompt import answer_text, chat_messages
-    from stages.tasks.intent.rows import OOS, per_class_share, per_class_subset
+    from stages.tasks.intent.rows import draw
 
     cfg = P.intent_mlm(P.load(ROOT / "params.yaml"))
-    in_scope = [r for r in test_rows if r["label"] != OOS]
-    scored = sorted(per_class_subset(test_rows, per_class_share(in_scope, cfg.test_rows), cfg.seed, keep_whole=[OOS]), key=lambda r: r["id"])
+    scored = sorted(draw(test_rows, cfg.test_rows, cfg.seed), key=lambda r: r["id"])
     out: dict[str, Any] = {}
     if args.mlm == "train":
         from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
         from stages.train.train import run
 
-        picked = per_class_subset(train_rows, per_class_share([r for r in train_rows if r["label"] != OOS], cfg.train_rows), cfg.seed, keep_whole=[OOS])
+        picked = draw(train_rows, cfg.train_rows, cfg.seed)
         d = work / name / "mlm"
         m = run("mlm", cfg, ROOT / "models" / "base" / cfg.base, [(chat_messages(r["text"]), answer_text(r["label"])) for r in picked], d / "adapter", d / "merged", d / "live", key="intent")
         gguf = d / gguf_name(cfg.qtype)

@@ -8,7 +8,6 @@ from typing import Any
 
 from stages.core.records import write_json
 from stages.evaluate.intent_mlm import evaluate_lm
-from stages.tasks.intent.rows import OOS
 
 
 def main(name: str, params_path: Path, model: Path, test_file: Path, labels_file: Path, out: Path, per_class_out: Path) -> dict[str, Any]:
@@ -17,14 +16,13 @@ def main(name: str, params_path: Path, model: Path, test_file: Path, labels_file
     class, and every out-of-scope row (so oos recall keeps its n), drawn with the MLM's seed and
     scored in id order: generation costs about 0.1 s a query on 2 cores (docs/intent.md)."""
     from stages.core import params as P
-    from stages.tasks.intent.rows import per_class_share, per_class_subset, read_intent_jsonl, read_labels
+    from stages.tasks.intent.rows import draw, read_intent_jsonl, read_labels
 
     p = P.load(params_path)
     P.intent_recipe(p, name)
     cfg = P.intent_mlm(p)
     rows = read_intent_jsonl(Path(test_file))
-    in_scope = [r for r in rows if r["label"] != OOS]
-    scored = sorted(per_class_subset(rows, per_class_share(in_scope, cfg.test_rows), cfg.seed, keep_whole=[OOS]), key=lambda r: r["id"])
+    scored = sorted(draw(rows, cfg.test_rows, cfg.seed), key=lambda r: r["id"])
     result = evaluate_lm(
         Path(model), scored, read_labels(Path(labels_file)), samples=p.intent.bootstrap_samples, seed=p.intent.bootstrap_seed,
         latency_queries=cfg.latency_queries, threads=cfg.threads, parallel=cfg.parallel, batch_size=cfg.batch_size,

@@ -34,20 +34,26 @@ def check_gguf(path: Path) -> None:
         raise SLMBenchError(f"{path}: not a GGUF file (bad magic {head!r})")
 
 
+def chat_formatter(llm: Any, path: Path) -> Any:
+    """The chat template embedded in a loaded GGUF (`path`, for the error), as a formatter of messages."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise SLMBenchError(f"{path}: the GGUF carries no chat template (tokenizer.chat_template)")
+    return Jinja2ChatFormatter(template=template, eos_token=STOP, bos_token="")
+
+
 def render_prompts_gguf(path: Path, rows: list[dict[str, Any]], catalog: dict[str, Any]) -> list[str]:
     """Prompts rendered with the chat template embedded in the GGUF itself (same template as HF's)."""
     from llama_cpp import Llama
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     check_gguf(path)
     try:
         llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
     except (ValueError, RuntimeError) as exc:
         raise SLMBenchError(f"{path}: llama.cpp cannot load it ({str(exc)[:120]}); truncated or corrupt GGUF?") from None
-    template = llm.metadata.get("tokenizer.chat_template")
-    if not template:
-        raise SLMBenchError(f"{path}: the GGUF carries no chat template (tokenizer.chat_template)")
-    fmt = Jinja2ChatFormatter(template=template, eos_token=STOP, bos_token="")
+    fmt = chat_formatter(llm, path)
     prompts = []
     for row in rows:
         entry = entry_of(row, catalog, required=True)

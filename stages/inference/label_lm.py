@@ -57,18 +57,10 @@ class LabelLM:
         return sorted(p for p in self.path.iterdir() if p.is_file())
 
     def _init_gguf(self) -> None:
-        from llama_cpp import Llama
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        from stages.inference.gguf import GGUFRunner, chat_formatter
 
-        check_gguf(self.path)
-        try:
-            self.llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.threads, n_threads_batch=self.threads, seed=0, flash_attn=True, verbose=False)
-        except (ValueError, RuntimeError) as exc:
-            raise SLMBenchError(f"{self.path}: llama.cpp cannot load it ({str(exc)[:120]}); truncated or corrupt GGUF?") from None
-        template = self.llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise SLMBenchError(f"{self.path}: the GGUF carries no chat template (tokenizer.chat_template)")
-        self._format = Jinja2ChatFormatter(template=template, eos_token=STOP, bos_token="")
+        self.llm = GGUFRunner(self.path, self.threads, self.n_ctx).llm  # the same load (and one-line errors) as EdgeJSON's runner
+        self._format = chat_formatter(self.llm, self.path)
         self.grammar = gbnf_alternation(self.labels)
         bos = self.llm.token_bos()
         self._bos = [bos] if self.llm._model.add_bos_token() and bos >= 0 else []

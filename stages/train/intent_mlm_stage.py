@@ -24,7 +24,7 @@ def train_main(
 ) -> dict[str, Any]:
     from stages.core import params as P
     from stages.tasks.intent.prompt import answer_text, chat_messages
-    from stages.tasks.intent.rows import OOS, check_labels, per_class_share, per_class_subset, read_intent_jsonl, read_labels
+    from stages.tasks.intent.rows import check_labels, draw, read_intent_jsonl, read_labels
     from stages.train.train import run
 
     p = P.load(params_path)
@@ -33,8 +33,7 @@ def train_main(
     rows = read_intent_jsonl(Path(train_file))
     labels = read_labels(Path(labels_file))
     check_labels(rows, labels, str(train_file))
-    in_scope = [r for r in rows if r["label"] != OOS]
-    picked = per_class_subset(rows, per_class_share(in_scope, cfg.train_rows), cfg.seed, keep_whole=[OOS])
+    picked = draw(rows, cfg.train_rows, cfg.seed)
     chats = [(chat_messages(r["text"]), answer_text(r["label"])) for r in picked]
     result = run("mlm", cfg, Path(base_dir), chats, Path(adapter), Path(merged), Path(live_dir), key="intent")
     result = {**result, "train_rows": len(picked), "train_rows_available": len(rows), "classes": len({r["label"] for r in picked})}

@@ -304,3 +304,11 @@ def per_class_subset(rows: list[Row], per_class: int, seed: int, keep_whole: Ite
 def per_class_share(rows: list[Row], total: int) -> int:
     """Rows per class for about `total` rows in all, the same from each class (at least 1); 0: every row."""
     return 0 if total <= 0 else max(1, total // len({r["label"] for r in rows} or {""}))
+
+
+def draw(rows: list[Row], total: int, seed: int) -> list[Row]:
+    """About `total` rows, the same number from each in-scope class and every out-of-scope row
+    (`oos` stands for everything outside the intents, so a class's share of it starves it), drawn
+    with `seed` (`per_class_subset`); 0: every row. The MLM's training and scoring rows."""
+    share = per_class_share([r for r in rows if r["label"] != OOS], total)
+    return per_class_subset(rows, share, seed, keep_whole=[OOS])
