@@ -58,6 +58,7 @@ fi
 bash .ci/plots.sh  # offline `dvc plots show`: vega inlined into a page template in the venv
 bash .ci/datadocs.sh  # offline Data Docs: the web libraries GX's pages load, copied into each site by `validate`
 bash .ci/web.sh  # onnxruntime-web for the NLM's browser page (web/intent/), from the npm registry, into the venv
+bash .ci/bfcl.sh  # BFCL (EdgeFuncCall's outside test): its data and AST checker from the bfcl-eval wheel, into the venv
 if [ "$TESTS" = 1 ]; then
   bash .ci/teacher.sh  # vLLM in .venv-teacher: tests/teacher/test_teacher_vllm.py fails without it
 fi

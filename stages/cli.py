@@ -323,6 +323,198 @@ def intent_mlm_evaluate(
     typer.echo(f"intent-mlm-evaluate {name}: n={r['n']} accuracy {r['accuracy']:.3f} {r['accuracy_ci95']}, p50 {r.get('latency_ms_p50', 0):.1f} ms", err=True)
 
 
+FuncCallOpt = Annotated[str, typer.Option("--name", help="EdgeFuncCall dataset, a key of `funccall.datasets` in params.yaml (e.g. edgefunccall).")]
+
+
+@app.command("funccall-generate")
+@friendly
+def funccall_generate(
+    name: FuncCallOpt,
+    tools: Annotated[Path, typer.Option(help="The tool catalogue: one <domain>.json per domain (OpenAI tools format).")],
+    out: Annotated[Path, typer.Option(help="Generated rows (JSONL) to write.")],
+    metrics: Annotated[Path, typer.Option(help="generate.json to write: the row mix, the catalogue's hash, rows/s.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Generate one EdgeFuncCall dataset (funccall.datasets.NAME): seeded Faker values in templated requests, the tools offered, the expected calls.
+
+    Example: slmbench funccall-generate --name edgefunccall --tools tools --out data/funccall/edgefunccall/generated.jsonl
+    --metrics metrics/funccall/edgefunccall/generate.json
+    """
+    from stages.core import params as P
+    from stages.data.funccall_generate import main
+
+    d = P.funccall_data(P.load(params), name)
+    r = main(
+        tools, out, metrics, seed=d.seed, rows=d.rows, test_fraction=d.test_fraction, none_share=d.none_share, parallel_share=d.parallel_share,
+        distractors=(d.distractors[0], d.distractors[1]), similar_share=d.similar_share, surfaces=d.surfaces,
+    )  # fmt: skip
+    typer.echo(f"funccall-generate {name}: {r['rows']} rows ({r['rows_per_s']} rows/s) -> {out}", err=True)
+
+
+@app.command("funccall-validate")
+@friendly
+def funccall_validate(
+    name: FuncCallOpt,
+    inp: Annotated[Path, typer.Option("--in", help="Generated rows (funccall-generate --out).")],
+    tools: Annotated[Path, typer.Option(help="The tool catalogue the rows were made from.")],
+    validated: Annotated[Path, typer.Option(help="Accepted rows to write (only when the gate passes).")],
+    quarantine: Annotated[Path, typer.Option(help="Rejected rows to write, each with the checks it failed.")],
+    metrics: Annotated[Path, typer.Option(help="quality.json to write.")],
+    docs: Annotated[Path | None, typer.Option(help="Folder for the GX Data Docs site.")] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Gate EdgeFuncCall rows with Great Expectations: schema-valid calls, grounded values, offered tools, no leak, coverage per tool.
+
+    Example: slmbench funccall-validate --name edgefunccall --in data/funccall/edgefunccall/generated.jsonl --tools tools
+    --validated data/funccall/edgefunccall/validated.jsonl --quarantine data/funccall/edgefunccall/quarantine.jsonl
+    --metrics metrics/funccall/edgefunccall/quality.json
+    """
+    from stages.core import params as P
+    from stages.data.funccall_validate import main
+
+    d = P.funccall_data(P.load(params), name)
+    r = main(inp, tools, validated, quarantine, metrics, max_reject_rate=d.max_reject_rate, min_per_tool=d.min_per_tool, docs_dir=docs)
+    typer.echo(f"funccall-validate {name}: {r['rows_accepted']} accepted, {r['rows_quarantined']} quarantined -> {validated}", err=True)
+
+
+@app.command("funccall-split")
+@friendly
+def funccall_split(
+    inp: Annotated[Path, typer.Option("--in", help="Validated rows (funccall-validate --validated).")],
+    train: Annotated[Path, typer.Option(help="Train JSONL to write.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL to write.")],
+    metrics: Annotated[Path, typer.Option(help="split.json to write.")],
+) -> None:
+    """Split validated EdgeFuncCall rows by the split each was generated for (test templates are test-only), with a leak check.
+
+    Example: slmbench funccall-split --in data/funccall/edgefunccall/validated.jsonl --train data/funccall/edgefunccall/train.jsonl --test data/funccall/edgefunccall/test.jsonl
+    --metrics metrics/funccall/edgefunccall/split.json
+    """
+    from stages.data.funccall_split import main
+
+    r = main(inp, train, test, metrics)
+    typer.echo(f"funccall-split: {r['train']['rows']} train, {r['test']['rows']} test, 0 leaks -> {train}, {test}", err=True)
+
+
+@app.command("funccall-bfcl")
+@friendly
+def funccall_bfcl(
+    src: Annotated[Path, typer.Option(help="Where .ci/bfcl.sh unpacked bfcl-eval (the folder holding bfcl_eval/data).")],
+    out: Annotated[Path, typer.Option(help="Folder to write: bfcl_<category>.jsonl per category of funccall.bfcl.")],
+    metrics: Annotated[Path, typer.Option(help="bfcl.json to write: rows per category.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Convert BFCL's single-call AST categories (funccall.bfcl) into EdgeFuncCall rows: the outside test.
+
+    Example: slmbench funccall-bfcl --src .venv/share/slmbench/bfcl --out data/funccall/edgefunccall/bfcl --metrics metrics/funccall/edgefunccall/bfcl.json
+    """
+    from stages.data.funccall_bfcl import main
+
+    r = main(params, src, out, metrics)
+    counts = ", ".join(f"{c} {v['rows']}" for c, v in r["categories"].items())
+    typer.echo(f"funccall-bfcl: {counts} rows -> {out}", err=True)
+
+
+def bfcl_files(folder: Path, params: Path) -> list[Path]:
+    """The converted BFCL files of funccall.bfcl's categories, in that order."""
+    from stages.core import params as P
+
+    return [Path(folder) / f"bfcl_{c}.jsonl" for c in P.funccall_bfcl(P.load(params))]
+
+
+@app.command("funccall-mlm-train")
+@friendly
+def funccall_mlm_train(
+    train: Annotated[Path, typer.Option(help="Train JSONL (funccall-split --train).")],
+    bfcl: Annotated[Path, typer.Option(help="The converted BFCL folder (funccall-bfcl --out): no BFCL question may be a training request.")],
+    base: Annotated[Path, typer.Option(help="The base checkpoint (base-model --out), e.g. models/base/smollm2-135m-instruct.")],
+    adapter: Annotated[Path, typer.Option(help="LoRA adapter folder to write.")],
+    merged: Annotated[Path, typer.Option(help="Merged safetensors folder to write.")],
+    metrics: Annotated[Path, typer.Option(help="train.json to write.")],
+    live: Annotated[Path, typer.Option(help="dvclive folder: the loss curve.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """LoRA-tune EdgeFuncCall's MLM (funccall.mlm): the tools and the request in, the calls out as JSON.
+
+    Example: slmbench funccall-mlm-train --train data/funccall/edgefunccall/train.jsonl --bfcl data/funccall/edgefunccall/bfcl --base models/base/smollm2-135m-instruct
+    --adapter models/funccall/edgefunccall/mlm/adapter --merged models/funccall/edgefunccall/mlm/merged --metrics metrics/funccall/edgefunccall/mlm/train.json --live metrics/funccall/edgefunccall/mlm/train_live
+    """
+    from stages.train.funccall_mlm_stage import train_main
+
+    r = train_main(params, train, bfcl_files(bfcl, params), base, adapter, merged, metrics, live)
+    typer.echo(f"funccall-mlm-train: {r['train_rows']} rows, {r['steps']} steps, {r['wall_s']:.0f} s, final loss {r['final_loss']:.4f}", err=True)
+
+
+@app.command("funccall-mlm-quantize")
+@friendly
+def funccall_mlm_quantize(
+    merged: Annotated[Path, typer.Option(help="The merged model (funccall-mlm-train --merged).")],
+    test: Annotated[Path, typer.Option(help="Test JSONL: funccall.mlm.check_rows of its rows check the GGUF against the merged model.")],
+    out: Annotated[Path, typer.Option(help="Folder to write: model-<qtype>.gguf.")],
+    metrics: Annotated[Path, typer.Option(help="quantize.json to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Convert the merged MLM to GGUF and quantize it (funccall.mlm.qtype), checked against the merged model's constrained answers.
+
+    Example: slmbench funccall-mlm-quantize --merged models/funccall/edgefunccall/mlm/merged --test data/funccall/edgefunccall/test.jsonl --out models/funccall/edgefunccall/mlm/gguf
+    --metrics metrics/funccall/edgefunccall/mlm/quantize.json
+    """
+    from stages.train.funccall_mlm_quantize import quantize_main
+
+    r = quantize_main(params, merged, test, out, metrics)
+    agree = f", agreement {r['agreement']:.3f} on {r['check_n']} rows" if "agreement" in r else ""
+    typer.echo(f"funccall-mlm-quantize: {r['size_mb']:.1f} MB{agree} -> {out}", err=True)
+
+
+@app.command("funccall-mlm-evaluate")
+@friendly
+def funccall_mlm_evaluate(
+    model: Annotated[Path, typer.Option(help="The MLM's GGUF (funccall-mlm-quantize --out/model-q8_0.gguf) or an HF directory.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL (funccall-split --test).")],
+    bfcl: Annotated[Path, typer.Option(help="The converted BFCL folder (funccall-bfcl --out).")],
+    out: Annotated[Path, typer.Option(help="eval.json to write.")],
+    predictions: Annotated[Path | None, typer.Option(help="Folder for each row set's answers (JSONL); none by default.")] = None,
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Score EdgeFuncCall's MLM on our test split and on BFCL's categories, free and constrained: AST match with intervals.
+
+    Example: slmbench funccall-mlm-evaluate --model models/funccall/edgefunccall/mlm/gguf/model-q8_0.gguf --test data/funccall/edgefunccall/test.jsonl
+    --bfcl data/funccall/edgefunccall/bfcl --out metrics/funccall/edgefunccall/mlm/eval.json
+    """
+    from stages.evaluate.funccall_stage import main
+
+    r = main(params, model, test, bfcl_files(bfcl, params), out, predictions)
+    parts = []
+    for name, v in r.items():
+        if isinstance(v, dict) and "constrained" in v:
+            c = v["constrained"]
+            parts.append(f"{name} n={c['n']} ast {c['ast_accuracy']:.3f}")
+    typer.echo("funccall-mlm-evaluate: constrained " + "; ".join(parts), err=True)
+
+
+@app.command("funccall-card")
+@friendly
+def funccall_card(
+    eval_file: Annotated[Path, typer.Option("--eval", help="The MLM's eval.json (funccall-mlm-evaluate --out).")],
+    train_file: Annotated[Path, typer.Option("--train", help="Its train.json.")],
+    quantize_file: Annotated[Path, typer.Option("--quantize", help="Its quantize.json.")],
+    quality: Annotated[Path, typer.Option(help="quality.json of its data (funccall-validate --metrics).")],
+    out: Annotated[Path, typer.Option(help="Model card to write (Markdown with Hugging Face front matter).")],
+    scores: Annotated[Path, typer.Option(help="Plot data to write: AST accuracy per row set and decoding.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write EdgeFuncCall's model card and the data of its score plot.
+
+    Example: slmbench funccall-card --eval metrics/funccall/edgefunccall/mlm/eval.json --train metrics/funccall/edgefunccall/mlm/train.json
+    --quantize metrics/funccall/edgefunccall/mlm/quantize.json --quality metrics/funccall/edgefunccall/quality.json --out models/funccall/edgefunccall/README.md
+    --scores metrics/funccall/edgefunccall/mlm/scores.json
+    """
+    from stages.evaluate.funccall_card import main
+
+    main(params, eval_file, train_file, quantize_file, quality, out, scores)
+    typer.echo(f"funccall-card: -> {out}, {scores}", err=True)
+
+
 @app.command("intent-page")
 @friendly
 def intent_page(
@@ -443,8 +635,15 @@ def evaluate(
     parallel: Annotated[int, typer.Option(help="GGUF: sequences llama.cpp decodes per step (1: one at a time).")] = 1,
     bootstrap_samples: Annotated[int, typer.Option(help="Resamples of the rows for each 95% interval.")] = 1000,
     bootstrap_seed: Annotated[int, typer.Option(help="Seed of those resamples.")] = 0,
-    task: Annotated[str, typer.Option(help="edgejson (text to JSON) or intent (intent classification: an NLM, a GGUF or an HF directory on a BANKING77 CSV, CLINC150 JSON or intent JSONL).")] = "edgejson",
+    task: Annotated[
+        str,
+        typer.Option(
+            help="edgejson (text to JSON), intent (intent classification: an NLM, a GGUF or an HF directory on a BANKING77 CSV, CLINC150 JSON or intent JSONL)"
+            " or funccall (function calling: a GGUF or an HF directory on a BFCL single-call file or EdgeFuncCall JSONL, scored by AST match)."
+        ),
+    ] = "edgejson",
     labels: Annotated[Path | None, typer.Option(help="--task intent, GGUF or HF model: the label set (JSON list); default labels.json beside the model, else the data's labels.")] = None,
+    answers: Annotated[Path | None, typer.Option(help="--task funccall with a BFCL questions file: its possible_answer file; without it the file is an irrelevance set (no call expected).")] = None,
 ) -> None:
     """Score any model on any EdgeJSON-format file (or, with --task intent, any intent file); every figure with its n and a 95% bootstrap interval.
 
@@ -453,6 +652,9 @@ def evaluate(
     Example: slmbench evaluate --task intent --model models/intent/banking77/nlm --data test.csv --out out.json
 
     Example: slmbench evaluate --task intent --model models/intent/banking77/mlm/gguf/model-q8_0.gguf --data test.csv --out out.json
+
+    Example: slmbench evaluate --task funccall --model models/funccall/edgefunccall/mlm/gguf/model-q8_0.gguf --data BFCL_v4_simple_python.json
+    --answers possible_answer/BFCL_v4_simple_python.json --constrained --out out.json
     """
     if task == "intent":
         from stages.evaluate import intent_stage
@@ -461,8 +663,16 @@ def evaluate(
         keys = [k for k in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall") if k in r]
         typer.echo(f"evaluate: n={r['n']} " + " ".join(f"{k}={r[k]:.3f} [{r[k + '_ci95'][0]:.3f}, {r[k + '_ci95'][1]:.3f}]" for k in keys) + " (95% bootstrap intervals)")
         return
+    if task == "funccall":
+        from stages.evaluate.funccall import main_any as funccall_any
+
+        r = funccall_any(model, data, answers, constrained, out, threads, max(parallel, 1), min(max_new_tokens, 384), bootstrap_samples, bootstrap_seed, limit)
+        keys = [k for k in ("ast_accuracy", "irrelevance_accuracy", "parallel_accuracy", "argument_f1") if k in r]
+        figures = " ".join(f"{k}={r[k]:.3f} [{r[k + '_ci95'][0]:.3f}, {r[k + '_ci95'][1]:.3f}]" for k in keys)
+        typer.echo(f"evaluate: n={r['n']} {r['decoding']} {figures} (95% bootstrap intervals)")
+        return
     if task != "edgejson":
-        raise SLMBenchError(f"--task {task!r}: expected edgejson or intent")
+        raise SLMBenchError(f"--task {task!r}: expected edgejson, intent or funccall")
     from stages.evaluate import evaluate as stage
 
     r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats, bootstrap_samples, bootstrap_seed, parallel)
@@ -479,6 +689,7 @@ def report(
     release: Annotated[Path, typer.Option(help="release.json to write: the release dataset's figures under stable keys.")] = Path("metrics/release.json"),
     quality: Annotated[Path, typer.Option(help="Per-version quality rows (JSON) for the plot.")] = Path("metrics/dataset_quality.json"),
     intent_dir: Annotated[Path | None, typer.Option(help="EdgeIntent metrics: one folder per intent dataset (eval.json).")] = None,
+    funccall_dir: Annotated[Path | None, typer.Option(help="EdgeFuncCall metrics: one folder per dataset (quality.json, split.json, mlm/eval.json, train.json, quantize.json).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Write the release summary: every model's scores and quantization check, every dataset version's quality, EdgeIntent's tables.
@@ -487,7 +698,7 @@ def report(
     """
     from stages.evaluate import report as stage
 
-    stage.main(params, datasets_dir, models_dir, out, release, quality, intent_dir)
+    stage.main(params, datasets_dir, models_dir, out, release, quality, intent_dir, funccall_dir)
 
 
 @app.command()

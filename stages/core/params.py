@@ -214,6 +214,53 @@ class IntentParams:
 
 
 @dataclass(frozen=True)
+class FuncCallData:
+    """One EdgeFuncCall dataset (stages/tasks/funccall/generate.py): Faker values in templated
+    requests over a tool catalogue, gated by GX (stages/data/funccall_validate.py)."""
+
+    tools_dir: str  # the tool catalogue: <dir>/<domain>.json (OpenAI tools format)
+    seed: int  # rows derive their seeds from it and their index
+    rows: int  # rows generated, train and test together
+    test_fraction: float  # share of rows made from test-only templates (each tool keeps some templates for test only)
+    none_share: float  # share of rows where no offered tool fits (the answer is no call)
+    parallel_share: float  # share of rows with two calls
+    distractors: list[int]  # [min, max] tools offered besides the right one(s)
+    similar_share: float  # share of rows offered a distractor with a similar name
+    surfaces: list[str]  # request phrasings drawn from
+    max_reject_rate: float  # the gate fails above this share of quarantined rows
+    min_per_tool: int  # the gate fails when a tool has fewer accepted rows in train or in test
+
+
+@dataclass(frozen=True)
+class FuncCallMLMParams(ModelParams):
+    """EdgeFuncCall's MLM: a LoRA fine-tune answering with the calls as JSON (ModelParams' settings),
+    the rows it trains on, its GGUF and how evaluate runs it."""
+
+    train_rows: int = 0  # training rows, the first of a seeded shuffle (0: every row)
+    test_rows: int = 0  # test rows scored, the first of a seeded shuffle (0: every row)
+    bfcl_rows: int = 0  # rows scored per BFCL category, the first of a seeded shuffle (0: every row)
+    decodings: list[str] = dataclasses.field(default_factory=lambda: ["free", "constrained"])  # how the test split is scored
+    qtype: str = "Q8_0"  # the GGUF type made and scored
+    check_rows: int = 32  # test rows whose constrained answers the GGUF must reproduce from the merged model (0: no check)
+    min_agreement: float = 0.8  # the share of those answers the GGUF must reproduce exactly
+    max_calls: int = 4  # calls an answer may hold (the grammar's bound)
+    max_new_tokens: int = 160  # generation cap per answer, tokens
+    n_ctx: int = 2048  # llama.cpp context per sequence, tokens (BFCL's longest prompts)
+    parallel: int = 8  # llama.cpp sequences per decode step when scoring
+
+
+@dataclass(frozen=True)
+class FuncCallParams:
+    """EdgeFuncCall: its datasets (one per tool catalogue or recipe), BFCL as the outside test, the MLM (one per dataset)."""
+
+    datasets: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # name -> FuncCallData, checked by `funccall_data`
+    mlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # FuncCallMLMParams, checked by `funccall_mlm`
+    bfcl: list[str] = dataclasses.field(default_factory=lambda: ["simple_python", "multiple", "irrelevance"])  # BFCL v4 categories converted and scored
+    bootstrap_samples: int = 1000  # resamples of the scored rows for each 95% interval
+    bootstrap_seed: int = 0
+
+
+@dataclass(frozen=True)
 class Params:
     schemas_dir: str  # folder of schemas: <dir>/<tier>/<schema_id>.json
     datasets: dict[str, Recipe]
@@ -225,6 +272,7 @@ class Params:
     quantize: QuantizeParams
     evaluate: EvaluateParams
     intent: IntentParams = dataclasses.field(default_factory=IntentParams)  # EdgeIntent (none when absent)
+    funccall: FuncCallParams = dataclasses.field(default_factory=FuncCallParams)  # EdgeFuncCall (none when absent)
 
 
 def _check_type(value: Any, tp: Any, where: str) -> Any:
@@ -362,6 +410,11 @@ def _semantic_checks(p: Params) -> None:
         raise SLMBenchError(f"params.yaml: split.unseen_schemas: expected 0 or more schemas to hold out, got {p.split.unseen_schemas}")
     if p.intent.datasets:
         intent_mlm(p)
+    for name in p.funccall.datasets:
+        funccall_data(p, name)
+    if p.funccall.datasets:
+        funccall_mlm(p)
+        funccall_bfcl(p)
     for name, ir in p.intent.datasets.items():
         w = f"params.yaml: intent.datasets.{name}"
         if ir.task != "intent":
@@ -408,3 +461,57 @@ def intent_recipe(p: Params, name: str) -> IntentRecipe:
     if name not in p.intent.datasets:
         raise SLMBenchError(f"params.yaml: no intent dataset {name!r}; expected one of {', '.join(p.intent.datasets) or '(none)'}")
     return p.intent.datasets[name]
+
+
+BFCL_CATEGORIES = ("simple_python", "multiple", "irrelevance")  # the single-call BFCL v4 categories the bfcl stage converts
+DECODINGS = ("free", "constrained")
+
+
+def funccall_data(p: Params, name: str) -> FuncCallData:
+    """`funccall.datasets.<name>` as FuncCallData, its shares and bounds checked, one line for the first wrong key."""
+    if name not in p.funccall.datasets:
+        raise SLMBenchError(f"params.yaml: no funccall dataset {name!r}; expected one of {', '.join(p.funccall.datasets) or '(none)'}")
+    w = f"params.yaml: funccall.datasets.{name}"
+    d = build(FuncCallData, p.funccall.datasets[name], f"funccall.datasets.{name}")
+    if d.rows < 1:
+        raise SLMBenchError(f"{w}.rows: expected 1 or more, got {d.rows}")
+    for key in ("test_fraction", "none_share", "parallel_share", "similar_share", "max_reject_rate"):
+        v = getattr(d, key)
+        if not 0.0 <= v < 1.0:
+            raise SLMBenchError(f"{w}.{key}: expected a share in [0, 1), got {v}")
+    if d.none_share + d.parallel_share >= 1.0:
+        raise SLMBenchError(f"{w}: none_share + parallel_share is {d.none_share + d.parallel_share}; expected below 1 (single-call rows need a share)")
+    if len(d.distractors) != 2 or not 0 <= d.distractors[0] <= d.distractors[1]:
+        raise SLMBenchError(f"{w}.distractors: expected [min, max] with 0 <= min <= max, got {d.distractors}")
+    if not d.surfaces:
+        raise SLMBenchError(f"{w}.surfaces: expected at least one surface form")
+    if d.min_per_tool < 1:
+        raise SLMBenchError(f"{w}.min_per_tool: expected 1 or more, got {d.min_per_tool}")
+    return d
+
+
+def funccall_mlm(p: Params) -> FuncCallMLMParams:
+    """`funccall.mlm` as FuncCallMLMParams: one line for an unknown or missing key, a wrong type, a
+    base outside `bases`, a GGUF type the quantize stage does not make or an unknown decoding."""
+    w = "params.yaml: funccall.mlm"
+    m = build(FuncCallMLMParams, p.funccall.mlm, "funccall.mlm")
+    if m.base not in p.bases:
+        raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
+    _check_model(m, w)
+    if min(m.train_rows, m.test_rows, m.bfcl_rows, m.check_rows) < 0 or min(m.parallel, m.max_calls, m.max_new_tokens, m.n_ctx) < 1:
+        raise SLMBenchError(f"{w}: train_rows, test_rows, bfcl_rows and check_rows: expected 0 or more; parallel, max_calls, max_new_tokens, n_ctx: 1 or more")
+    if m.qtype.upper() not in MLM_QTYPES:
+        raise SLMBenchError(f"{w}.qtype: expected one of {', '.join(MLM_QTYPES)}, got {m.qtype!r}")
+    if not 0.0 <= m.min_agreement <= 1.0:
+        raise SLMBenchError(f"{w}.min_agreement: expected a share in [0, 1], got {m.min_agreement}")
+    bad = [d for d in m.decodings if d not in DECODINGS]
+    if bad or not m.decodings:
+        raise SLMBenchError(f"{w}.decodings: expected some of {', '.join(DECODINGS)}, got {m.decodings}")
+    return m
+
+
+def funccall_bfcl(p: Params) -> list[str]:
+    bad = [c for c in p.funccall.bfcl if c not in BFCL_CATEGORIES]
+    if bad:
+        raise SLMBenchError(f"params.yaml: funccall.bfcl: unknown category {bad[0]!r}; expected some of {', '.join(BFCL_CATEGORIES)}")
+    return list(p.funccall.bfcl)

@@ -15,6 +15,7 @@ from typing import Any
 
 from stages.core.params import Params
 from stages.evaluate.figures import check_table, fmt, load, sizes, split_table, table
+from stages.evaluate.funccall_tables import FUNCCALL_FIGURES, ci, funccall_rows
 
 RELEASE_KEYS = ("rows_accepted", "rows_rejected", "reject_rate", "rows_regenerated", "corrupt_rows_full_suite", "corrupt_rate_full_suite", "gate_passed")
 
@@ -40,14 +41,6 @@ def release_metrics(release: str, datasets_dir: Path) -> dict[str, Any]:
 
 
 INTENT_MODELS = ("majority", "tfidf_lr", "nlm", "mlm")  # the order of an EdgeIntent table: baselines, then the models
-
-
-def ci(m: dict[str, Any], key: str) -> str:
-    """`0.912 [0.899, 0.924]`, or a dash when the figure is absent."""
-    if m.get(key) is None:
-        return "-"
-    lo, hi = m.get(f"{key}_ci95") or (None, None)
-    return f"{m[key]:.3f} [{lo:.3f}, {hi:.3f}]" if lo is not None else f"{m[key]:.3f}"
 
 
 def intent_section(p: Params, intent_dir: Path) -> list[str]:
@@ -83,7 +76,46 @@ def intent_section(p: Params, intent_dir: Path) -> list[str]:
     return lines
 
 
-def summary(p: Params, datasets_dir: Path, models_dir: Path, intent_dir: Path | None = None) -> str:
+def funccall_section(p: Params, funccall_dir: Path) -> list[str]:
+    """EdgeFuncCall: per dataset, the MLM on its test split and on BFCL's categories (metrics/funccall/<name>/mlm/eval.json)."""
+    if not p.funccall.datasets:
+        return []
+    head = ["rows", "decoding", "n", *(h for h, _ in FUNCCALL_FIGURES), "tokens/s"]
+    lines = [
+        "## EdgeFuncCall",
+        "",
+        "Function calling: a request and the tools offered in, the calls to make (or none) out as JSON, scored by AST match with "
+        "BFCL's rules (stages/tasks/funccall/scoring.py). The MLM is SmolLM2-135M with LoRA, its GGUF scored on the dataset's test split and on "
+        "BFCL's simple (Python), multiple and irrelevance categories, the outside test, free and constrained by each row's tools. "
+        "Each figure has its n and a 95% bootstrap interval over rows; `irrelevance` is over the rows where no offered tool fits, "
+        "`parallel` over the rows with two calls. By default the MLM trains on `funccall.mlm.train_rows` rows and is scored on "
+        "`funccall.mlm.bfcl_rows` rows of each BFCL category (n).",
+        "",
+    ]
+    for name in p.funccall.datasets:
+        d = funccall_dir / name
+        ev, tr, qz = (load(d / "mlm" / f) for f in ("eval.json", "train.json", "quantize.json"))
+        quality, split = load(d / "quality.json"), load(d / "split.json")
+        lines += [
+            f"### {name}",
+            "",
+            f"Data: {fmt(quality.get('rows_accepted'))} rows accepted of {fmt(quality.get('rows_in'))} (reject rate {fmt(quality.get('reject_rate'))}), "
+            f"{fmt((split.get('train') or {}).get('rows'))} train and {fmt((split.get('test') or {}).get('rows'))} test; tool catalogue version "
+            f"{fmt(quality.get('catalogue_version'))}, sha256 {str(quality.get('catalogue_sha256', 'n/a'))[:12]}. Model: {fmt(ev.get('size_mb'))} MB "
+            f"({ev.get('runtime', 'n/a')}), peak RSS {fmt(ev.get('peak_rss_mb'))} MB, trained {fmt(tr.get('wall_s'))} s on {fmt(tr.get('train_rows'))} rows; "
+            f"its constrained answers equal the merged model's on {fmt(qz.get('agreement'))} of {fmt(qz.get('check_n'))} test rows.",
+            "",
+            "| " + " | ".join(head) + " |",
+            "|---" * len(head) + "|",
+        ]
+        for rows, decoding, m in funccall_rows(ev):
+            cells = [rows, decoding, fmt(m.get("n")), *(ci(m, key) for _, key in FUNCCALL_FIGURES), fmt(m.get("tokens_per_s"))]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+def summary(p: Params, datasets_dir: Path, models_dir: Path, intent_dir: Path | None = None, funccall_dir: Path | None = None) -> str:
     """metrics/report.md: every model's scores and quantization check, then every dataset version's quality."""
     lines = [
         "# SLMBench release report",
@@ -116,10 +148,14 @@ def summary(p: Params, datasets_dir: Path, models_dir: Path, intent_dir: Path | 
         lines.append(f"| {v}{' (release)' if v == p.release.dataset else ''} | " + " | ".join(fmt(c) for c in cells) + " |")
     if intent_dir is not None:
         lines += ["", *intent_section(p, Path(intent_dir))]
+    if funccall_dir is not None:
+        lines += ["", *funccall_section(p, Path(funccall_dir))]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def main(params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, release_out: Path, quality_out: Path, intent_dir: Path | None = None) -> None:
+def main(
+    params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, release_out: Path, quality_out: Path, intent_dir: Path | None = None, funccall_dir: Path | None = None
+) -> None:
     from stages.core import params as P
     from stages.core.records import atomic_open, write_json
 
@@ -127,4 +163,4 @@ def main(params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, rel
     write_json(quality_out, quality_rows(list(p.datasets), Path(datasets_dir)))
     write_json(release_out, release_metrics(p.release.dataset, Path(datasets_dir)))
     with atomic_open(out) as fh:
-        fh.write(summary(p, Path(datasets_dir), Path(models_dir), intent_dir))
+        fh.write(summary(p, Path(datasets_dir), Path(models_dir), intent_dir, funccall_dir))

@@ -22,7 +22,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # What a stage of the data half reads. No dvc.lock, no data: each copy is reproduced from scratch.
-COPY_DIRS = ("stages", "schemas")
+COPY_DIRS = ("stages", "schemas", "tools")
 COPY_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore", "metrics/intent/README.md")
 TINY = {"rows_per_schema": 4, "min_per_schema": 4}
 DVC_TIMEOUT_S = 900  # a safety net for a hung command, not a speed check: a loaded 2-core machine needs minutes for the whole graph
@@ -102,8 +102,9 @@ def build_project(dest: Path) -> Path:
             recipe.update(TINY)
             if "schema_generator" in recipe:
                 recipe["schema_generator"]["schemas"] = 6  # a few generated schemas, all three tiers
-        # EdgeIntent's stages have tests of their own (tests/dvc/test_intent.py), on tiny sources
+        # EdgeIntent's and EdgeFuncCall's stages have tests of their own (tests/dvc/test_intent.py, test_funccall.py), on tiny inputs
         raw.setdefault("intent", {})["datasets"] = {}
+        raw.setdefault("funccall", {})["datasets"] = {}
 
     edit_params(dest, shrink)
     git_init_commit(dest, "tiny SLMBench project")

@@ -1,6 +1,6 @@
 """EdgeIntent data checks: text normalisation, row checks, duplicates and label conflicts.
 
-normalise_text is the one definition of "the same query" for duplicates, conflicts and the split's
+normalise_text (stages/core/text.py, shared with EdgeFuncCall) is the one definition of "the same query" for duplicates, conflicts and the split's
 leak check: lower case (str.lower), every run of whitespace as one space, and punctuation
 (Unicode category P*) and whitespace stripped from both ends. Punctuation inside the text stays
 ("what's my balance?" and "whats my balance" differ); Unicode forms are not folded.
@@ -12,11 +12,11 @@ reports them and its recipe decides whether they are dropped (stages/data/intent
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from stages.core.text import normalise_text
 from stages.tasks.intent.rows import Row
 
 # Row-level checks, in report order: a failing row is quarantined.
@@ -25,21 +25,6 @@ ROW_CHECKS = ("label_in_set", "text_nonempty", "text_length")
 SET_CHECKS = ("duplicate_exact", "duplicate_normalised", "label_conflict")
 # Conflict groups quoted in quality.json.
 CONFLICT_EXAMPLES = 5
-
-
-def _edge(ch: str) -> bool:
-    return ch.isspace() or unicodedata.category(ch).startswith("P")
-
-
-def normalise_text(text: str) -> str:
-    """Lower case, whitespace runs collapsed to one space, punctuation and spaces stripped at both ends."""
-    collapsed = " ".join(text.lower().split())
-    start, end = 0, len(collapsed)
-    while start < end and _edge(collapsed[start]):
-        start += 1
-    while end > start and _edge(collapsed[end - 1]):
-        end -= 1
-    return collapsed[start:end]
 
 
 def length_failure(text: str, min_chars: int, max_chars: int) -> str | None:

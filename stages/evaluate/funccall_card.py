@@ -1,0 +1,74 @@
+"""`slmbench funccall-card`: the funccall_card stage. EdgeFuncCall's MLM gets its model card
+(`models/funccall/README.md`, a Hugging Face model card in git) and the data of its score plot
+(`metrics/funccall/mlm/scores.json`: AST accuracy with its interval per row set and decoding, for
+`dvc plots`), from its eval, train and quantize figures and the quality figures of its data.
+Every figure is copied from those files, none typed here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from stages.core.records import atomic_open, write_json
+from stages.evaluate.figures import fmt, load
+from stages.evaluate.funccall_tables import FUNCCALL_FIGURES, ci, funccall_rows
+
+
+def score_rows(ev: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per row set and decoding: the plot's bars."""
+    return [
+        {"rows": f"{name} / {decoding}", "ast_accuracy": m["ast_accuracy"], "ci_low": m["ast_accuracy_ci95"][0], "ci_high": m["ast_accuracy_ci95"][1], "n": m["n"]}
+        for name, decoding, m in funccall_rows(ev)
+        if "ast_accuracy" in m
+    ]
+
+
+def card(base: str, ev: dict[str, Any], tr: dict[str, Any], qz: dict[str, Any], quality: dict[str, Any]) -> str:
+    head = ["rows", "decoding", "n", *(h for h, _ in FUNCCALL_FIGURES)]
+    table = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for name, decoding, m in funccall_rows(ev):
+        table.append("| " + " | ".join([name, decoding, fmt(m.get("n")), *(ci(m, key) for _, key in FUNCCALL_FIGURES)]) + " |")
+    return "\n".join(
+        [
+            "---",
+            "license: apache-2.0",
+            f"base_model: {base}",
+            "library_name: peft",
+            "tags: [edgefunccall, function-calling, lora, gguf, slmbench]",
+            "---",
+            "",
+            "# EdgeFuncCall MLM",
+            "",
+            f"LoRA fine-tune of `{base}` for EdgeFuncCall: a request and the tools offered in, the calls to make (or none) out as "
+            '`{"calls": [{"name": ..., "arguments": {...}}]}`. The answer format and the prompt are in docs/funccall.md; '
+            "a constrained decoder builds its grammar from the row's tools (stages/inference/tool_calls.py).",
+            "",
+            f"Trained on {fmt(tr.get('train_rows'))} of {fmt(tr.get('train_rows_available'))} generated training rows "
+            f"(tool catalogue version {fmt(quality.get('catalogue_version'))}, sha256 {str(quality.get('catalogue_sha256', 'n/a'))[:12]}), "
+            f"{fmt(tr.get('steps'))} optimizer steps in {fmt(tr.get('wall_s'))} s. Never trained on BFCL: the train stage fails when a "
+            "BFCL question is a training request.",
+            "",
+            f"File: {ev.get('runtime', 'llama.cpp')} GGUF, {fmt(ev.get('size_mb'))} MB; its constrained answers equal the merged model's on "
+            f"{fmt(qz.get('agreement'))} of {fmt(qz.get('check_n'))} test rows.",
+            "",
+            "AST match with BFCL's rules, 95% bootstrap intervals over rows (n rows each):",
+            "",
+            *table,
+            "",
+            "Score your own model on the same rows: `slmbench evaluate --task funccall --model MODEL --data data/funccall/test.jsonl "
+            "--constrained --out out.json`, or on any BFCL single-call file with `--answers`.",
+            "",
+        ]
+    )
+
+
+def main(params_path: Path, eval_file: Path, train_file: Path, quantize_file: Path, quality_file: Path, out: Path, scores: Path) -> None:
+    from stages.core import params as P
+
+    p = P.load(params_path)
+    cfg = P.funccall_mlm(p)
+    ev = load(Path(eval_file))
+    write_json(Path(scores), score_rows(ev))
+    with atomic_open(Path(out)) as fh:
+        fh.write(card(p.bases[cfg.base], ev, load(Path(train_file)), load(Path(quantize_file)), load(Path(quality_file))))
