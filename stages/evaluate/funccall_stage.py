@@ -8,8 +8,9 @@ scored by stages/evaluate/funccall.py on:
 
 eval.json: one section per row set ("edgefunccall", "bfcl_simple_python", ...), each with one
 section per decoding and its n, plus the model's size and memory; the metric registry's
-versions and higher-is-better flags ride along, and the catalogue's sha256 when the test rows
-carry it, so `dvc metrics diff` compares catalogue versions on like terms.
+versions and higher-is-better flags ride along. The tool catalogue's version and SHA-256 are in
+the dataset's generate.json and quality.json, so `dvc metrics diff` shows a catalogue change next
+to the figures it moved.
 """
 
 from __future__ import annotations

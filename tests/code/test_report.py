@@ -107,3 +107,25 @@ def test_the_intent_section_reads_every_models_figures_and_training_time(tmp_pat
     assert rows[0].startswith("| majority | 0.006 | - | - | - | 3100 |"), rows  # the baselines first; a missing figure is a dash
     assert rows[1] == "| nlm | 0.900 [0.890, 0.910] | 0.910 [0.900, 0.920] | 0.915 [0.904, 0.924] | 0.720 [0.630, 0.800] | 3100 | 8.960 | 0.140 | n/a | 80.5 | 39.7 | 15078 |"
     assert rows[2] == "| mlm | 0.500 [0.460, 0.540] | - | - | - | 850 | 144.8 | 190 | 240 | 650 | 320.7 | 1510 |"
+
+
+def test_the_funccall_section_reads_every_row_set_and_decoding(tmp_path: Path) -> None:
+    from stages.core import params as P
+    from stages.evaluate import funccall_card
+
+    folder = tmp_path / "edgefunccall"
+    (folder / "mlm").mkdir(parents=True)
+    fig = {"n": 601, "ast_accuracy": 0.46, "ast_accuracy_ci95": [0.42, 0.5], "irrelevance_accuracy": 0.7, "irrelevance_accuracy_ci95": [0.6, 0.8], "tokens_per_s": 25.5}
+    bfcl = {"n": 100, "ast_accuracy": 0.2, "ast_accuracy_ci95": [0.12, 0.28]}
+    ev = {"edgefunccall": {"constrained": fig}, "bfcl_multiple": {"free": bfcl, "constrained": {**bfcl, "ast_accuracy": 0.3}}, "size_mb": 144.8, "runtime": "llama.cpp"}
+    (folder / "mlm" / "eval.json").write_text(json.dumps(ev), encoding="utf-8")
+    (folder / "mlm" / "train.json").write_text(json.dumps({"wall_s": 444.2, "train_rows": 480}), encoding="utf-8")
+    (folder / "quality.json").write_text(json.dumps({"rows_in": 3000, "rows_accepted": 3000, "catalogue_version": "1", "catalogue_sha256": "9198" * 16}), encoding="utf-8")
+    p = P.load(Path("params.yaml"))
+    lines = report.funccall_section(p, tmp_path)
+    assert lines[0] == "## EdgeFuncCall" and "### edgefunccall" in lines and any("catalogue version 1, sha256 919891989198" in line for line in lines)
+    rows = [line for line in lines if line.startswith(("| edgefunccall", "| bfcl"))]
+    assert rows[0].startswith("| edgefunccall | constrained | 601 | 0.460 [0.420, 0.500] | - | - | 0.700 [0.600, 0.800] |")  # our split first
+    assert rows[1].startswith("| bfcl_multiple | free | 100 | 0.200 [0.120, 0.280] |") and rows[2].startswith("| bfcl_multiple | constrained | 100 | 0.300")
+    assert [r["rows"] for r in funccall_card.score_rows(ev)] == ["edgefunccall / constrained", "bfcl_multiple / free", "bfcl_multiple / constrained"]
+    assert report.funccall_section(dataclasses.replace(p, funccall=P.FuncCallParams()), tmp_path) == []

@@ -31,7 +31,7 @@ Normalisation (`grounds`), by the value's schema:
 
 - dates (`format: date`): "2027-03-03", "March 3rd, 2027", "Mar 3 2027", "3 March 2027", "the 3rd
   of March 2027" -> "2027-03-03". No relative dates ("tomorrow"): rows carry no reference day.
-- times (`format: time`): "19:30", "7:30 pm", "7:30 p.m.", "7pm", "noon", "midnight" -> "19:30",
+- times (a string with the pattern `catalogue.TIME_PATTERN`, HH:MM): "19:30", "7:30 pm", "7:30 p.m.", "7pm", "noon", "midnight" -> "19:30",
   "19:00", "12:00", "00:00". A bare "7" is ambiguous and grounds nothing.
 - durations (an integer named `*seconds` or `*minutes`): "2 hours", "1 hour 30 minutes", "an hour
   and a half", "half an hour", "90 seconds" -> the parameter's unit; a bare number is in it.
