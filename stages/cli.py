@@ -332,7 +332,8 @@ def funccall_generate(
     name: FuncCallOpt,
     tools: Annotated[Path, typer.Option(help="The tool catalogue: one <domain>.json per domain (OpenAI tools format).")],
     out: Annotated[Path, typer.Option(help="Generated rows (JSONL) to write.")],
-    metrics: Annotated[Path, typer.Option(help="generate.json to write: the row mix, the catalogue's hash, rows/s.")],
+    metrics: Annotated[Path, typer.Option(help="generate.json to write: the row mix, the catalogue's hash, rows/s, the teacher's figures.")],
+    teacher_cache: Annotated[Path | None, typer.Option(help="Teacher output cache (JSONL), read and rewritten.")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Generate one EdgeFuncCall dataset (funccall.datasets.NAME): seeded Faker values in templated requests, the tools offered, the expected calls.
@@ -340,15 +341,11 @@ def funccall_generate(
     Example: slmbench funccall-generate --name edgefunccall --tools tools --out data/funccall/edgefunccall/generated.jsonl
     --metrics metrics/funccall/edgefunccall/generate.json
     """
-    from stages.core import params as P
-    from stages.data.funccall_generate import main
+    from stages.data.funccall_generate import main_params
 
-    d = P.funccall_data(P.load(params), name)
-    r = main(
-        tools, out, metrics, seed=d.seed, rows=d.rows, test_fraction=d.test_fraction, none_share=d.none_share, parallel_share=d.parallel_share,
-        distractors=(d.distractors[0], d.distractors[1]), similar_share=d.similar_share, surfaces=d.surfaces,
-    )  # fmt: skip
-    typer.echo(f"funccall-generate {name}: {r['rows']} rows ({r['rows_per_s']} rows/s) -> {out}", err=True)
+    r = main_params(name, params, tools, out, metrics, teacher_cache)
+    teacher = f", {r['teacher']['teacher_rows']} teacher requests" if r["teacher"]["enabled"] else ""
+    typer.echo(f"funccall-generate {name}: {r['rows']} rows ({r['rows_per_s']} rows/s){teacher} -> {out}", err=True)
 
 
 @app.command("funccall-validate")

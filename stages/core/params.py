@@ -229,6 +229,7 @@ class FuncCallData:
     surfaces: list[str]  # request phrasings drawn from
     max_reject_rate: float  # the gate fails above this share of quarantined rows
     min_per_tool: int  # the gate fails when a tool has fewer accepted rows in train or in test
+    teacher_fraction: float = 0.0  # share of rows whose request the teacher paraphrases (stages/data/funccall_teacher.py; none while teacher.backend is none)
 
 
 @dataclass(frozen=True)
@@ -475,7 +476,7 @@ def funccall_data(p: Params, name: str) -> FuncCallData:
     d = build(FuncCallData, p.funccall.datasets[name], f"funccall.datasets.{name}")
     if d.rows < 1:
         raise SLMBenchError(f"{w}.rows: expected 1 or more, got {d.rows}")
-    for key in ("test_fraction", "none_share", "parallel_share", "similar_share", "max_reject_rate"):
+    for key in ("test_fraction", "none_share", "parallel_share", "similar_share", "max_reject_rate", "teacher_fraction"):
         v = getattr(d, key)
         if not 0.0 <= v < 1.0:
             raise SLMBenchError(f"{w}.{key}: expected a share in [0, 1), got {v}")

@@ -48,6 +48,9 @@ def main(
     distractors: tuple[int, int] = DEFAULTS["distractors"],
     similar_share: float = DEFAULTS["similar_share"],
     surfaces: list[str] | None = None,
+    teacher: Any = None,
+    teacher_fraction: float = 0.0,
+    teacher_cache: Path | None = None,
 ) -> dict[str, Any]:
     """Generate `rows` rows over the catalogue in `tools_dir` into `out` (JSONL); metrics JSON to `metrics`. Returns the metrics."""
     surfaces = list(DEFAULTS["surfaces"]) if surfaces is None else list(surfaces)
@@ -60,6 +63,15 @@ def main(
         distractors=distractors, similar_share=similar_share, surfaces=surfaces,
     )  # fmt: skip
     seconds = time.perf_counter() - start
+    teacher_stats: dict[str, Any] = {"enabled": 0, "rows_sent": 0, "teacher_rows": 0}
+    if teacher is not None:
+        from stages.data.funccall_teacher import paraphrase
+
+        made, teacher_stats = paraphrase(made, teacher, teacher_fraction, seed, teacher_cache)
+    if teacher_cache is not None and not Path(teacher_cache).exists():
+        from stages.data.teacher import Cache
+
+        Cache(teacher_cache).save()  # an empty cache: the stage always has its outputs
     write_call_rows(out, made)
     report: dict[str, Any] = {
         "recipe": {
@@ -76,6 +88,20 @@ def main(
         "catalogue_version": catalogue.version,
         "generation_seconds": round(seconds, 4),
         "rows_per_s": round(rows / seconds, 1) if seconds > 0 else None,
+        "teacher": teacher_stats,
     }  # fmt: skip
     write_json(metrics, report)
     return report
+
+
+def main_params(name: str, params_path: Path, tools_dir: Path, out: Path, metrics: Path, teacher_cache: Path | None = None) -> dict[str, Any]:
+    """`slmbench funccall-generate`: `main` with the recipe `funccall.datasets.<name>` and the `teacher` settings of params.yaml."""
+    from stages.core import params as P
+
+    p = P.load(params_path)
+    d = P.funccall_data(p, name)
+    return main(
+        tools_dir, out, metrics, seed=d.seed, rows=d.rows, test_fraction=d.test_fraction, none_share=d.none_share, parallel_share=d.parallel_share,
+        distractors=(d.distractors[0], d.distractors[1]), similar_share=d.similar_share, surfaces=d.surfaces,
+        teacher=p.teacher, teacher_fraction=d.teacher_fraction, teacher_cache=teacher_cache,
+    )  # fmt: skip

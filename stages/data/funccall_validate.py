@@ -45,7 +45,7 @@ from stages.data.gx import named as _named
 from stages.tasks.funccall.catalogue import Catalogue, load_catalogue
 from stages.tasks.funccall.checks import KINDS, ROW_CHECKS, SET_CHECKS, SPLITS, norm, row_failures, set_failures
 from stages.tasks.funccall.generate import SOURCE, SURFACES
-from stages.tasks.funccall.rows import check_row, write_call_rows
+from stages.tasks.funccall.rows import TEACHER_SURFACE, check_row, write_call_rows
 
 INPUT, ACCEPTED, CALLS, REQUESTS, TOOLS = "input", "accepted", "calls", "requests", "tools"
 NAMED_TOOLS = 5  # tools named in the gate's message when coverage falls short
@@ -208,7 +208,9 @@ def accepted_expectations(catalogue: Catalogue) -> list[Any]:
         E.ExpectColumnValuesToBeInSet(column="kind", value_set=list(KINDS), **_named(f"{ACCEPTED}.kind_in_set", f"kind is one of {', '.join(KINDS)}")),
         E.ExpectColumnValuesToBeInSet(column="split", value_set=list(SPLITS), **_named(f"{ACCEPTED}.split_in_set", "split is train or test")),
         E.ExpectColumnValuesToBeInSet(column="domain", value_set=sorted(catalogue.domains), **_named(f"{ACCEPTED}.domain_in_set", "a catalogue domain")),
-        E.ExpectColumnValuesToBeInSet(column="surface", value_set=list(SURFACES), **_named(f"{ACCEPTED}.surface_in_set", "surface is a generator surface")),
+        E.ExpectColumnValuesToBeInSet(
+            column="surface", value_set=[*SURFACES, TEACHER_SURFACE], **_named(f"{ACCEPTED}.surface_in_set", "surface is a generator surface or the teacher's")
+        ),
         E.ExpectColumnValuesToBeInSet(column="source", value_set=[SOURCE], **_named(f"{ACCEPTED}.source_in_set", f"source is {SOURCE}")),
         E.ExpectColumnPairValuesToBeInSet(
             column_A="kind", column_B="n_calls", value_pairs_set=pairs,

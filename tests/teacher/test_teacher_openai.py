@@ -172,3 +172,34 @@ def test_a_timeout_falls_back_with_a_reason(tmp_path: Path, server: str) -> None
     rows, stats, log = generate(tmp_path, params, tmp_path / "cache.jsonl")
     assert stats["rows_sent"] > 0 and stats["fallback_reasons"]["timeout"] == stats["rows_sent"], stats
     assert all(e["reason"].startswith("timeout after") for e in log)
+
+
+def test_funccall_requests_are_paraphrased_keeping_every_mention(server: str, tmp_path: Path) -> None:
+    """EdgeFuncCall's generate stage with the teacher: a paraphrase keeps every phrase a value comes
+    from, or the row keeps its template request; the gate then grounds the paraphrases like any
+    request, and a rerun is answered from the cache, byte for byte."""
+    from stages.data import funccall_generate
+    from stages.data.funccall_teacher import rejection
+    from stages.tasks.funccall.catalogue import load_catalogue
+    from stages.tasks.funccall.checks import row_failures
+    from stages.tasks.funccall.rows import read_call_rows
+
+    tp = P.build(P.TeacherParams, teacher_cfg(server), "teacher")
+    args = {"seed": 4, "rows": 40, "test_fraction": 0.25, "teacher": tp, "teacher_fraction": 0.5, "teacher_cache": tmp_path / "cache.jsonl"}
+    m = funccall_generate.main(REPO_ROOT / "tools", tmp_path / "gen.jsonl", tmp_path / "gen.json", **args)
+    rows = read_call_rows(tmp_path / "gen.jsonl")
+    t = m["teacher"]
+    assert t["enabled"] == 1 and 0 < t["rows_sent"] < 40 and t["teacher_rows"] + sum(t["fallbacks"].values()) == t["rows_sent"], t
+    taught = [r for r in rows if r["surface"] == "teacher"]
+    assert len(taught) == t["teacher_rows"] and all(r["template_request"] != r["request"] for r in taught)
+    assert all(rejection(r["request"], {**r, "request": r["template_request"]}) is None for r in taught)
+    catalogue = load_catalogue(REPO_ROOT / "tools")
+    assert all(row_failures(r, catalogue) == {} for r in taught), [row_failures(r, catalogue) for r in taught]  # the gate's row checks, grounding included
+    first = (tmp_path / "gen.jsonl").read_bytes()
+    again = funccall_generate.main(REPO_ROOT / "tools", tmp_path / "gen2.jsonl", tmp_path / "gen2.json", **args)
+    assert (tmp_path / "gen2.jsonl").read_bytes() == first and again["teacher"]["cache_misses"] == 0
+    # a paraphrase that drops a mention, or brings a number of its own, is refused
+    row = next(r for r in rows if r.get("mentions"))
+    mention = next(iter(row["mentions"].values()))
+    assert rejection(row["request"].replace(mention, "something"), row) == "lost_mention"
+    assert rejection(row["request"] + " at 99999", row) == "new_number" and rejection(None, row) == "teacher_error"
