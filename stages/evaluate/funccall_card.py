@@ -56,7 +56,7 @@ def card(base: str, ev: dict[str, Any], tr: dict[str, Any], qz: dict[str, Any], 
             "",
             *table,
             "",
-            "Score your own model on the same rows: `slmbench evaluate --task funccall --model MODEL --data data/funccall/test.jsonl "
+            "Score your own model on the same rows: `slmbench evaluate --task funccall --model MODEL --data data/funccall/<dataset>/test.jsonl "
             "--constrained --out out.json`, or on any BFCL single-call file with `--answers`.",
             "",
         ]
