@@ -21,7 +21,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
     """The whole graph, base model to report, in a temporary git + DVC repo with a tiny params override
     (4 rows per schema, the tiny random Llama as a local-directory base, one LoRA step, two scored rows).
     It is released twice: on v2 (tag edgejson-v2), then on v3 (tag edgejson-v3). The first commit holds
-    no outputs. test_e2e.py and test_history.py share it: the full graph is the slow part."""
+    no outputs. test_releases.py uses it, all in one module so that it is built once: the full graph is the slow part."""
     root = build_project(tmp_path_factory.mktemp("release") / "proj")
 
     def tiny(p: dict[str, Any]) -> None:
@@ -37,7 +37,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
     data = data_outputs(root)
     names = [f"metrics/models/{MODEL}/{n}.json" for n in ("eval", "train", "quantize")] + ["metrics/report.md", f"models/{MODEL}/predictions.jsonl", f"models/{MODEL}/README.md"]
     v2_files = {n: (root / n).read_bytes() for n in names}
-    # the second release scores only the variant test_history.py reads
+    # the second release scores only the variant the history tests (test_releases.py) read
     edit_params(root, lambda p: p["evaluate"].update(variants=["gguf_q8_0"]))
     v3 = release(root, "v3", "release on v3")
     return Releases(root, v2, v3, data, v2_files)

@@ -23,7 +23,7 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # What a stage of the data half reads. No dvc.lock, no data: each copy is reproduced from scratch.
 COPY_DIRS = ("stages", "schemas", "tools")
-COPY_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore", "metrics/intent/README.md")
+COPY_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore", "metrics/intent/README.md", "metrics/funccall/README.md")
 TINY = {"rows_per_schema": 4, "min_per_schema": 4}
 DVC_TIMEOUT_S = 900  # a safety net for a hung command, not a speed check: a loaded 2-core machine needs minutes for the whole graph
 MODEL = "smollm2-135m-lora"
