@@ -1,28 +1,19 @@
 #!/usr/bin/env bash
 # Offline `dvc plots show`: DVC's default HTML page loads vega, vega-lite and vega-embed from a
-# CDN, so it is blank without internet. This fetches the same versions dvc_render pins (from the
-# npm registry, once) and writes a self-contained page template with the three libraries inlined
-# into the venv, then points this clone's DVC at it (.dvc/config.local, not committed).
+# CDN, so it is blank without internet. This takes the same versions dvc_render pins (fetched from
+# the npm registry once by .ci/vega.sh, which the leaderboard uses too) and writes a
+# self-contained page template with the three libraries inlined into the venv, then points this
+# clone's DVC at it (.dvc/config.local, not committed).
 # The template also records JavaScript errors and describes the drawn vega views in the DOM
 # (see tests/dvc/test_plots_browser.py). Safe to rerun: skipped when the template exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# dvc_render's VegaRenderer.SCRIPTS: vega 5, vega-lite 5, vega-embed 6.
-VEGA=5.20.2
-VEGA_LITE=5.2.0
-VEGA_EMBED=6.18.2
+bash .ci/vega.sh  # dvc_render's VegaRenderer.SCRIPTS: vega 5, vega-lite 5, vega-embed 6
+LIB=.venv/share/slmbench/vega
 OUT=.venv/share/slmbench/plots
 TEMPLATE=$OUT/template.html
 
 if [ ! -s "$TEMPLATE" ]; then
-  command -v npm >/dev/null 2>&1 || { echo "plots.sh: npm is needed to fetch vega" >&2; exit 1; }
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
-  (cd "$tmp" && npm pack --silent "vega@$VEGA" "vega-lite@$VEGA_LITE" "vega-embed@$VEGA_EMBED" >/dev/null)
-  for pkg in "vega-$VEGA" "vega-lite-$VEGA_LITE" "vega-embed-$VEGA_EMBED"; do
-    mkdir -p "$tmp/$pkg"
-    tar -xzf "$tmp/$pkg.tgz" -C "$tmp/$pkg"
-  done
   js() {  # an inline <script>; a "</script" inside the library would end it early
     if grep -qi '</script' "$1"; then echo "plots.sh: $1 contains </script" >&2; exit 1; fi
     printf '<script>/* %s */\n' "$2"
@@ -151,9 +142,9 @@ if [ ! -s "$TEMPLATE" ]; then
     })();
     </script>
 EOF
-    js "$tmp/vega-$VEGA/package/build/vega.min.js" "vega@$VEGA"
-    js "$tmp/vega-lite-$VEGA_LITE/package/build/vega-lite.min.js" "vega-lite@$VEGA_LITE"
-    js "$tmp/vega-embed-$VEGA_EMBED/package/build/vega-embed.min.js" "vega-embed@$VEGA_EMBED"
+    js "$LIB/vega.min.js" "vega ($(cat "$LIB/versions"))"
+    js "$LIB/vega-lite.min.js" "vega-lite"
+    js "$LIB/vega-embed.min.js" "vega-embed"
     cat <<'EOF'
     <script>window.slmbenchWrapEmbed();</script>
     <style>
@@ -169,7 +160,7 @@ EOF
 EOF
   } >"$TEMPLATE.tmp"
   mv "$TEMPLATE.tmp" "$TEMPLATE"
-  echo "plots.sh: wrote $TEMPLATE (vega $VEGA, vega-lite $VEGA_LITE, vega-embed $VEGA_EMBED)"
+  echo "plots.sh: wrote $TEMPLATE ($(cat "$LIB/versions"))"
 fi
 # Relative to .dvc/; local config, so a clone without this setup keeps DVC's default page.
 .venv/bin/dvc config --local plots.html_template ../.venv/share/slmbench/plots/template.html

@@ -55,7 +55,7 @@ if [ ! -f "$CONV/convert_hf_to_gguf.py" ]; then
   cp -r "$tmp"/llama_cpp_python-0.3.36/vendor/llama.cpp/. "$CONV"/
   rm -rf "$tmp"
 fi
-bash .ci/plots.sh  # offline `dvc plots show`: vega inlined into a page template in the venv
+bash .ci/plots.sh  # vega (.ci/vega.sh: for the leaderboard's site/ too) and offline `dvc plots show`: vega inlined into a page template in the venv
 bash .ci/datadocs.sh  # offline Data Docs: the web libraries GX's pages load, copied into each site by `validate`
 bash .ci/web.sh  # onnxruntime-web for the NLM's browser page (web/intent/), from the npm registry, into the venv
 bash .ci/bfcl.sh  # BFCL (EdgeFuncCall's outside test): its data and AST checker from the bfcl-eval wheel, into the venv

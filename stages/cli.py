@@ -641,6 +641,12 @@ def evaluate(
     ] = "edgejson",
     labels: Annotated[Path | None, typer.Option(help="--task intent, GGUF or HF model: the label set (JSON list); default labels.json beside the model, else the data's labels.")] = None,
     answers: Annotated[Path | None, typer.Option(help="--task funccall with a BFCL questions file: its possible_answer file; without it the file is an irrelevance set (no call expected).")] = None,
+    predictions: Annotated[Path | None, typer.Option(help="Per-row predictions (JSONL) to write; with --submit, default OUT's name with .predictions.jsonl.")] = None,
+    submit: Annotated[str | None, typer.Option(help="Also write a leaderboard submission under this model name (DATA must be one of the leaderboard's test splits).")] = None,
+    base: Annotated[str | None, typer.Option(help="--submit: the model's base model, as the leaderboard shows it.")] = None,
+    licence: Annotated[str | None, typer.Option(help="--submit: the model's licence, as the leaderboard shows it.")] = None,
+    submissions: Annotated[Path, typer.Option(help="--submit: the folder of submission files.")] = Path("leaderboard/submissions"),
+    params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Score any model on any EdgeJSON-format file (or, with --task intent, any intent file); every figure with its n and a 95% bootstrap interval.
 
@@ -652,29 +658,58 @@ def evaluate(
 
     Example: slmbench evaluate --task funccall --model models/funccall/edgefunccall/mlm/gguf/model-q8_0.gguf --data BFCL_v4_simple_python.json
     --answers possible_answer/BFCL_v4_simple_python.json --constrained --out out.json
+
+    Example (a leaderboard submission): slmbench evaluate --model my-model.gguf --data data/v4/test.jsonl --constrained --out out.json --submit my-model --base SmolLM2-135M --licence apache-2.0
     """
+    if task not in ("edgejson", "intent", "funccall"):
+        raise SLMBenchError(f"--task {task!r}: expected edgejson, intent or funccall")
+    if submit is not None:
+        from stages.evaluate.submission import precheck
+
+        precheck(params, task, data, submit)  # before the scoring, not after it
+        predictions = predictions or out.with_name(out.stem + ".predictions.jsonl")
+    decoding = "constrained" if constrained else "free"
     if task == "intent":
         from stages.evaluate import intent_stage
 
-        r = intent_stage.main_any(model, data, out, bootstrap_samples, bootstrap_seed, labels, threads, parallel)
+        r = intent_stage.main_any(model, data, out, bootstrap_samples, bootstrap_seed, labels, threads, parallel, predictions)
         keys = [k for k in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall") if k in r]
         typer.echo(f"evaluate: n={r['n']} " + " ".join(f"{k}={r[k]:.3f} [{r[k + '_ci95'][0]:.3f}, {r[k + '_ci95'][1]:.3f}]" for k in keys) + " (95% bootstrap intervals)")
-        return
-    if task == "funccall":
+        decoding = "argmax" if r.get("label_set") is None else "label-constrained"
+    elif task == "funccall":
         from stages.evaluate.funccall import main_any as funccall_any
 
-        r = funccall_any(model, data, answers, constrained, out, threads, max(parallel, 1), min(max_new_tokens, 384), bootstrap_samples, bootstrap_seed, limit)
+        r = funccall_any(model, data, answers, constrained, out, threads, max(parallel, 1), min(max_new_tokens, 384), bootstrap_samples, bootstrap_seed, limit, predictions_out=predictions)
         keys = [k for k in ("ast_accuracy", "irrelevance_accuracy", "parallel_accuracy", "argument_f1") if k in r]
         figures = " ".join(f"{k}={r[k]:.3f} [{r[k + '_ci95'][0]:.3f}, {r[k + '_ci95'][1]:.3f}]" for k in keys)
         typer.echo(f"evaluate: n={r['n']} {r['decoding']} {figures} (95% bootstrap intervals)")
-        return
-    if task != "edgejson":
-        raise SLMBenchError(f"--task {task!r}: expected edgejson, intent or funccall")
-    from stages.evaluate import evaluate as stage
+    else:
+        from stages.evaluate import evaluate as stage
 
-    r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats, bootstrap_samples, bootstrap_seed, parallel)
-    figures = " ".join(f"{m}={r[m]:.3f} [{r[m + '_ci_low']:.3f}, {r[m + '_ci_high']:.3f}]" for m in ("json_exact", "field_f1", "schema_valid", "json_parse"))
-    typer.echo(f"evaluate: n={r['n']} {figures} (95% bootstrap intervals)")
+        r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats, bootstrap_samples, bootstrap_seed, parallel, predictions)
+        figures = " ".join(f"{m}={r[m]:.3f} [{r[m + '_ci_low']:.3f}, {r[m + '_ci_high']:.3f}]" for m in ("json_exact", "field_f1", "schema_valid", "json_parse"))
+        typer.echo(f"evaluate: n={r['n']} {figures} (95% bootstrap intervals)")
+    if submit is not None and predictions is not None:
+        from stages.evaluate.submission import submit_main
+
+        path = submit_main(params, submit, task, decoding, r, data, model, predictions, submissions, base, licence)
+        typer.echo(f"evaluate: submission written to {path}; `dvc repro leaderboard` puts it on the site")
+
+
+@app.command()
+@friendly
+def leaderboard(
+    out: Annotated[Path, typer.Option(help="Folder of the static site to write (replaced whole).")] = Path("site"),
+    submissions: Annotated[Path, typer.Option(help="Folder of submission files (*.json).")] = Path("leaderboard/submissions"),
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Build the leaderboard site: every model, baseline and submission on every task, from the metrics files.
+
+    Example: slmbench leaderboard --out site --submissions leaderboard/submissions   (then open site/index.html)
+    """
+    from stages.evaluate import site as stage
+
+    typer.echo(stage.main(params, submissions, out))
 
 
 @app.command()

@@ -533,9 +533,12 @@ def main_any(
     bootstrap_samples: int = 1000,
     bootstrap_seed: int = 0,
     parallel: int = 1,
+    predictions_out: Path | None = None,
 ) -> dict[str, Any]:
+    """`slmbench evaluate`: one decoding of any model on any EdgeJSON file; the figures go to `out`,
+    the per-row predictions to `predictions_out` (JSONL) when given."""
     from stages.core.catalog import load_catalog
-    from stages.core.records import read_rows, write_json
+    from stages.core.records import read_rows, write_json, write_rows
 
     if limit < 0:
         raise SLMBenchError(f"--limit: expected 0 (every row) or a positive row count, got {limit}")
@@ -554,7 +557,9 @@ def main_any(
     rows = rows[:limit] if limit > 0 else rows
     catalog = load_catalog(schemas)
     d = "constrained" if constrained else "free"
-    agg, _ = evaluate_variant(model, rows, catalog, (d,), max_new_tokens, threads, 2048, 8, enforce_formats, parallel, bootstrap_samples, bootstrap_seed)[d]
+    agg, preds = evaluate_variant(model, rows, catalog, (d,), max_new_tokens, threads, 2048, 8, enforce_formats, parallel, bootstrap_samples, bootstrap_seed)[d]
     agg["higher_is_better"] = higher_is_better()
+    if predictions_out is not None:
+        write_rows(Path(predictions_out), preds)
     write_json(out, agg)
     return agg

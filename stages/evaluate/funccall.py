@@ -150,7 +150,7 @@ def read_any(data: Path, answers: Path | None) -> list[dict[str, Any]]:
 
 def main_any(
     model: Path, data: Path, answers: Path | None, constrained: bool, out: Path, threads: int, parallel: int, max_new_tokens: int,
-    samples: int, seed: int, limit: int = 0, max_calls: int = 4, n_ctx: int = 2048,
+    samples: int, seed: int, limit: int = 0, max_calls: int = 4, n_ctx: int = 2048, predictions_out: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """`slmbench evaluate --task funccall`: any model on any BFCL single-call file or EdgeFuncCall
     rows, one decoding; OUT.json has the decoding's figures at its top level (n, ast_accuracy,
@@ -163,7 +163,7 @@ def main_any(
     decoding = "constrained" if constrained else "free"
     r = evaluate_calls(
         Path(model), rows, [decoding], samples=samples, seed=seed, threads=threads, parallel=parallel, n_ctx=n_ctx,
-        max_new_tokens=max_new_tokens, max_calls=max_calls,
+        max_new_tokens=max_new_tokens, max_calls=max_calls, predictions_out=predictions_out,
     )  # fmt: skip
     figures = r.pop(decoding)
     result = {**figures, "decoding": decoding, **r, "data": str(data)}

@@ -142,7 +142,8 @@ def main(
 
 
 def main_any(
-    model: Path, data: Path, out: Path, samples: int = 1000, seed: int = 0, labels_file: Path | None = None, threads: int = 2, parallel: int = 1
+    model: Path, data: Path, out: Path, samples: int = 1000, seed: int = 0, labels_file: Path | None = None, threads: int = 2, parallel: int = 1,
+    predictions_out: Path | None = None,
 ) -> dict[str, Any]:
     """`slmbench evaluate --task intent`: any intent model on any intent file, as a user runs it.
 
@@ -153,7 +154,8 @@ def main_any(
     - a GGUF file or an HF model directory (an MLM, stages/evaluate/intent_mlm.py): it answers under
       a grammar of the label set, which is `labels_file`, else labels.json beside the GGUF or inside
       the directory (the intent_mlm_quantize stage writes one), else the labels the data carries.
-      `parallel` queries share a llama.cpp decode step (an HF directory: a batch)."""
+      `parallel` queries share a llama.cpp decode step (an HF directory: a batch).
+    The per-row predictions (row number, true label, predicted label) go to `predictions_out` (JSONL) when given."""
     from stages.core.errors import SLMBenchError
     from stages.evaluate.intent import evaluate_model
     from stages.evaluate.intent_mlm import evaluate_lm
@@ -179,7 +181,11 @@ def main_any(
             raise SLMBenchError(f"{data}: no labels to constrain the answers to")
         result = evaluate_lm(model, rows, labels, samples=samples, seed=seed, threads=threads, parallel=parallel, batch_size=max(1, parallel))
         extra = {"label_set": source, "labels": len(labels)}
-    result.pop("predictions")
+    predicted = result.pop("predictions")
+    if predictions_out is not None:
+        from stages.core.records import write_rows
+
+        write_rows(Path(predictions_out), ({"row": i, "label": str(r["label"]), "prediction": str(y)} for i, (r, y) in enumerate(zip(rows, predicted))))
     per_class = result.pop("per_class_f1")
     result = {**result, **extra, "data": str(data), "data_format": fmt, "model": str(model), "per_class_f1": per_class}
     write_json(out, result)

@@ -22,8 +22,12 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # What a stage of the data half reads. No dvc.lock, no data: each copy is reproduced from scratch.
-COPY_DIRS = ("stages", "schemas", "tools")
-COPY_FILES = ("dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore", "metrics/intent/README.md", "metrics/funccall/README.md")
+COPY_DIRS = ("stages", "schemas", "tools", "web/leaderboard", "leaderboard")
+# The README files keep the folders the report and leaderboard stages read in a project without intent or funccall datasets.
+COPY_FILES = (
+    "dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore", "metrics/intent/README.md", "metrics/funccall/README.md",
+    "data/intent/README.md", "data/funccall/README.md", "data/sources/README.md",
+)  # fmt: skip
 TINY = {"rows_per_schema": 4, "min_per_schema": 4}
 DVC_TIMEOUT_S = 900  # a safety net for a hung command, not a speed check: a loaded 2-core machine needs minutes for the whole graph
 MODEL = "smollm2-135m-lora"
@@ -107,6 +111,8 @@ def build_project(dest: Path) -> Path:
         raw.setdefault("funccall", {})["datasets"] = {}
 
     edit_params(dest, shrink)
+    # vega as .ci/vega.sh fetches it into the venv (the leaderboard stage's dependency), copied from this one
+    shutil.copytree(Path(sys.prefix) / "share" / "slmbench" / "vega", dest / ".venv" / "share" / "slmbench" / "vega")
     git_init_commit(dest, "tiny SLMBench project")
     return dest
 

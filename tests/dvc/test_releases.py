@@ -10,10 +10,12 @@ per test run, on one worker.
    `slmbench compare` and `slmbench audit --revisions` read the two releases' history.
 3. Rebuilds on a copy of the releases repo: a second repro runs nothing, a param or schema edit
    reruns exactly what it affects, and a killed stage reruns cleanly.
+4. The leaderboard site the graph builds, with two submissions, in headless Chromium.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -413,3 +415,79 @@ def test_sigkill_mid_write_leaves_no_temp_file_after_rewrite(tmp_path: Path) -> 
     write_rows(target, [{"id": "a"}])  # what the rerun of the stage does
     assert target.read_text() == '{"id": "a"}\n'
     assert sorted(p.name for p in target.parent.iterdir()) == ["validated.jsonl"]
+
+
+# ---- 4. the leaderboard in a real browser -------------------------------------------------
+
+XSS_NAME = "<script>alert(1)</script>"
+XSS_FIELD = '"><img src=x onerror=alert(2)>'
+
+
+def _submission(name: str, split_sha256: str, json_exact: float, size_mb: float, base: str) -> dict[str, Any]:
+    """A fake but valid EdgeJSON submission (the format of stages/evaluate/submission.py)."""
+    return {
+        "format": 1, "name": name, "task": "edgejson", "dataset": "v3", "decoding": "constrained", "split_sha256": split_sha256, "n": 2,
+        "metrics": {"json_exact": {"value": json_exact, "ci95": [0.0, 1.0], "n": 2}, "field_f1": {"value": 0.5, "ci95": [0.2, 0.8], "n": 2}},
+        "metric_versions": {"json_exact": 1, "field_f1": 1},
+        "model": {"file": "m.gguf", "sha256": "d" * 64, "size_bytes": 3_000_000, "size_mb": size_mb, "params": None, "runtime": "llama.cpp",
+                  "quantization": "Q4_0", "base": base, "licence": XSS_FIELD},
+        "speed": {"tokens_per_s": 250.0, "latency_ms_p50": 40.0, "peak_rss_mb": 60.0},
+        "predictions_sha256": "e" * 64, "slmbench_commit": "f" * 40,
+    }  # fmt: skip
+
+
+def test_leaderboard_site_in_a_real_browser(project: Project, tmp_path: Path) -> None:
+    """`dvc repro` built site/ with the tiny release; two submissions (one on the current split whose
+    name and fields are markup, one on an older split) rebuild it; headless Chromium opens each page
+    from file:// with no network: the rows are there, sorting reorders them, the chart is drawn, the
+    markup shows as text and runs nothing, and the console is clean."""
+    from browser import Browser
+
+    root = project.root
+    assert (root / "site/index.html").is_file()  # built by the releases' `dvc repro`
+    split = hashlib.sha256((root / "data/v3/test.jsonl").read_bytes()).hexdigest()
+    subs = root / "leaderboard/submissions"
+    (subs / "edgejson-v3-xss.json").write_text(json.dumps(_submission(XSS_NAME, split, 0.25, 3.0, XSS_FIELD)), encoding="utf-8")
+    (subs / "edgejson-v3-old.json").write_text(json.dumps(_submission("old-split-model", "0" * 64, 0.9, 2.0, "b")), encoding="utf-8")
+    assert "leaderboard" in stages_run(dvc(root, "repro", "leaderboard").stdout)
+    board = json.loads((root / "site/leaderboard.json").read_text(encoding="utf-8"))
+    (table,) = board["tables"]
+    ids = [r["id"] for r in table["rows"]]
+    assert [r["model"] for r in table["rows"]].count(XSS_NAME) == 1 and len(ids) == 3, ids  # q8_0 free and constrained, and the submission
+    with Browser(tmp_path / "browser") as browser:
+        for name in ("index", "edgejson"):
+            page = browser.open((root / "site" / f"{name}.html").as_uri())
+            assert page.wait_for("document.body.dataset.ready === '1'", 20), name
+            assert page.screenshot(tmp_path / f"{name}.png").stat().st_size > 10_000
+            assert page.evaluate("document.body.dataset.errors") == "0" and not page.errors, page.errors
+        # page is edgejson.html now
+        order = "[...document.querySelectorAll('table.lb tbody.entry')].map(b => b.dataset.id)"
+        values = "[...document.querySelectorAll('table.lb tbody.entry')].map(b => b.rows[0].cells[4].dataset.value)"
+        assert sorted(page.evaluate(order)) == sorted(ids)
+        assert page.evaluate("document.querySelector('table.lb thead th:nth-child(5)').textContent") == "JSONExact"
+        page.evaluate("document.querySelector('table.lb thead th:nth-child(5) button').click()")
+        up = [float(v) for v in page.evaluate(values)]
+        assert up == sorted(up) and page.evaluate("document.querySelector('table.lb thead th:nth-child(5)').getAttribute('aria-sort')") == "ascending"
+        page.evaluate("document.querySelector('table.lb thead th:nth-child(5) button').click()")
+        down = [float(v) for v in page.evaluate(values)]
+        assert down == sorted(up, reverse=True)
+        # the chart: one vega view, one point per row with a size
+        assert page.evaluate("document.body.dataset.charts") == "1"
+        points = page.evaluate("document.querySelectorAll('.chart svg g.mark-symbol.role-mark path').length")
+        assert points == sum(1 for r in table["rows"] if r["size_mb"]), points
+        # the submitted markup is text: shown as typed, no element made from it, no dialog opened
+        text = page.evaluate("document.querySelector('table.lb').innerText")
+        assert XSS_NAME in text and XSS_FIELD in text
+        assert page.evaluate("document.querySelectorAll('img').length") == 0
+        # (the page's JSON data block holds the name, \u-escaped, and is never run)
+        assert page.evaluate("[...document.scripts].filter(s => s.type !== 'application/json' && s.textContent.includes('alert(')).length") == 0
+        assert not [e for e in browser.events if e.get("method") == "Page.javascriptDialogOpening"]
+        # the stale one is listed with its reason, not as a row
+        stale = page.evaluate("document.querySelector('.stale').innerText")
+        assert "old-split-model" in stale and "scored on test split 000000000000" in stale
+        # a breakdown opens from its row
+        page.evaluate("document.querySelector('button.open').click()")
+        assert page.evaluate("document.querySelector('tr.detail:not([hidden]) table.breakdown') !== null")
+        # the filter hides rows of another decoding
+        page.evaluate("(() => { const s = document.querySelector('select.filter[data-key=decoding]'); s.value = 'free'; s.dispatchEvent(new Event('change')); })()")
+        assert page.evaluate("[...document.querySelectorAll('tbody.entry')].filter(b => !b.hidden).length") == 1

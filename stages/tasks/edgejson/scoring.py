@@ -25,14 +25,15 @@ class Metric:
     name: str
     fn: Callable[["Prediction", Any, SchemaEntry | None], float]
     higher_is_better: bool
+    version: int  # bumped whenever the definition changes (the leaderboard flags figures of another version)
 
 
 METRICS: dict[str, Metric] = {}
 
 
-def metric(name: str, higher_is_better: bool = True) -> Callable[[Callable[..., float]], Callable[..., float]]:
+def metric(name: str, higher_is_better: bool = True, version: int = 1) -> Callable[[Callable[..., float]], Callable[..., float]]:
     def register(fn: Callable[..., float]) -> Callable[..., float]:
-        METRICS[name] = Metric(name, fn, higher_is_better)
+        METRICS[name] = Metric(name, fn, higher_is_better, version)
         return fn
 
     return register
@@ -176,3 +177,7 @@ def aggregate(scored: list[dict[str, Any]]) -> dict[str, Any]:
 
 def higher_is_better() -> dict[str, bool]:
     return {name: m.higher_is_better for name, m in METRICS.items()}
+
+
+def versions() -> dict[str, int]:
+    return {name: m.version for name, m in METRICS.items()}
