@@ -64,11 +64,13 @@ def fmt(v: Any, digits: int = 3) -> str:
     return str(v)
 
 
-def _metric_cell(fig: dict[str, Any] | None) -> str:
+def _metric_cell(fig: dict[str, Any] | None, row_n: Any = None) -> str:
+    """value [interval]; the figure's own n when it is a share of fewer rows than the row's (e.g. the no-call rows)."""
     if not fig:
         return '<td class="num" data-value="">—</td>'
     lo, hi = fig["ci95"]
-    return f'<td class="num" data-value="{fig["value"]:.6f}">{fig["value"]:.3f} <span class="ci">[{lo:.3f}, {hi:.3f}]</span></td>'
+    n = f' <span class="ci">n={fig["n"]}</span>' if row_n is not None and fig["n"] != row_n else ""
+    return f'<td class="num" data-value="{fig["value"]:.6f}">{fig["value"]:.3f} <span class="ci">[{lo:.3f}, {hi:.3f}]</span>{n}</td>'
 
 
 def _num_cell(v: Any, digits: int = 1) -> str:
@@ -121,7 +123,7 @@ def table_html(table: dict[str, Any], depth: str = "../") -> str:
             f'<td data-value="{esc(row["source"])}">{esc(row["source"])}</td>',
             f'<td data-value="{esc(row["variant"])}">{esc(row["variant"])}</td>',
             f'<td data-value="{esc(row["decoding"])}">{esc(row["decoding"])}</td>',
-            *(_metric_cell(row["metrics"].get(m)) for m in present),
+            *(_metric_cell(row["metrics"].get(m), row.get("n")) for m in present),
             _num_cell(row.get("size_mb"), 2),
             _num_cell(row["params"] / 1e6 if row.get("params") else None, 1),
             f'<td data-value="{esc(row["size_class"])}">{esc(row["size_class"])}</td>',

@@ -11,6 +11,9 @@ per test run, on one worker.
 3. Rebuilds on a copy of the releases repo: a second repro runs nothing, a param or schema edit
    reruns exactly what it affects, and a killed stage reruns cleanly.
 4. The leaderboard site the graph builds, with two submissions, in headless Chromium.
+5. Any number of models and dataset versions (a copy of the releases repo grows a second model
+   and a fourth version).
+6. `dvc plots show` on the releases repo draws every plot offline in headless Chromium.
 """
 
 from __future__ import annotations
@@ -18,19 +21,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from dvc_project import (  # tests/dvc/dvc_project.py; pytest puts this folder on sys.path
     DVC_TIMEOUT_S,
     MODEL,
     REPO_ROOT,
+    TINY,
     Releases,
     build_project,
     data_outputs,
@@ -97,6 +104,7 @@ def test_push_then_pull_into_a_fresh_clone(releases: Releases, tmp_path: Path) -
     assert remote.is_dir() and any(remote.rglob("*")), pushed
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(root), str(clone)], tmp_path)
+    shutil.copytree(root / ".venv", clone / ".venv", symlinks=True)  # what the setup puts there (vega: the leaderboard's dependency)
     assert not (clone / "models" / MODEL / "gguf").exists()  # outputs are DVC's, not git's
     dvc(clone, "pull")
     assert (clone / "models" / MODEL / "gguf" / "model-q8_0.gguf").stat().st_size > 0
@@ -491,3 +499,240 @@ def test_leaderboard_site_in_a_real_browser(project: Project, tmp_path: Path) ->
         # the filter hides rows of another decoding
         page.evaluate("(() => { const s = document.querySelector('select.filter[data-key=decoding]'); s.value = 'free'; s.dispatchEvent(new Event('change')); })()")
         assert page.evaluate("[...document.querySelectorAll('tbody.entry')].filter(b => !b.hidden).length") == 1
+
+
+# ---- 5. more models and versions ----------------------------------------------------------
+# Any number of models and dataset versions: dvc.yaml names none, params.yaml lists them.
+# 
+# A copy of the `releases` repo (conftest.py: released on v3, its DVC cache and outputs included)
+# gets a second tiny model under `models:` and another dataset version under `datasets:`. One
+# `dvc repro` runs the new entries' stages and the summary, and nothing of the first model or the
+# old versions; the report, the plots and the artifacts then show both models and every
+# version. Editing one model's params then invalidates only that model's stages and the summary.
+
+SECOND = "tiny-second-lora"
+THIRD = "v5"  # params.yaml already has v2, v3 and v4
+
+
+class Grown:
+    def __init__(self, root: Path, output: str):
+        self.root, self.output = root, output
+
+
+@pytest.fixture(scope="module")
+def grown(releases: Releases, tmp_path_factory: pytest.TempPathFactory) -> Grown:
+    root = tmp_path_factory.mktemp("models") / "proj"
+    shutil.copytree(releases.root, root, symlinks=True)
+
+    def grow(p: dict[str, Any]) -> None:
+        # the first model's settings with another seed and rank, on the same tiny base
+        p["models"][SECOND] = dict(p["models"][MODEL], seed=7, r=2, alpha=4)
+        p["datasets"][THIRD] = dict(p["datasets"]["v3"], seed=p["datasets"]["v3"]["seed"] + 1, **TINY)
+
+    edit_params(root, grow)
+    out = dvc(root, "repro").stdout
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-q", "-m", "a second model and a third dataset version"], root)
+    return Grown(root, out)
+
+
+def test_new_entries_run_their_own_stages_and_the_summary_only(grown: Grown) -> None:
+    ran = stages_run(grown.output)
+    expected = {f"{s}@{THIRD}" for s in ("generate", "validate", "split")} | {f"{s}@{SECOND}" for s in ("train", "quantize", "evaluate", "card")} | {"report", "leaderboard"}
+    assert ran == expected, grown.output
+    status = json.loads(dvc(grown.root, "status", "--json").stdout)
+    assert status == {}, status
+
+
+def test_both_models_and_every_version_are_reported(grown: Grown) -> None:
+    from stages.evaluate.figures import figure, load
+
+    report = (grown.root / "metrics" / "report.md").read_text(encoding="utf-8")
+    for model in (MODEL, SECOND):
+        ev = load(grown.root / "metrics" / "models" / model / "eval.json")
+        head = "gguf_q8_0.constrained"
+        assert f"{head}.n" in ev, sorted(ev)[:20]
+        assert f"test_unseen.{head}.n" in ev, "the release variant is scored on the held-out schemas too"
+        unseen_row = next(line for line in report.splitlines() if line.startswith(f"| {model} | gguf_q8_0 | constrained | test_unseen |"))
+        assert figure(ev, f"test_unseen.{head}.json_exact") in unseen_row, unseen_row
+        row = next(line for line in report.splitlines() if line.startswith(f"| {model} | gguf_q8_0 | constrained | {ev[f'{head}.n']} |"))
+        # n, then each quality figure with its interval when eval.json has one
+        assert row.split(" | ")[3] == str(ev[f"{head}.n"]) and figure(ev, f"{head}.json_exact") in row, row
+        assert f"### {model}: quantization check" in report
+        card = (grown.root / "models" / model / "README.md").read_text(encoding="utf-8")
+        assert card.startswith("---\n") and f"# {model}\n" in card and f"{figure(ev, f'{head}.json_exact')}, n={ev[f'{head}.n']}" in card
+    for version in ("v2", "v3", "v4", THIRD):
+        assert f"| {version}" in report, report
+    quality = json.loads((grown.root / "metrics" / "dataset_quality.json").read_text(encoding="utf-8"))
+    assert [r["version"] for r in quality] == ["v2", "v3", "v4", THIRD]
+
+
+def test_both_models_have_plots_and_artifacts(grown: Grown) -> None:
+    from dvc.repo import Repo
+
+    shown = json.loads(dvc(grown.root, "plots", "show", "--json").stdout)["data"]  # plot id -> its vega specs
+    for model in (MODEL, SECOND):
+        for path in (f"metrics/models/{model}/train_live/plots/metrics/loss.tsv", f"metrics/models/{model}/tier_scores.json"):
+            assert path in shown, sorted(shown)
+    assert "dataset_quality" in shown, sorted(shown)
+    repo = Repo(str(grown.root))
+    try:
+        annotated = {o.def_path: o.annot for o in repo.index.outs if o.annot.type}
+        release = repo.artifacts.read()["dvc.yaml"]["edgejson-release"]
+    finally:
+        repo.close()
+    for model in (MODEL, SECOND):
+        assert annotated[f"models/{model}/gguf"].type == "model" and model in (annotated[f"models/{model}/gguf"].desc or "")
+    for version in ("v2", "v3", "v4", THIRD):
+        assert annotated[f"data/{version}/validated.jsonl"].type == "dataset"
+    assert release.path == "data/v3/validated.jsonl"
+
+
+def test_editing_one_model_invalidates_only_its_stages_and_the_summary(grown: Grown) -> None:
+    """`dvc status` names the stages whose own inputs changed; what runs after them is downstream in
+    DVC's graph. Together: the second model's stages and the report, nothing of the first model."""
+    from dvc.repo import Repo
+
+    edit_params(grown.root, lambda p: p["models"][SECOND].update(lr=p["models"][SECOND]["lr"] / 2))
+    try:
+        changed = set(json.loads(dvc(grown.root, "status", "--json").stdout))
+        assert changed == {f"train@{SECOND}", f"card@{SECOND}", "report", "leaderboard"}, changed
+        repo = Repo(str(grown.root))
+        try:
+            graph = repo.index.graph
+            by_name = {s.name: s for s in graph.nodes}
+            import networkx as nx
+
+            # DVC's graph points from a stage to the stages it depends on: what reruns is what reaches a changed one
+            reruns = {s.name for s in graph.nodes if any(nx.has_path(graph, s, by_name[c]) for c in changed)}
+        finally:
+            repo.close()
+        assert reruns == {f"{s}@{SECOND}" for s in ("train", "quantize", "evaluate", "card")} | {"report", "leaderboard"}, reruns
+    finally:
+        run(["git", "checkout", "-q", "--", "params.yaml"], grown.root)
+
+
+# ---- 6. dvc plots show in a browser --------------------------------------------------------
+# `dvc plots show` on a built repo makes a page that draws every plot offline, in a real browser.
+# 
+# The tiny release repo of tests/dvc/conftest.py (the whole graph reproduced: per-model training
+# curves and tier scores, the per-version quality plot) gets `dvc plots show` with the offline page
+# template that `.ci/plots.sh` writes (vega, vega-lite and vega-embed inlined). Headless Chromium then opens the
+# page: the template records JavaScript errors and describes the vega views it drew in the body's
+# data attributes, which `--dump-dom` returns; a screenshot is kept next to the page for a look.
+
+TEMPLATE = REPO_ROOT / ".venv" / "share" / "slmbench" / "plots" / "template.html"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=20000",  # ms of page time: the template reports within about 10 s
+)
+CHROMIUM_TIMEOUT_S = 90
+HTML_ID = {ord(c): "_" for c in r"!@#$%^&*()[]{};,<>?\/:.|`~=_+ "}  # a plot's div id, as dvc_render's Renderer makes it
+EMBED_CALL = re.compile(r"vegaEmbed\('#([^']+)'")
+MIN_SCREENSHOT_BYTES = 10_000
+
+
+def chromium() -> str | None:
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
+
+
+class _PageState(HTMLParser):
+    """The body's attributes and the text of the template's error box in a dumped DOM."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body: dict[str, str] = {}
+        self.errors = ""
+        self._in_errors = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body" and not self.body:
+            self.body = {k: v or "" for k, v in attrs}
+        self._in_errors = tag == "pre" and dict(attrs).get("id") == "slmbench-js-errors"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "pre":
+            self._in_errors = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_errors:
+            self.errors += data
+
+
+def top_level_plots_with_data(project: Path) -> list[str]:
+    """The HTML ids of dvc.yaml's top-level plots whose data files are all in the clone."""
+    ids = []
+    for entry in yaml.safe_load((project / "dvc.yaml").read_text(encoding="utf-8")).get("plots") or []:
+        name, spec = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
+        files = set()
+        for axis in ("x", "y"):
+            value = (spec or {}).get(axis)
+            if isinstance(value, dict):
+                files.update(value)
+        if not files:
+            files = {name}  # a plot named by its data file
+        if all((project / f).is_file() for f in files):
+            ids.append(name.translate(HTML_ID))
+    return ids
+
+
+def browse(browser: str, page: Path, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium on `page`, with a fresh profile (a used one can hang on refused connections)."""
+    profile = work / f"profile-{len(list(work.glob('profile-*')))}"
+    cmd = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()]
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=CHROMIUM_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"chromium did not finish in {CHROMIUM_TIMEOUT_S} s: {' '.join(cmd)}")
+    assert proc.returncode == 0, f"chromium exited {proc.returncode}: {' '.join(cmd)}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def test_plots_show_renders_offline_in_chromium(tmp_path: Path, releases: Releases) -> None:
+    # A missing template or browser is a failure, never a skip: the README's test command installs both.
+    assert TEMPLATE.is_file(), f"no offline plots template at {TEMPLATE.relative_to(REPO_ROOT)}: run `bash .ci/setup.sh --tests`"
+    browser = chromium()
+    assert browser is not None, "chromium is not installed: run `bash .ci/setup.sh --tests` (as root it installs chromium with apt-get)"
+    project = releases.root  # `plots show` only reads the repo; the page goes to tmp_path
+
+    out = tmp_path / "plots"
+    dvc(project, "plots", "show", "--html-template", str(TEMPLATE), "-o", str(out))
+    page = out / "index.html"
+    assert page.is_file(), f"dvc plots show wrote no {page}"
+    html = page.read_text(encoding="utf-8")
+    remote = re.findall(r"<script[^>]+src=[\"']?([^\"'\s>]+)", html)
+    assert not remote, f"the plots page loads scripts from elsewhere, it needs the network: {remote}"
+    expected = EMBED_CALL.findall(html)
+    assert expected, f"dvc plots show wrote no vega plot into {page}"
+    missing = sorted(set(top_level_plots_with_data(project)) - set(expected))
+    assert not missing, f"top-level plots of dvc.yaml not in the page (no data?): {missing}"
+
+    state = _PageState()
+    state.feed(browse(browser, page, tmp_path, "--dump-dom").stdout)
+    body = state.body
+    screenshot = tmp_path / "plots.png"
+    browse(browser, page, tmp_path, f"--screenshot={screenshot}", "--window-size=1400,2400")
+    size = screenshot.stat().st_size if screenshot.is_file() else 0
+    shot = f"screenshot {screenshot} ({size} bytes)"
+    print(shot)
+
+    assert body.get("data-plots-done") == "1", f"the page did not report its plots (template not used?): body {body}; {shot}"
+    assert body.get("data-js-errors") == "0", f"JavaScript errors in {page}:\n{state.errors}\n{shot}"
+    n = str(len(expected))
+    counts = {k: body.get(f"data-vega-{k}") for k in ("calls", "embedded", "failed", "views")}
+    assert counts == {"calls": n, "embedded": n, "failed": "0", "views": n}, (
+        f"{n} plots in the page, vega views: {counts}; {shot}"
+    )
+    status = json.loads(body.get("data-vega-status", "[]"))
+    assert sorted(v["id"] for v in status) == sorted(expected), f"drawn views {status} != plots {expected}; {shot}"
+    empty = [v for v in status if v["marks"] <= 0 or v["ink"] <= 0]
+    assert not empty, f"views with no data marks or nothing painted: {empty}; {shot}"
+    assert size > MIN_SCREENSHOT_BYTES, f"{shot}: expected more than {MIN_SCREENSHOT_BYTES} bytes"
