@@ -218,7 +218,7 @@ def funccall_tables(p: Params, root: Path) -> list[dict[str, Any]]:
         params = folder_params(root / f"models/base/{P.funccall_mlm(p).base}")
         card = f"models/funccall/{name}/README.md"
         sets = [(name, f"EdgeFuncCall {name}, test split", Path(f"data/funccall/{name}/test.jsonl"), "per domain")]
-        sets += [(f"bfcl_{c}", f"BFCL v4 {c} (outside test, first rows)", Path(f"data/funccall/{name}/bfcl/{c}.jsonl"), "per category") for c in p.funccall.bfcl]
+        sets += [(f"bfcl_{c}", f"BFCL v4 {c} (outside test, first rows)", Path(f"data/funccall/{name}/bfcl/bfcl_{c}.jsonl"), "per category") for c in p.funccall.bfcl]
         for key, title, split, breakdown in sets:
             if key not in ev:
                 continue

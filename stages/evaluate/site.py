@@ -64,12 +64,12 @@ def fmt(v: Any, digits: int = 3) -> str:
     return str(v)
 
 
-def _metric_cell(fig: dict[str, Any] | None, row_n: Any = None) -> str:
-    """value [interval]; the figure's own n when it is a share of fewer rows than the row's (e.g. the no-call rows)."""
+def _metric_cell(fig: dict[str, Any] | None, row_n: Any = None, show_n: bool = False) -> str:
+    """value [interval]; the figure's own n when asked, or when it is a share of fewer rows than the row's (e.g. the no-call rows)."""
     if not fig:
         return '<td class="num" data-value="">—</td>'
     lo, hi = fig["ci95"]
-    n = f' <span class="ci">n={fig["n"]}</span>' if row_n is not None and fig["n"] != row_n else ""
+    n = f' <span class="ci">n={fig["n"]}</span>' if show_n or (row_n is not None and fig["n"] != row_n) else ""
     return f'<td class="num" data-value="{fig["value"]:.6f}">{fig["value"]:.3f} <span class="ci">[{lo:.3f}, {hi:.3f}]</span>{n}</td>'
 
 
@@ -231,10 +231,10 @@ def overview(board: dict[str, Any]) -> str:
             f'<tr><th scope="row"><a href="{esc(t["task"])}.html#{esc(t["id"])}">{esc(task_title)}: {esc(t["title"])}</a></th>'
             f'<td>{esc(LABELS.get(t["primary"], t["primary"]))}</td>'
             f'<td>{esc(best["model"]) if best else "—"} {("(" + esc(best["variant"]) + ", " + esc(best["decoding"]) + ")") if best else ""}</td>'
-            f"{_metric_cell(fig)}"
+            f"{_metric_cell(fig, show_n=True)}"
             f'<td class="num">{len(t["rows"])}</td><td class="num">{sum(1 for r in t["rows"] if r["source"] == "submission")}</td><td class="num">{len(t["stale"])}</td></tr>'
         )
-    head = "".join(f'<th scope="col">{h}</th>' for h in ("test set", "primary metric", "best row", "its figure [95% interval]", "rows", "submissions", "stale or flagged"))
+    head = "".join(f'<th scope="col">{h}</th>' for h in ("test set", "primary metric", "best row", "its figure [95% interval], n", "rows", "submissions", "stale or flagged"))
     orphans = ""
     if board["orphans"]:
         items = "".join(f'<li><span class="name">{esc(r["model"])}</span>: {esc(r["reason"])}</li>' for r in board["orphans"])

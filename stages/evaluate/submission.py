@@ -101,7 +101,7 @@ def test_splits(p: Params, task: str) -> dict[str, Path]:
         out = {}
         for f in sorted(p.funccall.datasets):
             out[f] = Path(f"data/funccall/{f}/test.jsonl")
-            out.update({f"bfcl_{c}": Path(f"data/funccall/{f}/bfcl/{c}.jsonl") for c in p.funccall.bfcl})
+            out.update({f"bfcl_{c}": Path(f"data/funccall/{f}/bfcl/bfcl_{c}.jsonl") for c in p.funccall.bfcl})
         return out
     raise SLMBenchError(f"--task {task!r}: expected edgejson, intent or funccall")
 

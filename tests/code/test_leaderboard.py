@@ -37,7 +37,7 @@ from stages.evaluate import submission as S
 REPO = Path(__file__).resolve().parents[2]
 SPLITS = [
     "data/v4/test.jsonl", "data/intent/banking77/test.jsonl", "data/intent/clinc150/test.jsonl", "data/funccall/edgefunccall/test.jsonl",
-    "data/funccall/edgefunccall/bfcl/simple_python.jsonl", "data/funccall/edgefunccall/bfcl/multiple.jsonl", "data/funccall/edgefunccall/bfcl/irrelevance.jsonl",
+    "data/funccall/edgefunccall/bfcl/bfcl_simple_python.jsonl", "data/funccall/edgefunccall/bfcl/bfcl_multiple.jsonl", "data/funccall/edgefunccall/bfcl/bfcl_irrelevance.jsonl",
 ]  # fmt: skip
 XSS_NAME = "<script>alert(1)</script>"
 XSS_FIELD = '"><img src=x onerror=alert(2)>'
