@@ -203,9 +203,20 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("case", [*BAD, "over 1 MB", "not JSON"])
-def test_a_bad_submission_is_one_line_and_leaves_the_site_whole(root: Path, case: str) -> None:
+def test_a_bad_submission_stops_the_cli_in_one_line(root: Path) -> None:
     assert cli(root, "leaderboard", "--out", "site").returncode == 0
+    before = (root / "site/index.html").read_bytes()
+    path = write_sub(root, "bad.json", submission(root, split_sha256="abc123"))
+    r = cli(root, "leaderboard", "--out", "site")
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [f"error: {path.relative_to(root)}: split_sha256: expected 64 hex digits (a sha256), got 'abc123'"]
+    assert (root / "site/index.html").read_bytes() == before and not (root / "site.tmp").exists()
+
+
+@pytest.mark.parametrize("case", [*BAD, "over 1 MB", "not JSON"])
+def test_a_bad_submission_is_one_line_and_leaves_the_site_whole(root: Path, case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `slmbench leaderboard` runs (site.main), in this process: the CLI's own exit is the test above's."""
+    monkeypatch.chdir(root)
+    site.main(Path("params.yaml"), Path("leaderboard/submissions"), Path("site"))
     before = {p.relative_to(root / "site"): p.read_bytes() for p in (root / "site").rglob("*") if p.is_file()}
     if case == "over 1 MB":
         sub = submission(root)
@@ -216,9 +227,9 @@ def test_a_bad_submission_is_one_line_and_leaves_the_site_whole(root: Path, case
     else:
         edit, expected = BAD[case]
         path = write_sub(root, "bad.json", edit(copy.deepcopy(submission(root))))
-    r = cli(root, "leaderboard", "--out", "site")
-    assert r.returncode == 2, r.stdout
-    lines = r.stderr.strip().splitlines()
+    with pytest.raises(SLMBenchError) as err:
+        site.main(Path("params.yaml"), Path("leaderboard/submissions"), Path("site"))
+    lines = str(err.value).splitlines()
     assert len(lines) == 1 and str(path.relative_to(root)) in lines[0] and expected in lines[0], lines
     after = {p.relative_to(root / "site"): p.read_bytes() for p in (root / "site").rglob("*") if p.is_file()}
     assert after == before and not (root / "site.tmp").exists()
