@@ -145,13 +145,13 @@ def model_identity(model: Path, base: str | None, licence: str | None) -> dict[s
         runtime, params = "llama.cpp", gguf_params(model)
         quant = _gguf_quant(model)
     elif model.suffix == ".onnx" or (model.is_dir() and (model / "nlm.json").is_file()):
-        runtime, quant = "onnxruntime", "int8" if "int8" in json.dumps(json.loads((model if model.is_dir() else model.parent).joinpath("nlm.json").read_text())) else "fp32"
+        nlm_json = (model if model.is_dir() else model.parent) / "nlm.json"
+        runtime, quant = "onnxruntime", "int8" if "int8" in nlm_json.read_text(encoding="utf-8") else "fp32"
     else:
-        weights = sorted(model.glob("*.safetensors"))
-        runtime = "transformers"
-        params = sum(safetensors_params(w) for w in weights) if weights else None
-        config = model / "config.json"
-        quant = str(json.loads(config.read_text()).get("torch_dtype") or json.loads(config.read_text()).get("dtype") or "unknown") if config.is_file() else "unknown"
+        runtime, params = "transformers", folder_params(model)
+        config_file = model / "config.json"
+        config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+        quant = str(config.get("torch_dtype") or config.get("dtype") or "unknown")
     return {
         "file": model.name,
         "sha256": digest,
