@@ -3,10 +3,14 @@
 Merged safetensors -> GGUF f16 (llama.cpp's convert_hf_to_gguf.py) -> `intent.mlm.qtype` (Q8_0 by
 default) with `llama_model_quantize` (stages/train/gguf_convert.py, as EdgeJSON's quantize stage),
 and `labels.json` beside it, so `slmbench evaluate --task intent --model .../model-q8_0.gguf` knows
-the label set. Check: on `check_rows` test rows drawn with `seed`, the GGUF's constrained labels
-must agree with the merged model's (transformers + llguidance) on at least `min_agreement` of
-them, else the stage fails and keeps no GGUF. quantize.json reports the agreement with its n and
-95% interval, and the file's size.
+the label set. Gate (stages/core/gate.py, the rule every task's quantize stage shares): on
+`check_rows` test rows drawn with `seed`, the GGUF and the merged model (transformers +
+llguidance) both label each query under the label-set grammar. The GGUF fails when its labels
+agree with the merged model's on less than `min_agreement` of the rows (a floor a broken file
+cannot reach, far below an honest Q8_0's near-tie flips), or when its accuracy is below the
+merged model's by more than `max_drop` and a paired test (McNemar) calls the drop significant.
+A failed gate keeps no GGUF. quantize.json reports the agreement and both accuracies with their
+n and 95% intervals, the paired difference with its interval and p-value, and the file's size.
 """
 
 from __future__ import annotations
@@ -17,19 +21,38 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from stages.core.errors import SLMBenchError
 from stages.core.records import atomic_dir, write_json
 
 LABELS_FILE = "labels.json"
 
 
-def quantize_main(name: str, params_path: Path, merged: Path, test_file: Path, labels_file: Path, out_dir: Path, metrics: Path) -> dict[str, Any]:
-    import numpy as np
-
-    from stages.core import params as P
-    from stages.core.stats import DIGITS, bootstrap_intervals
+def gate_gguf(label: str, merged: Path, gguf: Path, labels: list[str], rows: list[dict[str, Any]], cfg: Any, samples: int, seed: int) -> dict[str, Any]:
+    """Label `rows` with the merged model and the GGUF, under the label-set grammar, and apply the
+    quantize gate (stages/core/gate.py); returns the gate's figures (less `n`) for quantize.json."""
+    from stages.core.gate import CheckRows, GateRule, check, figures
     from stages.inference.label_lm import LabelLM
     from stages.tasks.intent.prompt import chat_messages
+
+    chats = [chat_messages(r["text"]) for r in rows]
+    ref = LabelLM(Path(merged), labels, threads=cfg.threads, batch_size=cfg.batch_size).predict(chats)
+    got = LabelLM(Path(gguf), labels, threads=cfg.threads, parallel=cfg.parallel).predict(chats)
+    rows_checked = CheckRows(
+        label,
+        [r["id"] for r in rows],
+        [float(a == r["label"]) for a, r in zip(ref, rows, strict=True)],
+        [float(b == r["label"]) for b, r in zip(got, rows, strict=True)],
+        [float(a == b) for a, b in zip(ref, got, strict=True)],
+        ref,
+        got,
+    )
+    fig = figures(rows_checked, samples, seed)
+    check(rows_checked, GateRule(cfg.min_agreement, cfg.max_drop, "intent.mlm"), fig)
+    return {k: v for k, v in fig.items() if k != "n"}
+
+
+def quantize_main(name: str, params_path: Path, merged: Path, test_file: Path, labels_file: Path, out_dir: Path, metrics: Path) -> dict[str, Any]:
+    from stages.core import params as P
+    from stages.core.stats import DIGITS
     from stages.tasks.intent.rows import read_intent_jsonl, read_labels
     from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
 
@@ -51,18 +74,6 @@ def quantize_main(name: str, params_path: Path, merged: Path, test_file: Path, l
         size = gguf.stat().st_size
         result = {"qtype_" + cfg.qtype.lower(): 1, "size_bytes": size, "size_mb": round(size / 1e6, DIGITS), "check_n": len(rows)}
         if rows:
-            chats = [chat_messages(r["text"]) for r in rows]
-            ref = LabelLM(Path(merged), labels, threads=cfg.threads, batch_size=cfg.batch_size).predict(chats)
-            got = LabelLM(gguf, labels, threads=cfg.threads, parallel=cfg.parallel).predict(chats)
-            same = np.array([[float(a == b)] for a, b in zip(ref, got, strict=True)])
-            agreement = float(same.mean())
-            [ci] = bootstrap_intervals(same, p.intent.bootstrap_samples, p.intent.bootstrap_seed)
-            result.update(agreement=round(agreement, DIGITS), agreement_ci95=list(ci))
-            if agreement < cfg.min_agreement:
-                first = next(i for i, (a, b) in enumerate(zip(ref, got, strict=True)) if a != b)
-                raise SLMBenchError(
-                    f"intent-mlm-quantize {name}: the {cfg.qtype} GGUF agrees with the merged model on {agreement:.3f} of {len(rows)} test labels,"
-                    f" below intent.mlm.min_agreement {cfg.min_agreement}; first difference: row {rows[first]['id']} ({ref[first]!r} vs {got[first]!r})"
-                )
+            result.update(gate_gguf(f"intent-mlm-quantize {name}: {gguf.name}", Path(merged), gguf, labels, rows, cfg, p.intent.bootstrap_samples, p.intent.bootstrap_seed))
     write_json(Path(metrics), result)
     return result

@@ -19,23 +19,23 @@ The greedy check compares whole answers. On `check_rows_per_schema` test rows of
 greedily, up to `check_max_tokens` tokens, and each GGUF answers the same prompt text with
 llama.cpp, both generating as evaluate does (`evaluate.hf_batch_size` prompts of similar length
 per transformers batch, `evaluate.gguf_parallel` sequences per llama.cpp step), so the check
-judges the answers evaluate will score. Padding in a batch can move a near-tie between two
-tokens; the gate's `min_agreement` on prefix agreement is what tolerates such rounding. Per type,
-quantize.json reports `<type>.exact_agreement` (share of answers identical to the merged
-model's), `<type>.prefix_agreement` (mean share of each merged answer's characters the GGUF
-reproduces from its start), `<type>.json_exact` against the expected output, and
-`merged.json_exact`, each with `n` and a seeded 95% bootstrap interval over rows
-(`stages.core.stats`, with evaluate's `bootstrap_samples` and `bootstrap_seed`), plus `<type>.size_mb`.
+judges the answers evaluate will score. Per type, quantize.json reports `<type>.exact_agreement`
+(share of answers identical to the merged model's), `<type>.prefix_agreement` (mean share of each
+merged answer's characters the GGUF reproduces from its start), `<type>.json_exact` against the
+expected output, `merged.json_exact`, and `<type>.json_exact_diff` (the GGUF minus the merged
+model on the same rows) with its paired p-value `<type>.json_exact_diff_p`, each with `n` and a
+seeded 95% bootstrap interval over rows (`stages.core.stats`, with evaluate's
+`bootstrap_samples` and `bootstrap_seed`), plus `<type>.size_mb`.
 
-Gate: f16 must reach a mean prefix agreement of `min_f16_agreement` (0.95: a wrong tokenizer,
-template or weights agrees on next to nothing, while f16 rounding against the fp32 reference,
-generated in padded batches, can flip a rare near-tie: one name of 20 in a real run); Q8_0 and `q4_type`, the files evaluate scores and a user downloads by default, must
-reach a mean prefix agreement of `min_agreement`, else the stage fails naming the type, the
-figure and the first differing row. A quantized file may take another branch at a near-tie
-(key order, say), so prefix agreement rather than exact agreement is the bar. The
-`check_types` files are reported, not gated (`<type>.gated` is 0): they exist so a user who
-picks the smallest file sees what it costs, and Q4_0 has drifted below the bar before, which
-is a finding to show, not a reason to ship nothing.
+Gate (stages/core/gate.py, the rule every task's quantize stage shares): every gated file (f16,
+Q8_0 and `q4_type`) must reach a mean prefix agreement of `min_agreement`, a floor a broken file
+cannot reach (a wrong tokenizer, template or tensor agrees on next to nothing; an honest
+conversion only flips near-ties, and a quantized file may take another branch at one, key order
+say). f16 and Q8_0, which only round, also fail when their json_exact is below the merged
+model's by more than `max_drop` and a paired test (McNemar) calls the drop significant. The
+4-bit file is gated on the floor only: what 4 bits cost in quality is a finding to report, not a
+broken file. The `check_types` files are reported, not gated (`<type>.gated` is 0): they exist so
+a user who picks the smallest file sees what it costs.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from typing import Any
 
 from stages.core.catalog import entry_of
 from stages.core.errors import SLMBenchError
+from stages.core.gate import CheckRows, GateRule, prefix_share  # noqa: F401 (prefix_share: tests import it from here)
 from stages.core.params import QuantizeParams
 from stages.core.records import atomic_dir
 
@@ -70,18 +71,6 @@ def check_rows(rows: list[dict[str, Any]], per_schema: int) -> list[dict[str, An
         by_schema.setdefault(str(row["schema_id"]), []).append(i)
     keep = [i for ix in by_schema.values() for i in sorted(ix, key=lambda i: (hashlib.sha256(str(rows[i]["id"]).encode("utf-8")).hexdigest(), i))[:per_schema]]
     return [rows[i] for i in sorted(keep)]
-
-
-def prefix_share(ref: str, got: str) -> float:
-    """Share of the reference answer's characters that the other answer reproduces from the start."""
-    ref, got = ref.strip(), got.strip()
-    if not ref:
-        return float(not got)
-    return _common_prefix(ref, got) / len(ref)
-
-
-def _common_prefix(a: str, b: str) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 @dataclass(frozen=True)
@@ -163,31 +152,31 @@ def compare(ref: list[str], got: dict[str, list[str]], ggufs: dict[str, Path], g
     ]
 
 
-def gate(agreements: list[Agreement], ref: list[str], rows: list[dict[str, Any]], min_agreement: float, min_f16_agreement: float = 1.0) -> None:
-    """f16 must reach `min_f16_agreement` and each other gated type `min_agreement` mean prefix agreement."""
+QUALITY_GATED = ("f16", "q8_0")  # types that only round: gated on a significant json_exact drop too
+
+
+def check_rows_of(a: Agreement, ref: list[str], rows: Rows, merged_json_exact: list[float]) -> CheckRows:
+    return CheckRows(f"{a.path.name} ({a.name})", [str(r["id"]) for r in rows], merged_json_exact, a.json_exact, a.prefix, ref, a.texts)
+
+
+def gate(agreements: list[Agreement], ref: list[str], rows: Rows, merged_json_exact: list[float], cfg: QuantizeParams, samples: int, seed: int) -> None:
+    """Every gated type must clear the floor `min_agreement`; f16 and Q8_0 must also show no
+    significant json_exact drop beyond `max_drop` (stages.core.gate)."""
+    from stages.core.gate import check, figures
+
     for a in agreements:
         if not a.gated:
             continue
-        n = len(a.exact)
-        bar, key = (min_f16_agreement, "quantize.min_f16_agreement") if a.name == "f16" else (min_agreement, "quantize.min_agreement")
-        prefix = _mean(a.prefix)
-        ok, figure = prefix >= bar, f"mean prefix agreement {prefix:.3f} over {n} rows ({int(sum(a.exact))} answers equal), below {key} {bar}"
-        if ok:
-            continue
-        i = next(k for k, e in enumerate(a.exact) if not e)
-        r, g = ref[i].strip(), a.texts[i].strip()
-        at = _common_prefix(r, g)
-        raise SLMBenchError(
-            f"{a.path.name} ({a.name}): greedy answers drift from the merged model's: {figure}; "
-            f"first differing row {rows[i]['id']} at character {at}: {g[max(0, at - 20) : at + 40]!r} vs merged {r[max(0, at - 20) : at + 40]!r}"
-        )
+        rows_a = check_rows_of(a, ref, rows, merged_json_exact)
+        rule = GateRule(cfg.min_agreement, cfg.max_drop if a.name in QUALITY_GATED else None, "quantize")
+        check(rows_a, rule, figures(rows_a, samples, seed))
 
 
 def summarize(agreements: list[Agreement], merged_json_exact: list[float], sizes: dict[str, float], samples: int, seed: int) -> dict[str, float]:
     """quantize.json's flat keys: `<type>.<figure>` with `_ci_low`/`_ci_high` (stats.bootstrap_intervals:
     one seeded set of row resamples, so every interval covers the same resampled rows), `<type>.n`,
     `<type>.size_mb` and `<type>.gated`."""
-    from stages.core.stats import DIGITS, bootstrap_intervals
+    from stages.core.stats import DIGITS, bootstrap_intervals, paired_test
 
     out: dict[str, float] = {f"{name}.size_mb": round(mb, 2) for name, mb in sizes.items()}
 
@@ -203,7 +192,9 @@ def summarize(agreements: list[Agreement], merged_json_exact: list[float], sizes
         put("merged", {"json_exact": merged_json_exact})
     for a in agreements:
         out[f"{a.name}.gated"] = int(a.gated)
-        put(a.name, {"exact_agreement": a.exact, "prefix_agreement": a.prefix, "json_exact": a.json_exact})
+        diff = [g - r for g, r in zip(a.json_exact, merged_json_exact, strict=True)]
+        put(a.name, {"exact_agreement": a.exact, "prefix_agreement": a.prefix, "json_exact": a.json_exact, "json_exact_diff": diff})
+        out[f"{a.name}.json_exact_diff_p"] = paired_test(merged_json_exact, a.json_exact, samples, seed)["p_value"]
     return out
 
 
@@ -253,7 +244,7 @@ def run(
             gated = {"f16", "q8_0", q4.lower()}
             agreements = compare(ref, got, ggufs, gated, sample, catalog)
             merged_json_exact = _json_exact(ref, sample, catalog)
-            gate(agreements, ref, sample, cfg.min_agreement, cfg.min_f16_agreement)
+            gate(agreements, ref, sample, merged_json_exact, cfg, bootstrap_samples, bootstrap_seed)
         shutil.rmtree(scratch)
     return summarize(agreements, merged_json_exact, sizes, bootstrap_samples, bootstrap_seed)
 

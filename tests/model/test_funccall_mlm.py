@@ -119,7 +119,7 @@ def test_train_and_quantize_stages(mlm: dict[str, Any], rows: dict[str, Any], tm
         raw["funccall"]["mlm"]["min_agreement"] = 1.0
         strict = tmp_path / "params.yaml"
         strict.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-        with pytest.raises(SLMBenchError, match="below funccall.mlm.min_agreement 1.0; first difference: row"):
+        with pytest.raises(SLMBenchError, match="below the floor funccall.mlm.min_agreement 1.0 .*worst row"):
             quantize_main(strict, mlm["dir"] / "merged", rows["dir"] / "test.jsonl", tmp_path / "gguf", tmp_path / "quantize.json")
         assert not (tmp_path / "gguf").exists() and not (tmp_path / "quantize.json").exists()
 

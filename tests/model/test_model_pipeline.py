@@ -139,13 +139,13 @@ def test_greedy_check_fails_on_a_gguf_of_other_weights(trained: dict, quantized:
     texts = got["other"]
     assert any(a.strip() != b.strip() for a, b in zip(ref, texts, strict=True)), "other weights must give other answers, or this test proves nothing"
     paths = {name: tmp_path / "other.gguf" for name in ("f16", "q8_0", "q4_0")}
+    merged_json_exact = [0.0] * len(sample)
     for name in ("f16", "q8_0"):
         with pytest.raises(SLMBenchError) as err:
-            gate(compare(ref, {name: texts}, paths, {name}, sample, catalog), ref, sample, cfg.min_agreement, cfg.min_f16_agreement)
+            gate(compare(ref, {name: texts}, paths, {name}, sample, catalog), ref, sample, merged_json_exact, cfg, 200, 7)
         msg = str(err.value)
-        assert msg.count("\n") == 0 and f"({name})" in msg and "first differing row" in msg, msg
-        assert ("min_f16_agreement" if name == "f16" else "quantize.min_agreement") in msg, msg
-    gate(compare(ref, {"q4_0": texts}, paths, set(), sample, catalog), ref, sample, cfg.min_agreement)  # report-only: no error
+        assert msg.count("\n") == 0 and f"({name})" in msg and "worst row" in msg and "quantize.min_agreement" in msg, msg
+    gate(compare(ref, {"q4_0": texts}, paths, set(), sample, catalog), ref, sample, merged_json_exact, cfg, 200, 7)  # report-only: no error
 
 
 def test_evaluate_cli_on_gguf_and_hf(trained: dict, quantized: dict, rows: list[dict], repo_root: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ test_model_pipeline.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from stages.core.errors import SLMBenchError
 from stages.evaluate.evaluate import select_rows
+from stages.core.params import QuantizeParams
 from stages.train.quantize import Agreement, check_rows, gate, gguf_name, prefix_share, summarize
 
 
@@ -42,32 +44,54 @@ def test_prefix_share() -> None:
     assert prefix_share("abcd", "abcdef") == 1.0, "a longer answer keeps the whole reference"
 
 
-def _agreement(name: str, ref: list[str], texts: list[str], gated: bool) -> Agreement:
+def _agreement(name: str, ref: list[str], texts: list[str], gated: bool, json_exact: list[float] | None = None) -> Agreement:
     return Agreement(
         name,
         Path(gguf_name(name)),
         gated,
         [float(a == b) for a, b in zip(ref, texts, strict=True)],
         [prefix_share(a, b) for a, b in zip(ref, texts, strict=True)],
-        [0.0] * len(ref),
+        json_exact if json_exact is not None else [0.0] * len(ref),
         texts,
     )
 
 
-def test_gate_bar_is_the_param_and_check_types_only_report() -> None:
+def _cfg(**changes: float) -> QuantizeParams:
+    base = QuantizeParams(q4_type="Q4_K_M", check_types=["Q4_0"], check_rows_per_schema=1, check_max_tokens=8, min_agreement=0.5, threads=1, max_drop=0.05)
+    return dataclasses.replace(base, **changes)
+
+
+def test_gate_floor_is_the_param_and_check_types_only_report() -> None:
     rows = [{"id": f"r{i}"} for i in range(4)]
     ref = ["abcdefghij"] * 4
     half = ["abcdeXXXXX", "abcdefghij", "abcdeXXXXX", "abcdefghij"]  # prefix shares 0.5, 1, 0.5, 1: mean 0.75
-    gate([_agreement("q4_k_m", ref, half, True)], ref, rows, 0.75)  # exactly at the bar passes
+    merged = [0.0] * 4
+    gate([_agreement("q4_k_m", ref, half, True)], ref, rows, merged, _cfg(min_agreement=0.75), 200, 1)  # exactly at the floor passes
     with pytest.raises(SLMBenchError) as err:
-        gate([_agreement("q4_k_m", ref, half, True)], ref, rows, 0.8)
+        gate([_agreement("q4_k_m", ref, half, True)], ref, rows, merged, _cfg(min_agreement=0.8), 200, 1)
     msg = str(err.value)
-    assert msg.count("\n") == 0 and "model-q4_k_m.gguf (q4_k_m)" in msg and "0.750" in msg and "first differing row r0 at character 5" in msg, msg
-    gate([_agreement("q4_0", ref, half, False)], ref, rows, 0.8)  # a check type: reported, never fails the stage
-    # f16 has its own, higher bar: one near-tie in 4 rows (prefix 0.9 there, mean 0.975) passes 0.95, a broken file does not
-    gate([_agreement("f16", ref, [*ref[:3], "abcdefghiX"], True)], ref, rows, 0.0, 0.95)
-    with pytest.raises(SLMBenchError, match=r"\(f16\).*mean prefix agreement 0.750 over 4 rows \(2 answers equal\), below quantize.min_f16_agreement 0.95"):
-        gate([_agreement("f16", ref, half, True)], ref, rows, 0.0, 0.95)
+    assert msg.count("\n") == 0 and "model-q4_k_m.gguf (q4_k_m)" in msg and "0.750 of 4 check rows" in msg and "quantize.min_agreement 0.8" in msg, msg
+    assert "worst row r0" in msg, msg
+    gate([_agreement("q4_0", ref, half, False)], ref, rows, merged, _cfg(min_agreement=0.8), 200, 1)  # a check type: reported, never fails the stage
+
+
+def test_gate_fails_a_significant_quality_drop_of_a_rounding_type_only() -> None:
+    """Q8_0 and f16 fail on a large, significant json_exact drop even where their text agrees in
+    prefix; a 4-bit file is held to the floor only; a small or insignificant drop passes."""
+    n = 40
+    rows = [{"id": f"r{i}"} for i in range(n)]
+    ref = ["abcdefghij"] * n
+    near = ["abcdefghiX"] * n  # prefix 0.9 everywhere: above the floor
+    merged = [1.0] * n
+    worse = [0.0] * 20 + [1.0] * 20  # 20 of 40 rows lost: -0.5, McNemar p << 0.05
+    for name in ("q8_0", "f16"):
+        with pytest.raises(SLMBenchError, match=rf"\({name}\): scores 0.500 against the merged model's 1.000 on the same 40 check rows .*quantize.max_drop 0.05"):
+            gate([_agreement(name, ref, near, True, worse)], ref, rows, merged, _cfg(), 200, 1)
+    gate([_agreement("q4_k_m", ref, near, True, worse)], ref, rows, merged, _cfg(), 200, 1)  # 4-bit: floor only
+    two_lost = [0.0] * 2 + [1.0] * 38  # -0.05: not beyond max_drop, and not significant (McNemar p = 0.5)
+    gate([_agreement("q8_0", ref, near, True, two_lost)], ref, rows, merged, _cfg(), 200, 1)
+    flips = [0.0] * 4 + [1.0] * 36  # -0.10 but p = 0.125: four flips are noise on 40 rows
+    gate([_agreement("q8_0", ref, near, True, flips)], ref, rows, merged, _cfg(), 200, 1)
 
 
 def test_summary_keys_carry_n_and_intervals() -> None:
@@ -81,5 +105,7 @@ def test_summary_keys_carry_n_and_intervals() -> None:
         assert low <= mid <= high, (head, figure)
     assert out["q8_0.exact_agreement_ci_low"] < 0.8 < out["q8_0.exact_agreement_ci_high"], "five rows: a wide interval"
     assert (out["f16.size_mb"], out["q8_0.size_mb"]) == (269.06, 144.81)
+    assert out["q8_0.json_exact_diff"] == -0.6 and out["q8_0.json_exact_diff_ci_low"] <= -0.6 <= out["q8_0.json_exact_diff_ci_high"]
+    assert 0.0 < out["q8_0.json_exact_diff_p"] <= 1.0, "the paired test's p-value (McNemar: 3 rows lost, none won)"
     assert out == summarize([q], [1.0, 0.0, 1.0, 1.0, 0.0], {"f16": 269.06, "q8_0": 144.81}, 500, 3), "same inputs and seed, same figures"
     assert all(isinstance(v, (int, float)) for v in out.values()), "quantize.json is a DVC metrics file: numbers only"
