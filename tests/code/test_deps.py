@@ -3,9 +3,11 @@
 For each stage DVC resolves from dvc.yaml and the real params.yaml (foreach expanded), the real
 dependencies are derived from the code, not written down a second time:
 
-- code: stages/cli.py, plus the import closure (importgraph.py: module and function-level imports,
-  parent packages, and a sibling `.py` file named in a string, the way the teacher starts its vLLM
-  worker) of the modules the stage's CLI command imports;
+- code: each stage runs one module, `python -m stages.commands.<module> ...`; its code is that
+  module's import closure (importgraph.py: module and function-level imports, parent packages, and
+  a sibling `.py` file named in a string, the way the teacher starts its vLLM worker), exactly.
+  stages/cli.py, the user's `slmbench`, registers the same commands but no stage runs it, so an
+  edit there (a new command, a help text) leaves every stage up to date;
 - data: every path on the stage's command line that is not one of its outputs;
 - params: every key the closure reads from a Params object, found by walking `ast` for attribute
   chains such as `p.evaluate.bootstrap_seed` (`evaluate.bootstrap_seed`) or `p.models[name].base`
@@ -17,9 +19,9 @@ reads. Not counted: stages.core.params's loading and checking (`load`, `build` a
 validate every section and produce nothing), an accessor call whose result is discarded (it only
 checks that the entry exists), a membership test on a mapping (`name in p.models` only asks whether this
 stage's own entry exists) and anything inside a `raise` (the message of a failure names the keys
-that exist). Anything missing from dvc.yaml
-fails the test, and so does a declared code file the stage cannot import (a stale dep reruns
-the stage for nothing).
+that exist). Anything missing from dvc.yaml fails the test, and so does declared code outside the
+closure (a stale dep, such as stages/cli.py, reruns the stage for nothing): a code file, or a code
+folder holding a module the stage does not import.
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ import pytest
 
 from stages.core import params as P
 
-CLI = "stages.cli"
-CLI_FILE = "stages/cli.py"
+COMMANDS = "stages.commands"  # a stage runs `python -m stages.commands.<module>`
 
 
 @dataclass
@@ -70,25 +71,11 @@ def resolved_stages(root: Path) -> list[Stage]:
 # --- code ------------------------------------------------------------------------------------
 
 
-def cli_commands(root: Path) -> dict[str, ast.FunctionDef]:
-    """CLI command name -> its function in stages/cli.py (`@app.command("name")` or the function name, dashed)."""
-    tree = ast.parse((root / CLI_FILE).read_text(encoding="utf-8"))
-    out = {}
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for dec in node.decorator_list:
-            if isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute) and dec.func.attr == "command":
-                name = dec.args[0].value if dec.args and isinstance(dec.args[0], ast.Constant) else node.name.replace("_", "-")
-                out[str(name)] = node
-    return out
-
-
 def command_of(cmd: str) -> tuple[str, list[str]]:
-    """(`slmbench` command, its arguments) of `python -m stages.cli <command> ...`."""
+    """(the module, its arguments) of `python -m stages.commands.<module> ...`."""
     argv = shlex.split(cmd)
-    assert argv[:3] == ["python", "-m", CLI], f"a stage command that does not run {CLI}: {cmd}"
-    return argv[3], argv[4:]
+    assert argv[:2] == ["python", "-m"] and len(argv) > 2 and argv[2].startswith(COMMANDS + "."), f"a stage command that does not run a {COMMANDS} module: {cmd}"
+    return argv[2], argv[3:]
 
 
 def sibling_scripts(path: Path, modules: dict[str, Path]) -> set[str]:
@@ -108,24 +95,10 @@ def code_graph(root: Path) -> dict[str, set[str]]:
     return {m: deps | sibling_scripts(modules[m], modules) for m, deps in edges.items()}
 
 
-def stage_modules(root: Path, command: str) -> set[str]:
-    """The package modules `python -m stages.cli <command>` can run: cli.py's module-level imports,
-    the imports inside the command's function, and their closure."""
-    modules = importgraph.module_files(root)
-    fn = cli_commands(root)[command]
-    tree = ast.parse((root / CLI_FILE).read_text(encoding="utf-8"))
-    top = ast.Module(body=[n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[])
-    start: set[str] = {CLI}
-    for part in (top, fn):
-        for node in ast.walk(part):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("stages"):
-                start |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module for a in node.names}
-            elif isinstance(node, ast.Import):
-                start |= {a.name for a in node.names if a.name.startswith("stages")}
-    edges = code_graph(root)
-    # cli.py's other commands are not this stage's code: follow only this command's imports from it
-    edges = {**edges, CLI: start - {CLI}}
-    return importgraph.closure(start, edges)
+def stage_modules(root: Path, module: str) -> set[str]:
+    """The package modules `python -m <module>` can run: the module and its import closure."""
+    assert module in importgraph.module_files(root), f"{module}: no such module under {root / 'stages'}"
+    return importgraph.closure({module}, code_graph(root))
 
 
 def covered_path(path: str, deps: list[str]) -> bool:
@@ -268,15 +241,20 @@ def covered_key(key: str, declared: list[str]) -> bool:
 def missing(stage: Stage, root: Path, params: P.Params) -> list[str]:
     """What the stage reads and dvc.yaml does not declare, and declared code it cannot import; one line each."""
     problems = []
-    command, argv = command_of(stage.cmd)
-    modules = stage_modules(root, command)
-    code = importgraph.files_of(modules, root) | {CLI_FILE}
+    module, argv = command_of(stage.cmd)
+    modules = stage_modules(root, module)
+    code = importgraph.files_of(modules, root)
     for f in sorted(code):
         if not covered_path(f, stage.deps):
             problems.append(f"{stage.name}: code {f} is imported but not a dep")
     for d in stage.deps:
         if d.startswith("stages/") and d.endswith(".py") and d not in code:
             problems.append(f"{stage.name}: dep {d} is code the stage does not import")
+        elif d.startswith("stages/") and not d.endswith(".py"):
+            inside = sorted(p.relative_to(root).as_posix() for p in (root / d).rglob("*.py"))
+            stale = [f for f in inside if f not in code]
+            if stale or not inside:
+                problems.append(f"{stage.name}: dep {d} is a folder with code the stage does not import: {stale or 'no module at all'}")
     files = importgraph.module_files(root)
     keys = set().union(*(params_read(files[m].read_text(encoding="utf-8")) for m in modules if m != "stages.core.params"))
     for key in sorted(keys):
@@ -313,7 +291,9 @@ def test_every_stage_declares_what_it_reads(stages: list[Stage], repo_root: Path
         ("evaluate@", "schemas", "reads the schemas folder schemas (schemas_dir) but does not depend on it"),
         ("report", "metrics/models", "reads metrics/models (on its command line)"),
         ("generate@", "stages/data/teacher_vllm.py", "code stages/data/teacher_vllm.py is imported but not a dep"),
-        ("card@", "stages/cli.py", "code stages/cli.py is imported but not a dep"),
+        ("card@", "stages/commands/card.py", "code stages/commands/card.py is imported but not a dep"),
+        ("report", "stages/commands/common.py", "code stages/commands/common.py is imported but not a dep"),
+        ("funccall_mlm_train@", "stages/commands/bfcl.py", "code stages/commands/bfcl.py is imported but not a dep"),
     ],
 )
 def test_removing_one_dep_is_caught(stages: list[Stage], repo_root: Path, real_params: P.Params, stage: str, remove: str, expected: str) -> None:
@@ -345,3 +325,65 @@ def test_params_walk_reads_chains_and_skips_membership_and_errors() -> None:
     assert params_read(accessor.replace("    r = P.recipe(p, v)\n", "")) == set()
     assert covered_key("models.*.base", ["models.smollm2-135m-lora"]) and not covered_key("models", ["models.smollm2-135m-lora"])
     assert covered_key("evaluate.threads", ["evaluate"]) and not covered_key("evaluate.threads", ["evaluate.n_ctx"])
+
+
+# --- stages run their own module, not the CLI ------------------------------------------------
+
+
+def test_no_stage_runs_or_depends_on_the_cli(stages: list[Stage]) -> None:
+    """stages/cli.py is the user's entry point: a stage that ran it, or listed it, would rerun on any CLI edit."""
+    assert not [s.name for s in stages if "stages.cli" in s.cmd or "stages/cli.py" in s.deps]
+
+
+def test_a_stage_on_the_cli_or_a_stale_code_dep_is_caught(stages: list[Stage], repo_root: Path, real_params: P.Params) -> None:
+    card = next(s for s in stages if s.name.startswith("card@"))
+    listed = dataclasses.replace(card, deps=[*card.deps, "stages/cli.py"])
+    assert any("dep stages/cli.py is code the stage does not import" in line for line in missing(listed, repo_root, real_params))
+    folder = dataclasses.replace(card, deps=[*card.deps, "stages/train"])
+    assert any("dep stages/train is a folder with code the stage does not import" in line for line in missing(folder, repo_root, real_params))
+    on_cli = dataclasses.replace(card, cmd=card.cmd.replace("python -m stages.commands.card", "python -m stages.cli card"))
+    with pytest.raises(AssertionError, match="does not run a stages.commands module"):
+        missing(on_cli, repo_root, real_params)
+
+
+def _main_command(module: str, root: Path) -> str:
+    """The function `if __name__ == "__main__": typer.run(fn)` of a stage module runs."""
+    tree = ast.parse(importgraph.module_files(root)[module].read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'":
+            call = node.body[0].value if isinstance(node.body[0], ast.Expr) else None
+            if isinstance(call, ast.Call) and ast.unparse(call.func) == "typer.run" and isinstance(call.args[0], ast.Name):
+                return call.args[0].id
+    raise AssertionError(f"{module} has no `if __name__ == '__main__': typer.run(<command>)`")
+
+
+def test_each_stage_module_takes_the_options_of_its_slmbench_command(stages: list[Stage], repo_root: Path) -> None:
+    """`python -m stages.commands.X ...` is `slmbench <x> ...`: the same function, so the same options, help and exit codes."""
+    import importlib
+
+    import typer
+
+    from stages import cli
+
+    registered = {c.callback: c.name for c in cli.app.registered_commands}
+    group = typer.main.get_command(cli.app)
+    for module in sorted({command_of(s.cmd)[0] for s in stages}):
+        fn = getattr(importlib.import_module(module), _main_command(module, repo_root))
+        assert fn in registered, f"{module}: stages/cli.py does not register {fn.__name__}"
+        one = typer.Typer(add_completion=False)
+        one.command()(fn)  # what typer.run builds
+        alone = typer.main.get_command(one)
+        shape = [[(p.name, tuple(p.opts), p.required, p.default) for p in c.params] for c in (alone, group.commands[registered[fn]])]
+        assert shape[0] == shape[1], module
+        assert alone.help == group.commands[registered[fn]].help
+
+
+def test_a_stage_module_runs_as_a_one_command_program(repo_root: Path) -> None:
+    import subprocess
+    import sys
+
+    run = [sys.executable, "-m", "stages.commands.split"]
+    shown = subprocess.run([*run, "--help"], cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "--test-unseen" in shown.stdout and "Split one version" in shown.stdout, shown.stdout + shown.stderr
+    bad = subprocess.run([*run, "--version", "v9", "--in", "x.jsonl", "--train", "a", "--test", "b", "--test-unseen", "c", "--metrics", "m.json"], cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr

@@ -1,7 +1,7 @@
 """Helpers for the DVC end-to-end tests: a tiny, git-initialised copy of the project and a dvc runner.
 
 Real `dvc` and real `git` run in a subprocess, in a copy of the project under a temporary folder,
-with the repo's virtual environment first on PATH (so a stage's `python -m stages.cli ...` uses
+with the repo's virtual environment first on PATH (so a stage's `python -m stages.commands.<module> ...` uses
 it, and `python -m` imports the copy's `stages/` from the working directory, not the repo's).
 """
 

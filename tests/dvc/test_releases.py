@@ -8,8 +8,9 @@ per test run, on one worker.
    generation.
 2. Dataset versions across git revisions, the DVC way, as a user runs it: `dvc metrics diff`,
    `slmbench compare` and `slmbench audit --revisions` read the two releases' history.
-3. Rebuilds on a copy of the releases repo: a second repro runs nothing, a param or schema edit
-   reruns exactly what it affects, and a killed stage reruns cleanly.
+3. Rebuilds on a copy of the releases repo: a second repro runs nothing, an edit to stages/cli.py
+   (the user's `slmbench`, which no stage runs) changes no stage, a param or schema edit reruns
+   exactly what it affects, and a killed stage reruns cleanly.
 4. The leaderboard site the graph builds, with two submissions, in headless Chromium.
 5. Any number of models and dataset versions (a copy of the releases repo grows a second model
    and a fourth version).
@@ -311,6 +312,43 @@ def test_second_repro_runs_nothing(project: Project) -> None:
     assert_up_to_date(project.root)
 
 
+def test_a_cli_edit_changes_no_stage(project: Project) -> None:
+    """Each stage runs its own module (`python -m stages.commands.<module>`) and depends on its import
+    closure only: a new command or a help text in stages/cli.py leaves the whole graph, training
+    included, up to date. An edit to a stage's own command module does change that stage."""
+    root = project.root
+    lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))["stages"]
+    assert f"train@{MODEL}" in lock and "split@v2" in lock, sorted(lock)
+    on_cli = [name for name, st in lock.items() if "stages.cli" in st["cmd"] or any(d["path"] == "stages/cli.py" for d in st.get("deps", []))]
+    assert not on_cli, f"stages that run or list stages/cli.py: {on_cli}"
+
+    def status() -> dict[str, Any]:
+        return json.loads(dvc(root, "status", "--json").stdout or "{}")
+
+    before = status()
+    cli = root / "stages" / "cli.py"
+    text = cli.read_text(encoding="utf-8")
+    title = 'help="SLMBench: EdgeJSON data, models and metrics as a DVC pipeline."'
+    assert title in text
+    try:
+        cli.write_text(text.replace(title, 'help="SLMBench (help text edited by the DVC tests)."') + "\n# a command added here reruns no stage\n", encoding="utf-8")
+        after = status()
+    finally:
+        cli.write_text(text, encoding="utf-8")
+    assert after == before, f"an edit to stages/cli.py changed stages:\n{json.dumps(after, indent=1)}"
+    assert f"train@{MODEL}" not in before and "split@v2" not in before, before  # up to date, so an edit there would show
+
+    card = root / "stages" / "commands" / "card.py"
+    text = card.read_text(encoding="utf-8")
+    try:
+        card.write_text(text + "\n# edited by the DVC tests\n", encoding="utf-8")
+        changed = status()
+    finally:
+        card.write_text(text, encoding="utf-8")
+    assert {"changed deps": {"stages/commands/card.py": "modified"}} in changed.get(f"card@{MODEL}", []), changed
+    assert status() == before
+
+
 def test_v3_param_change_reruns_only_v3(project: Project) -> None:
     before = data_outputs(project.root)
 
@@ -389,9 +427,9 @@ def repro_killed_during(root: Path, stage: str, needle: str, delay_s: float) -> 
 def test_sigkill_then_repro_recovers(tmp_path: Path, reference_outputs: dict[str, bytes]) -> None:
     root = build_project(tmp_path / "killed")
     # Killed while generate@v2's command runs (during its imports, before it writes), ...
-    repro_killed_during(root, "generate@v2", "stages.cli generate --version v2", delay_s=0.2)
+    repro_killed_during(root, "generate@v2", "stages.commands.generate --version v2", delay_s=0.2)
     # ... then, on the next run, killed inside validate@v2 (GX is importing or running).
-    repro_killed_during(root, "validate@v2", "stages.cli validate --version v2", delay_s=1.0)
+    repro_killed_during(root, "validate@v2", "stages.commands.validate --version v2", delay_s=1.0)
     out = dvc(root, "repro", "split").stdout
     ran = stages_run(out)
     assert "validate@v2" in ran and "generate@v2" not in ran, out
@@ -458,7 +496,7 @@ def test_leaderboard_site_in_a_real_browser(project: Project, tmp_path: Path) ->
     (subs / "edgejson-v3-xss.json").write_text(json.dumps(_submission(XSS_NAME, split, 0.25, 3.0, XSS_FIELD)), encoding="utf-8")
     (subs / "edgejson-v3-old.json").write_text(json.dumps(_submission("old-split-model", "0" * 64, 0.9, 2.0, "b")), encoding="utf-8")
     # the stage's own command (what `dvc repro leaderboard` runs; the fixture's repro ran the stage itself)
-    run([str(venv_bin() / "python"), "-m", "stages.cli", "leaderboard", "--out", "site", "--submissions", "leaderboard/submissions"], root)
+    run([str(venv_bin() / "python"), "-m", "stages.commands.leaderboard", "--out", "site", "--submissions", "leaderboard/submissions"], root)
     board = json.loads((root / "site/leaderboard.json").read_text(encoding="utf-8"))
     (table,) = board["tables"]
     ids = [r["id"] for r in table["rows"]]
