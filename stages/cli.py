@@ -14,7 +14,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -47,6 +47,7 @@ from stages.commands.train import train
 from stages.commands.validate import validate
 from stages.commands.common import ParamsOpt, friendly
 from stages.core.errors import SLMBenchError
+from stages.tasks.registry import DEFAULT_TASK
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="SLMBench: EdgeJSON data, models and metrics as a DVC pipeline.")
 
@@ -95,6 +96,16 @@ app.command("quantize")(quantize)
 app.command("evaluate-release")(evaluate_release)
 
 
+def run_evaluator(task: Any, options: Any) -> tuple[dict[str, Any], str]:
+    """Run a task's user-facing evaluation (its task.py's EVALUATOR, `module:function`, called with
+    its `evaluator_args`); (the result, the decoding a submission records)."""
+    import importlib
+
+    module, _, function = task.EVALUATOR.partition(":")
+    result = getattr(importlib.import_module(module), function)(*task.evaluator_args(options))
+    return result, task.decoding_of(result, options)
+
+
 @app.command()
 @friendly
 def evaluate(
@@ -116,7 +127,7 @@ def evaluate(
             help="edgejson (text to JSON), intent (intent classification: an NLM, a GGUF or an HF directory on a BANKING77 CSV, CLINC150 JSON or intent JSONL)"
             " or funccall (function calling: a GGUF or an HF directory on a BFCL single-call file or EdgeFuncCall JSONL, scored by AST match)."
         ),
-    ] = "edgejson",
+    ] = DEFAULT_TASK,
     labels: Annotated[Path | None, typer.Option(help="--task intent, GGUF or HF model: the label set (JSON list); default labels.json beside the model, else the data's labels.")] = None,
     answers: Annotated[Path | None, typer.Option(help="--task funccall with a BFCL questions file: its possible_answer file; without it the file is an irrelevance set (no call expected).")] = None,
     predictions: Annotated[Path | None, typer.Option(help="Per-row predictions (JSONL) to write; with --submit, default OUT's name with .predictions.jsonl.")] = None,
@@ -139,34 +150,19 @@ def evaluate(
 
     Example (a leaderboard submission): slmbench evaluate --model my-model.gguf --data data/v4/test.jsonl --constrained --out out.json --submit my-model --base SmolLM2-135M --licence apache-2.0
     """
-    if task not in ("edgejson", "intent", "funccall"):
-        raise SLMBenchError(f"--task {task!r}: expected edgejson, intent or funccall")
+    from stages.tasks import registry
+
+    registry.get(task)  # one line naming --task and the registered tasks, before anything runs
     if submit is not None:
         from stages.evaluate.submission import precheck
 
         precheck(params, task, data, submit)  # before the scoring, not after it
         predictions = predictions or out.with_name(out.stem + ".predictions.jsonl")
-    decoding = "constrained" if constrained else "free"
-    if task == "intent":
-        from stages.evaluate import intent_stage
-
-        r = intent_stage.main_any(model, data, out, bootstrap_samples, bootstrap_seed, labels, threads, parallel, predictions)
-        keys = [k for k in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall") if k in r]
-        typer.echo(f"evaluate: n={r['n']} " + " ".join(f"{k}={r[k]:.3f} [{r[k + '_ci95'][0]:.3f}, {r[k + '_ci95'][1]:.3f}]" for k in keys) + " (95% bootstrap intervals)")
-        decoding = "argmax" if r.get("label_set") is None else "label-constrained"
-    elif task == "funccall":
-        from stages.evaluate.funccall import main_any as funccall_any
-
-        r = funccall_any(model, data, answers, constrained, out, threads, max(parallel, 1), min(max_new_tokens, 384), bootstrap_samples, bootstrap_seed, limit, predictions_out=predictions)
-        keys = [k for k in ("ast_accuracy", "irrelevance_accuracy", "parallel_accuracy", "argument_f1") if k in r]
-        figures = " ".join(f"{k}={r[k]:.3f} [{r[k + '_ci95'][0]:.3f}, {r[k + '_ci95'][1]:.3f}]" for k in keys)
-        typer.echo(f"evaluate: n={r['n']} {r['decoding']} {figures} (95% bootstrap intervals)")
-    else:
-        from stages.evaluate import evaluate as stage
-
-        r = stage.main_any(model, data, schemas, constrained, limit, out, max_new_tokens, threads, enforce_formats, bootstrap_samples, bootstrap_seed, parallel, predictions)
-        figures = " ".join(f"{m}={r[m]:.3f} [{r[m + '_ci_low']:.3f}, {r[m + '_ci_high']:.3f}]" for m in ("json_exact", "field_f1", "schema_valid", "json_parse"))
-        typer.echo(f"evaluate: n={r['n']} {figures} (95% bootstrap intervals)")
+    options = registry.EvalOptions(
+        model, data, out, schemas, constrained, limit, max_new_tokens, threads, enforce_formats, parallel, bootstrap_samples, bootstrap_seed, labels, answers, predictions
+    )
+    r, decoding = run_evaluator(registry.get(task), options)
+    typer.echo(registry.get(task).headline(r))
     if submit is not None and predictions is not None:
         from stages.evaluate.submission import submit_main
 

@@ -28,7 +28,8 @@ from typing import Any
 
 from stages.core.errors import SLMBenchError
 from stages.core.records import atomic_dir
-from stages.evaluate.leaderboard import TASKS
+from stages.evaluate.submission import task_titles
+from stages.tasks import registry as task_registry
 
 ASSETS = ("leaderboard.js", "leaderboard.css")
 VENDOR = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js", "vega.package.json", "vega-lite.package.json", "vega-embed.package.json")
@@ -39,7 +40,6 @@ LABELS = {
     "ast_accuracy": "AST accuracy", "name_accuracy": "name acc.", "argument_f1": "argument F1", "irrelevance_accuracy": "irrelevance acc.",
     "parallel_accuracy": "parallel acc.",
 }  # fmt: skip
-BREAKDOWN_LABEL = {"edgejson": "tiers", "intent": "class groups", "funccall": "domains"}
 
 
 def vendor_dir() -> Path:
@@ -93,7 +93,7 @@ def _model_cell(row: dict[str, Any], depth: str) -> str:
 
 def _breakdown_table(row: dict[str, Any], table: dict[str, Any]) -> str:
     items = row["breakdown"]
-    if table["task"] == "intent":
+    if items and "classes" in items[0]:  # per-class F1 averaged per group: no interval
         head = '<tr><th scope="col">group</th><th scope="col">classes</th><th scope="col">macro F1 (mean of per-class F1)</th></tr>'
         body = "".join(f'<tr><th scope="row">{esc(b["group"])}</th><td class="num">{b["classes"]}</td><td class="num">{b["macro_f1"]:.3f}</td></tr>' for b in items)
         return f'<table class="breakdown"><caption>{esc(table["breakdown"])}; no interval (per-class F1 has none)</caption><thead>{head}</thead><tbody>{body}</tbody></table>'
@@ -134,7 +134,7 @@ def table_html(table: dict[str, Any], depth: str = "../") -> str:
             f'<td data-value="{esc(table["dataset_version"])} {esc(row["commit"])}">{esc(table["dataset_version"])} · {esc(row["commit"])}</td>',
         ]
         if row["breakdown"]:
-            cells.append(f'<td><button type="button" class="open" aria-expanded="false" aria-controls="{esc(bd_id)}">{esc(BREAKDOWN_LABEL[table["task"]])}</button></td>')
+            cells.append(f'<td><button type="button" class="open" aria-expanded="false" aria-controls="{esc(bd_id)}">{esc(task_registry.get(table["task"], "table task").BREAKDOWN)}</button></td>')
             detail = f'<tr class="detail" id="{esc(bd_id)}" hidden><td colspan="{len(cols)}">{_breakdown_table(row, table)}</td></tr>'
         else:
             cells.append("<td>—</td>")
@@ -226,7 +226,7 @@ def overview(board: dict[str, Any]) -> str:
     for t in board["tables"]:
         best = max(t["rows"], key=lambda r: (r["metrics"].get(t["primary"]) or {}).get("value", -1.0), default=None)
         fig = best["metrics"].get(t["primary"]) if best else None
-        task_title = TASKS[t["task"]]
+        task_title = task_titles()[t["task"]]
         rows.append(
             f'<tr><th scope="row"><a href="{esc(t["task"])}.html#{esc(t["id"])}">{esc(task_title)}: {esc(t["title"])}</a></th>'
             f'<td>{esc(LABELS.get(t["primary"], t["primary"]))}</td>'

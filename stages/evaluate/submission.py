@@ -26,13 +26,14 @@ import hashlib
 import json
 import math
 import re
-import struct
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from stages.core.board import folder_params, safetensors_params, sha256_file  # noqa: F401 (callers import them from here)
 from stages.core.errors import SLMBenchError
 from stages.core.params import Params
+from stages.tasks import registry as task_registry
 
 FORMAT = 1
 MAX_BYTES = 1 << 20
@@ -44,31 +45,16 @@ REQUIRED = (
 MODEL_REQUIRED = ("file", "sha256", "size_bytes", "size_mb", "params", "runtime", "quantization", "base", "licence")
 SPEED_KEYS = ("tokens_per_s", "latency_ms_p50", "peak_rss_mb")
 REPO = Path(__file__).resolve().parents[2]
-TASKS = {"edgejson": "EdgeJSON", "intent": "EdgeIntent", "funccall": "EdgeFuncCall"}
+
+
+def task_titles() -> dict[str, str]:
+    """Every registered task: name -> display name."""
+    return {t.NAME: t.TITLE for t in task_registry.tasks()}
 
 
 def registry(task: str) -> dict[str, int]:
     """The metric registry of a task: metric name -> its definition's version."""
-    if task == "edgejson":
-        from stages.tasks.edgejson.scoring import versions
-    elif task == "intent":
-        from stages.tasks.intent.metrics import versions
-    elif task == "funccall":
-        from stages.tasks.funccall.metrics import versions
-    else:
-        raise SLMBenchError(f"task {task!r}: expected one of {', '.join(TASKS)}")
-    return versions()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    try:
-        with Path(path).open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except FileNotFoundError:
-        raise SLMBenchError(f"{path}: file not found; run `dvc repro` (or `dvc pull`) first") from None
-    return h.hexdigest()
+    return task_registry.get(task, "task").metric_versions()
 
 
 def gguf_params(path: Path) -> int | None:
@@ -80,30 +66,14 @@ def gguf_params(path: Path) -> int | None:
     return int(sum(int(t.n_elements) for t in GGUFReader(str(path)).tensors))
 
 
-def folder_params(folder: Path) -> int | None:
-    """The parameter count of an HF model folder, from its safetensors headers (None without weights)."""
-    weights = sorted(Path(folder).glob("*.safetensors"))
-    return sum(safetensors_params(w) for w in weights) if weights else None
-
-
 def slug(name: str) -> str:
     s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return s[:80] or "model"
 
 
 def test_splits(p: Params, task: str) -> dict[str, Path]:
-    """The leaderboard's test files of a task: dataset -> path (stages/evaluate/leaderboard.py's tables)."""
-    if task == "edgejson":
-        return {p.release.dataset: Path(f"data/{p.release.dataset}/test.jsonl")}
-    if task == "intent":
-        return {d: Path(f"data/intent/{d}/test.jsonl") for d in sorted(p.intent.datasets)}
-    if task == "funccall":
-        out = {}
-        for f in sorted(p.funccall.datasets):
-            out[f] = Path(f"data/funccall/{f}/test.jsonl")
-            out.update({f"bfcl_{c}": Path(f"data/funccall/{f}/bfcl/bfcl_{c}.jsonl") for c in p.funccall.bfcl})
-        return out
-    raise SLMBenchError(f"--task {task!r}: expected edgejson, intent or funccall")
+    """The leaderboard's test files of a task: dataset -> path (its task.py's `test_splits`)."""
+    return task_registry.get(task).test_splits(p)
 
 
 def match_dataset(p: Params, task: str, data: Path, root: Path = Path(".")) -> tuple[str, str]:
@@ -116,13 +86,6 @@ def match_dataset(p: Params, task: str, data: Path, root: Path = Path(".")) -> t
             return name, digest
     known = ", ".join(str(v) for v in splits.values()) or "none in params.yaml"
     raise SLMBenchError(f"--submit: {data} is not one of the leaderboard's {task} test splits ({known}); score on one of them (run `dvc repro` to build them)")
-
-
-def safetensors_params(path: Path) -> int:
-    with path.open("rb") as fh:
-        (size,) = struct.unpack("<Q", fh.read(8))
-        header = json.loads(fh.read(size))
-    return sum(math.prod(t["shape"]) for k, t in header.items() if k != "__metadata__")
 
 
 def model_identity(model: Path, base: str | None, licence: str | None) -> dict[str, Any]:
@@ -265,8 +228,8 @@ def check(sub: Any, where: str) -> dict[str, Any]:
     for key in ("name", "dataset", "decoding", "slmbench_commit"):
         if not isinstance(sub[key], str) or not sub[key]:
             raise SLMBenchError(f"{where}: {key}: expected a non-empty string, got {sub[key]!r}")
-    if sub["task"] not in TASKS:
-        raise SLMBenchError(f"{where}: task: expected one of {', '.join(TASKS)}, got {sub['task']!r}")
+    if sub["task"] not in task_titles():
+        raise SLMBenchError(f"{where}: task: expected one of {', '.join(task_titles())}, got {sub['task']!r}")
     for key, value in (("split_sha256", sub["split_sha256"]), ("predictions_sha256", sub["predictions_sha256"])):
         if not isinstance(value, str) or not HEX64.fullmatch(value):
             raise SLMBenchError(f"{where}: {key}: expected 64 hex digits (a sha256), got {value!r}")

@@ -92,7 +92,14 @@ def sibling_scripts(path: Path, modules: dict[str, Path]) -> set[str]:
 def code_graph(root: Path) -> dict[str, set[str]]:
     modules = importgraph.module_files(root)
     edges = importgraph.graph(root)
-    return {m: deps | sibling_scripts(modules[m], modules) for m, deps in edges.items()}
+    return {m: deps | sibling_scripts(modules[m], modules) | registry_tasks(m, modules) for m, deps in edges.items()}
+
+
+def registry_tasks(module: str, modules: dict[str, Path]) -> set[str]:
+    """The task registry imports every stages/tasks/<task>/task.py it finds on disk, by name."""
+    if module != "stages.tasks.registry":
+        return set()
+    return {m for m in modules if m.startswith("stages.tasks.") and m.count(".") == 3 and m.endswith(".task")}
 
 
 def stage_modules(root: Path, module: str) -> set[str]:

@@ -126,6 +126,11 @@ def test_every_table_reads_its_figures_from_the_metrics_files(root: Path) -> Non
             beaten = any((s2 <= s and q2 >= q) and (s2 < s or q2 > q) for s2, q2 in pts)
             assert r["pareto"] is (not beaten), (t["id"], r["model"])
     assert {r["size_class"] for r in tables["intent-banking77"]["rows"]} >= {"NLM"}
+    # a fine-tuned model's labels come from params (its base and quantization type), never from literals
+    p = P.load(root / "params.yaml")
+    mlm = next(r for r in tables["intent-banking77"]["rows"] if r["runtime"] == "llama.cpp")
+    assert (mlm["model"], mlm["quantization"]) == (f"{P.intent_mlm(p).base} LoRA (MLM)", P.intent_mlm(p).qtype.upper())
+    assert (frow["model"], frow["quantization"]) == (f"{P.funccall_mlm(p).base} LoRA (funccall)", P.funccall_mlm(p).qtype.upper())
 
 
 def test_pareto_marks_only_undominated_rows() -> None:
@@ -138,9 +143,11 @@ def test_pareto_marks_only_undominated_rows() -> None:
 
 
 def test_every_shown_metric_has_a_registry_version() -> None:
-    for task, metrics in L.TASK_METRICS.items():
-        versions = L.registry(task)
-        assert set(metrics) <= set(versions) and all(isinstance(v, int) and v >= 1 for v in versions.values()), task
+    from stages.tasks import registry
+
+    for task in registry.tasks():
+        versions = L.registry(task.NAME)
+        assert set(task.METRICS) <= set(versions) and all(isinstance(v, int) and v >= 1 for v in versions.values()), task.NAME
 
 
 def test_a_real_submission_shows_as_a_row(root: Path, tmp_path: Path) -> None:

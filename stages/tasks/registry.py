@@ -1,0 +1,92 @@
+"""The task registry: every folder under stages/tasks/ with a `task.py` is a task, found by name.
+
+As in lm-evaluation-harness, a task is a unit: its folder holds its row format, checks, prompt
+and answer format, decoding constraint and metrics, and its `task.py` is the interface the rest
+of SLMBench calls (docs/design.md, "A task is a unit"). The leaderboard, the submission checks
+and `slmbench evaluate --task T` look a task up here and never ask which task it is.
+
+A `task.py` must provide every name in PARTS; a folder that lacks one fails at lookup with one
+line naming the task and the missing part, not deep inside a stage. An unknown task name fails
+with one line naming the key it came from and the registered names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+from stages.core.errors import SLMBenchError
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_TASK = "edgejson"  # what `slmbench evaluate` scores when --task is not given
+
+# The task interface (docs/design.md): what each stages/tasks/<task>/task.py defines.
+PARTS = {
+    "NAME": "the task's key, as recipes name it (`task:`) and its folder is named",
+    "TITLE": "the task's display name",
+    "ORDER": "the task's place on the leaderboard (an integer; ties by name)",
+    "METRICS": "the leaderboard's quality metrics, the primary one first",
+    "BREAKDOWN": "what a row's breakdown is per (tiers, class groups, domains)",
+    "EVALUATOR": "`module:function` of its user-facing evaluation (slmbench evaluate --task)",
+    "read_rows": "read a file of its rows, checked (one line naming file and line otherwise)",
+    "write_rows": "write its rows atomically",
+    "metric_versions": "metric name -> the version of its definition",
+    "test_splits": "the leaderboard's test files: dataset -> path, from params",
+    "leaderboard_tables": "its leaderboard tables, read from the metrics files its stages write",
+    "evaluator_args": "the EVALUATOR's arguments from EvalOptions",
+    "decoding_of": "the decoding an evaluation used, as a submission records it",
+    "headline": "the one-line summary of an evaluation result",
+}
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What `slmbench evaluate` was asked, for any task: each task's `evaluator_args` takes what it uses."""
+
+    model: Path
+    data: Path
+    out: Path
+    schemas: Path = Path("schemas")
+    constrained: bool = False
+    limit: int = 0
+    max_new_tokens: int = 384
+    threads: int = 2
+    enforce_formats: bool = True
+    parallel: int = 1
+    bootstrap_samples: int = 1000
+    bootstrap_seed: int = 0
+    labels: Path | None = None
+    answers: Path | None = None
+    predictions: Path | None = None
+
+
+def task_names() -> list[str]:
+    """Every folder under stages/tasks/ with a task.py, sorted."""
+    return sorted(d.name for d in HERE.iterdir() if d.is_dir() and (d / "task.py").is_file())
+
+
+@cache
+def load(name: str) -> ModuleType:
+    module = importlib.import_module(f"stages.tasks.{name}.task")
+    missing = [part for part in PARTS if not hasattr(module, part)]
+    if missing:
+        raise SLMBenchError(f"stages/tasks/{name}/task.py: the task {name!r} does not provide {missing[0]} ({PARTS[missing[0]]}); a task provides {', '.join(PARTS)}")
+    if module.NAME != name:
+        raise SLMBenchError(f"stages/tasks/{name}/task.py: NAME is {module.NAME!r}; expected its folder's name {name!r}")
+    return module
+
+
+def get(name: str, key: str = "--task") -> ModuleType:
+    """The task called `name`; `key` names where the name came from, for the error."""
+    names = task_names()
+    if name not in names:
+        raise SLMBenchError(f"{key}: {name!r} is not a registered task; expected one of {', '.join(names)}")
+    return load(name)
+
+
+def tasks() -> list[ModuleType]:
+    """Every registered task, in leaderboard order."""
+    return sorted((load(n) for n in task_names()), key=lambda t: (t.ORDER, t.NAME))
