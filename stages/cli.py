@@ -152,7 +152,10 @@ def evaluate(
     """
     from stages.tasks import registry
 
+    from stages.tasks.registry import check_serves
+
     registry.get(task)  # one line naming --task and the registered tasks, before anything runs
+    check_serves(model, task)  # one line for a model whose kind does not serve the task
     if submit is not None:
         from stages.evaluate.submission import precheck
 

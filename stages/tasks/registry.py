@@ -90,3 +90,48 @@ def get(name: str, key: str = "--task") -> ModuleType:
 def tasks() -> list[ModuleType]:
     """Every registered task, in leaderboard order."""
     return sorted((load(n) for n in task_names()), key=lambda t: (t.ORDER, t.NAME))
+
+
+# --- the model-kind registry --------------------------------------------------------------
+# What a model file or folder is, and which tasks it serves. `slmbench evaluate` looks the model
+# up here before anything runs, so a model that cannot do the task asked fails in one line
+# naming the model, its kind and the tasks it serves, not deep inside a runner.
+#
+# - `lm`: a language model, a GGUF file (llama.cpp) or an HF folder with config.json and
+#   safetensors (transformers): the fine-tuned MLMs and their bases. It answers in text under each
+#   task's decoding constraint, so it serves every task.
+# - `nlm`: NLM-Intent, an ONNX classifier with its nlm.json (stages/train/nlm.py): intent only.
+# - `tfidf-lr` and `majority`: EdgeIntent's baselines, built and scored by their stage only.
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    name: str
+    title: str
+    tasks: tuple[str, ...]  # the tasks it serves
+
+
+KINDS = {
+    "lm": ModelKind("lm", "language model (GGUF or HF folder)", tuple(task_names())),
+    "nlm": ModelKind("nlm", "NLM (ONNX with nlm.json)", ("intent",)),
+    "tfidf-lr": ModelKind("tfidf-lr", "TF-IDF + logistic regression baseline", ("intent",)),
+    "majority": ModelKind("majority", "majority-class baseline", ("intent",)),
+}
+
+
+def kind_of(model: Path) -> ModelKind:
+    """The kind of a model path, by its shape: an .onnx file or a folder with nlm.json is an NLM;
+    anything else is run as a language model, whose runner names what is wrong with a path that
+    is not one (a missing file, a folder without config.json)."""
+    model = Path(model)
+    if model.suffix == ".onnx" or (model.is_dir() and (model / "nlm.json").is_file()):
+        return KINDS["nlm"]
+    return KINDS["lm"]
+
+
+def check_serves(model: Path, task: str) -> ModelKind:
+    """The model's kind, when it serves `task`; else one line naming the model, its kind and what it serves."""
+    kind = kind_of(model)
+    if task not in kind.tasks:
+        raise SLMBenchError(f"--model {model}: the {kind.title} serves --task {', '.join(kind.tasks)}, not --task {task}")
+    return kind

@@ -108,3 +108,17 @@ def test_the_branch_check_can_fail(tmp_path: Path) -> None:
     ok = tmp_path / "ok.py"
     ok.write_text('def f(t, k):\n    return t["task"] == k\n', encoding="utf-8")
     assert _findings(ok, {"intent"}) == []
+
+
+def test_a_model_whose_kind_does_not_serve_the_task_is_one_line(tmp_path: Path) -> None:
+    from stages.tasks.registry import check_serves, kind_of
+
+    nlm = tmp_path / "nlm"
+    nlm.mkdir()
+    (nlm / "nlm.json").write_text("{}", encoding="utf-8")
+    assert kind_of(nlm).name == "nlm" and kind_of(tmp_path / "m.gguf").name == "lm" and kind_of(tmp_path / "x.onnx").name == "nlm"
+    assert check_serves(nlm, "intent").name == "nlm" and check_serves(tmp_path / "m.gguf", "funccall").name == "lm"
+    r = CliRunner().invoke(app, ["evaluate", "--task", "funccall", "--model", str(nlm), "--data", str(tmp_path / "d.jsonl"), "--out", str(tmp_path / "o.json")])
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert r.exit_code != 0 and lines == [f"error: --model {nlm}: the NLM (ONNX with nlm.json) serves --task intent, not --task funccall"], r.output
+    assert not (tmp_path / "o.json").exists()
