@@ -49,8 +49,9 @@ def card(base: str, ev: dict[str, Any], tr: dict[str, Any], qz: dict[str, Any], 
             f"{fmt(tr.get('steps'))} optimizer steps in {fmt(tr.get('wall_s'))} s. Never trained on BFCL: the train stage fails when a "
             "BFCL question is a training request.",
             "",
-            f"File: {ev.get('runtime', 'llama.cpp')} GGUF, {fmt(ev.get('size_mb'))} MB; its constrained answers equal the merged model's on "
-            f"{fmt(qz.get('agreement'))} of {fmt(qz.get('check_n'))} test rows.",
+            f"File: {ev.get('runtime', 'llama.cpp')} GGUF, {fmt(ev.get('size_mb'))} MB. Quantize gate on {fmt(qz.get('check_n'))} test rows: "
+            f"the GGUF reproduces {fmt(qz.get('agreement'))} of each merged answer from its start (mean), AST accuracy {fmt(qz.get('score'))} "
+            f"against the merged model's {fmt(qz.get('score_merged'))} (paired difference {fmt(qz.get('score_diff'))}, p {fmt(qz.get('score_diff_p'))}).",
             "",
             "AST match with BFCL's rules, 95% bootstrap intervals over rows (n rows each):",
             "",

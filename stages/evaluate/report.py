@@ -103,7 +103,9 @@ def funccall_section(p: Params, funccall_dir: Path) -> list[str]:
             f"{fmt((split.get('train') or {}).get('rows'))} train and {fmt((split.get('test') or {}).get('rows'))} test; tool catalogue version "
             f"{fmt(quality.get('catalogue_version'))}, sha256 {str(quality.get('catalogue_sha256', 'n/a'))[:12]}. Model: {fmt(ev.get('size_mb'))} MB "
             f"({ev.get('runtime', 'n/a')}), peak RSS {fmt(ev.get('peak_rss_mb'))} MB, trained {fmt(tr.get('wall_s'))} s on {fmt(tr.get('train_rows'))} rows; "
-            f"its constrained answers equal the merged model's on {fmt(qz.get('agreement'))} of {fmt(qz.get('check_n'))} test rows.",
+            f"quantize gate on {fmt(qz.get('check_n'))} test rows: the GGUF reproduces {fmt(qz.get('agreement'))} of each merged answer from its start "
+            f"(mean), AST accuracy {fmt(qz.get('score'))} against the merged model's {fmt(qz.get('score_merged'))} (paired difference "
+            f"{fmt(qz.get('score_diff'))}, p {fmt(qz.get('score_diff_p'))}).",
             "",
             "| " + " | ".join(head) + " |",
             "|---" * len(head) + "|",
