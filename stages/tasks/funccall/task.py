@@ -65,7 +65,9 @@ def _row(section: dict[str, Any], decoding: str, top: dict[str, Any], params: in
 def leaderboard_tables(p: Params, root: Path) -> list[dict[str, Any]]:
     """Per dataset of `funccall.datasets` (metrics/funccall/<f>/mlm/eval.json): its test split and
     each BFCL category scored beside it, one row per decoding, with the per-domain breakdown."""
-    tables = []
+    tables: list[dict[str, Any]] = []
+    if not p.funccall.datasets:
+        return tables  # no dataset: no table, and the MLM's settings are not read
     mlm = P.funccall_mlm(p)
     display, quant = lora_label(mlm.base, "funccall"), mlm.qtype.upper()
     for name in sorted(p.funccall.datasets):

@@ -61,7 +61,9 @@ def _groups(root: Path, recipe_format: str, name: str) -> dict[str, list[str]] |
 def leaderboard_tables(p: Params, root: Path) -> list[dict[str, Any]]:
     """One table per dataset of `intent.datasets` (metrics/intent/<d>/eval.json): the NLM, the MLM
     and the baselines, with macro F1 per class group (CLINC150's domains) as the breakdown."""
-    tables = []
+    tables: list[dict[str, Any]] = []
+    if not p.intent.datasets:
+        return tables  # no dataset: no table, and the MLM's settings are not read
     mlm = P.intent_mlm(p)
     mlm_desc = (lora_label(mlm.base, "MLM"), "pipeline", "llama.cpp", mlm.qtype.upper(), "label-constrained")
     for name in sorted(p.intent.datasets):
