@@ -94,6 +94,6 @@ def new_row(model: str, source: str, runtime: str, quant: str, decoding: str, me
     return row
 
 
-def lora_label(base: str, quant: str) -> str:
-    """A fine-tuned model's display name from its params: the base's key and the adapter kind."""
-    return f"{base} LoRA ({quant})" if quant else f"{base} LoRA"
+def lora_label(base: str, role: str) -> str:
+    """A fine-tuned model's display name from its params: the base's key, then what it was tuned as."""
+    return f"{base} LoRA ({role})"

@@ -37,7 +37,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-from stages.core.board import figure, folder_params, new_row, new_table, read_json  # noqa: F401 (the tables' building blocks, for callers)
 from stages.core.errors import SLMBenchError
 from stages.core.params import Params
 from stages.evaluate.submission import as_row, load_submissions, registry, task_titles

@@ -30,7 +30,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from stages.core.board import folder_params, safetensors_params, sha256_file  # noqa: F401 (callers import them from here)
+from stages.core.board import folder_params, sha256_file
 from stages.core.errors import SLMBenchError
 from stages.core.params import Params
 from stages.tasks import registry as task_registry
