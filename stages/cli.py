@@ -46,6 +46,13 @@ from stages.commands.split import split
 from stages.commands.train import train
 from stages.commands.validate import validate
 from stages.commands.common import ParamsOpt, friendly
+from stages.commands.task_card import task_card
+from stages.commands.task_evaluate import task_evaluate
+from stages.commands.task_prepare import task_prepare
+from stages.commands.task_quantize import task_quantize
+from stages.commands.task_split import task_split
+from stages.commands.task_train import task_train
+from stages.commands.task_validate import task_validate
 from stages.core.errors import SLMBenchError
 from stages.tasks.registry import DEFAULT_TASK
 
@@ -72,6 +79,14 @@ app.command("funccall-mlm-train")(funccall_mlm_train)
 app.command("funccall-mlm-quantize")(funccall_mlm_quantize)
 app.command("funccall-mlm-evaluate")(funccall_mlm_evaluate)
 app.command("funccall-card")(funccall_card)
+# The generic stages of a task that provides the pipeline's parts (stages/tasks/registry.py: PIPELINE_PARTS)
+app.command("task-prepare")(task_prepare)
+app.command("task-validate")(task_validate)
+app.command("task-split")(task_split)
+app.command("task-train")(task_train)
+app.command("task-quantize")(task_quantize)
+app.command("task-evaluate")(task_evaluate)
+app.command("task-card")(task_card)
 
 
 @app.command("intent-page")

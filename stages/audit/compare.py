@@ -115,7 +115,7 @@ def paired_table(result: dict[str, Any], md: bool) -> str:
             str(m["n"]),
             f"{m['mean_a']:.4f}",
             f"{m['mean_b']:.4f}",
-            f"{m['diff']:+.4f} [{m['diff_ci_low']:+.4f}, {m['diff_ci_high']:+.4f}]",
+            f"{m['diff']:+.4f} [{m['diff_ci95'][0]:+.4f}, {m['diff_ci95'][1]:+.4f}]",
             f"{m['p_value']:.4g}",
             m["test"],
             "significant" if m["significant"] else "not significant",

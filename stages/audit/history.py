@@ -143,8 +143,9 @@ def version_metrics(snap: Snapshot, version: str) -> dict[str, float] | None:
     out.update({f"split.{k}": v for k, v in flatten(sp).items() if k in ("train_rows", "test_rows")})
     if snap.release() == version:
         for model in snap.models():
-            ev = snap.first_json(model_paths(model, "eval.json")) or {}
-            out.update({f"{model}.{k}": v for k, v in ev.items() if isinstance(v, (int, float)) and ".tier_" not in k})
+            # eval.json nests (`{variant: {decoding: figures}}`) since the one metrics layout, and was flat before: flat either way
+            ev = flatten(snap.first_json(model_paths(model, "eval.json")) or {})
+            out.update({f"{model}.{k}": v for k, v in ev.items() if ".tier_" not in k})
             tr = snap.first_json(model_paths(model, "train.json")) or {}
             out.update({f"{model}.train.{k}": v for k, v in flatten(tr).items()})
     return out
@@ -341,7 +342,7 @@ def history(root: Path, revisions: list[str]) -> list[dict[str, Any]]:
                     row.update(gate_passed=bool(q.get("gate_passed")), corrupt_rate=q.get("corrupt_rate_full_suite"), rows_regenerated=q.get("rows_regenerated"))
                 if version == release:
                     for model in snap.models():
-                        ev = snap.first_json(model_paths(model, "eval.json")) or {}
+                        ev = flatten(snap.first_json(model_paths(model, "eval.json")) or {})  # nested or flat: dotted keys
                         head = next((h for h in HEADLINE if f"{h}.json_exact" in ev), None)
                         if head:
                             row["model"] = model

@@ -20,7 +20,7 @@ def evaluate_release(
     base: Annotated[Path, typer.Option(help="Base checkpoint directory (the untuned variant).")],
     merged: Annotated[Path, typer.Option(help="Merged model directory.")],
     gguf: Annotated[Path, typer.Option(help="Directory with model-q8_0.gguf and model-q4*.gguf.")],
-    out: Annotated[Path, typer.Option(help="eval.json to write (flat keys).")],
+    out: Annotated[Path, typer.Option(help="eval.json to write (the one metrics layout: nested, `m`, `m_ci95`, `m_n`).")],
     by_schema: Annotated[Path, typer.Option(help="eval_by_schema.json to write.")],
     predictions: Annotated[Path, typer.Option(help="Per-row predictions JSONL.")],
     test_unseen: Annotated[Path | None, typer.Option(help="Test JSONL of the held-out schemas (test_unseen); the release variant scores every row.")] = None,

@@ -31,7 +31,7 @@ def quantize(
     from stages.train import quantize as stage
 
     r = stage.main(model, params, merged, test, out, metrics, base)
-    typer.echo(f"quantize {model}: " + ", ".join(f"{k.removesuffix('.size_mb')} {v} MB" for k, v in sorted(r.items()) if k.endswith(".size_mb")), err=True)
+    typer.echo(f"quantize {model}: " + ", ".join(f"{k} {v['size_mb']} MB" for k, v in sorted(r.items()) if isinstance(v, dict) and "size_mb" in v), err=True)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ def report(
     quality: Annotated[Path, typer.Option(help="Per-version quality rows (JSON) for the plot.")] = Path("metrics/dataset_quality.json"),
     intent_dir: Annotated[Path | None, typer.Option(help="EdgeIntent metrics: one folder per intent dataset (eval.json).")] = None,
     funccall_dir: Annotated[Path | None, typer.Option(help="EdgeFuncCall metrics: one folder per dataset (quality.json, split.json, mlm/eval.json, train.json, quantize.json).")] = None,
+    tasks_dir: Annotated[Path | None, typer.Option(help="Metrics of the tasks run by the generic stages: metrics/tasks/<task>/<dataset>/ (each task's report_lines reads its own).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """Write the release summary: every model's scores and quantization check, every dataset version's quality, EdgeIntent's tables.
@@ -30,7 +31,7 @@ def report(
     """
     from stages.evaluate import report as stage
 
-    stage.main(params, datasets_dir, models_dir, out, release, quality, intent_dir, funccall_dir)
+    stage.main(params, datasets_dir, models_dir, out, release, quality, intent_dir, funccall_dir, tasks_dir)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ share for a generated answer). The file fails when
 
 So the gate's own noise cannot fail an honest file: the floor sits many standard errors below
 an honest file's agreement, and a quality drop must be both large and significant. What the gate
-measured is returned as flat figures for quantize.json, each with its `n` and a 95% interval.
+measured is returned as figures for quantize.json, each as `m`, `m_ci95` (a 95% interval) and `m_n`
+side by side (the one metrics layout, docs/design.md).
 """
 
 from __future__ import annotations
@@ -81,12 +82,16 @@ def figures(rows: CheckRows, samples: int, seed: int) -> dict[str, float | int |
         "n": n,
         "agreement": mean(rows.agreement),
         "agreement_ci95": list(a_ci),
+        "agreement_n": n,
         "score_merged": mean(rows.ref_score),
         "score_merged_ci95": list(r_ci),
+        "score_merged_n": n,
         "score": mean(rows.got_score),
         "score_ci95": list(g_ci),
+        "score_n": n,
         "score_diff": test["diff"],
-        "score_diff_ci95": [test["diff_ci_low"], test["diff_ci_high"]],
+        "score_diff_ci95": list(test["diff_ci95"]),
+        "score_diff_n": test["diff_n"],
         "score_diff_p": test["p_value"],
     }
 

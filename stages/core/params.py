@@ -19,6 +19,7 @@ import yaml
 from stages.core.errors import SLMBenchError
 
 T = TypeVar("T")
+TASKS_DIR = Path(__file__).resolve().parents[1] / "tasks"  # stages/tasks/<task>/task.py: the registered tasks (looked at, not imported)
 
 # The evaluated variants, in report order; each runs free and constrained.
 VARIANTS = ("gguf_base", "hf_base", "hf_tuned", "gguf_q8_0", "gguf_q4")
@@ -158,6 +159,21 @@ class IntentMLMParams(ModelParams):
 
 
 @dataclass(frozen=True)
+class MLMParams(ModelParams):
+    """The LoRA language model of a task run by the generic stages (stages/pipeline/): the
+    fine-tune (ModelParams' settings), the rows it trains on and is scored on, its GGUF, the
+    quantize gate's rows and bounds, and how the runner decodes. Read from `tasks.<task>.mlm`."""
+
+    train_rows: int = 0  # training rows, the task's own draw (0: every row)
+    test_rows: int = 0  # test rows scored, the task's own draw (0: every row)
+    qtype: str = "Q8_0"  # the GGUF type made and scored
+    check_rows: int = 300  # test rows the GGUF and the merged model both answer for the quantize gate (0: no check)
+    min_agreement: float = 0.5  # the gate's floor: the share of the merged model's answers the GGUF reproduces (stages/core/gate.py)
+    max_drop: float = 0.05  # the gate: the GGUF fails when its primary metric is below the merged model's by more than this, significantly
+    parallel: int = 16  # llama.cpp sequences per decode step when scoring
+
+
+@dataclass(frozen=True)
 class QuantizeParams:
     q4_type: str  # the 4-bit GGUF type the evaluate stage scores: Q4_K_M (a q5_0/q8_0 mix here) or Q4_0 (every tensor 4-bit)
     check_types: list[str]  # more GGUF types made and scored in the greedy check only (e.g. Q4_0 next to Q4_K_M)
@@ -276,6 +292,9 @@ class Params:
     evaluate: EvaluateParams
     intent: IntentParams = dataclasses.field(default_factory=IntentParams)  # EdgeIntent (none when absent)
     funccall: FuncCallParams = dataclasses.field(default_factory=FuncCallParams)  # EdgeFuncCall (none when absent)
+    # Tasks run by the generic stages (stages/pipeline/): task name (a folder stages/tasks/<task>/
+    # with a task.py) -> its section, which the task's own `recipe` and `mlm` parts check.
+    tasks: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 def _check_type(value: Any, tp: Any, where: str) -> Any:
@@ -336,6 +355,7 @@ def load(path: Path = Path("params.yaml")) -> Params:
     try:
         params = build(Params, raw, "")
         _semantic_checks(params)
+        _check_tasks(params, path.resolve().parent / "stages" / "tasks")
     except SLMBenchError as exc:
         # Messages are written against "params.yaml"; name the file actually read.
         msg = str(exc)
@@ -349,6 +369,17 @@ def _check_model(m: ModelParams, w: str) -> None:
         raise SLMBenchError(f"{w}.precision: expected auto, bf16 or fp32, got {m.precision!r}")
     if m.max_steps == 0 or (m.max_steps < 0 and m.epochs <= 0):
         raise SLMBenchError(f"{w}: set max_steps > 0, or max_steps: -1 with epochs > 0")
+
+
+def _check_tasks(p: Params, tasks_dir: Path) -> None:
+    """Each key of `tasks` names a task folder (stages/tasks/<task>/task.py beside the params file,
+    else this package's): looked at, not imported."""
+    if not tasks_dir.is_dir():
+        tasks_dir = TASKS_DIR
+    for name in p.tasks:
+        if not (tasks_dir / name / "task.py").is_file():
+            found = sorted(d.name for d in tasks_dir.iterdir() if (d / "task.py").is_file())
+            raise SLMBenchError(f"params.yaml: tasks.{name}: no task {name!r} (a folder stages/tasks/{name}/ with a task.py); expected one of {', '.join(found)}")
 
 
 def _semantic_checks(p: Params) -> None:
@@ -514,6 +545,40 @@ def funccall_mlm(p: Params) -> FuncCallMLMParams:
     bad = [d for d in m.decodings if d not in DECODINGS]
     if bad or not m.decodings:
         raise SLMBenchError(f"{w}.decodings: expected some of {', '.join(DECODINGS)}, got {m.decodings}")
+    return m
+
+
+def task_section(p: Params, task: str) -> dict[str, Any]:
+    """`tasks.<task>`: the section of a task run by the generic stages."""
+    if task not in p.tasks:
+        raise SLMBenchError(f"params.yaml: no section tasks.{task}; expected one of {', '.join(p.tasks) or '(none)'}")
+    return p.tasks[task]
+
+
+def task_bootstrap(p: Params, task: str) -> tuple[int, int]:
+    """(resamples, seed) of every 95% interval a pipeline task's stages write: `tasks.<task>.bootstrap_samples` (1000) and `bootstrap_seed` (0)."""
+    s = task_section(p, task)
+    samples, seed = s.get("bootstrap_samples", 1000), s.get("bootstrap_seed", 0)
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 100 or not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise SLMBenchError(f"params.yaml: tasks.{task}: bootstrap_samples: expected an integer >= 100, bootstrap_seed: a non-negative integer; got {samples!r} and {seed!r}")
+    return samples, seed
+
+
+def task_mlm(p: Params, task: str) -> MLMParams:
+    """`tasks.<task>.mlm` as MLMParams: one line for an unknown or missing key, a wrong type, a base
+    outside `bases`, a GGUF type the quantize stage does not make or a share outside [0, 1]."""
+    w = f"params.yaml: tasks.{task}.mlm"
+    m = build(MLMParams, task_section(p, task).get("mlm"), f"tasks.{task}.mlm")
+    if m.base not in p.bases:
+        raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
+    _check_model(m, w)
+    if min(m.train_rows, m.test_rows, m.check_rows) < 0 or m.parallel < 1:
+        raise SLMBenchError(f"{w}: train_rows, test_rows and check_rows: expected 0 or more; parallel: 1 or more")
+    if m.qtype.upper() not in MLM_QTYPES:
+        raise SLMBenchError(f"{w}.qtype: expected one of {', '.join(MLM_QTYPES)}, got {m.qtype!r}")
+    for key in ("min_agreement", "max_drop"):
+        if not 0.0 <= getattr(m, key) <= 1.0:
+            raise SLMBenchError(f"{w}.{key}: expected a share in [0, 1], got {getattr(m, key)}")
     return m
 
 

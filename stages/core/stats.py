@@ -9,7 +9,8 @@ tests a difference between two variants on the rows both scored.
   binomial test of b against b + c at one half); for any other metric, a paired bootstrap of
   the mean difference, its p-value the share of resampled differences, centred on the observed
   one, at least as far from it as the observed difference is from zero. Either way the
-  difference gets a paired-bootstrap 95% interval. Significant means p < ALPHA.
+  difference gets a paired-bootstrap 95% interval (`diff`, `diff_ci95: [lo, hi]`, `diff_n`: the
+  one metrics layout, docs/design.md). Significant means p < ALPHA.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def paired_test(a: Sequence[float], b: Sequence[float], samples: int, seed: int)
     boot = d[_resample(n, samples, seed)].mean(axis=1)
     lo, hi = _bounds(boot)
     out: dict[str, Any] = {"n": n, "mean_a": round(float(x.mean()), DIGITS), "mean_b": round(float(y.mean()), DIGITS), "diff": round(diff, DIGITS)}
-    out.update(diff_ci_low=round(float(lo), DIGITS), diff_ci_high=round(float(hi), DIGITS))
+    out.update(diff_ci95=[round(float(lo), DIGITS), round(float(hi), DIGITS)], diff_n=n)
     if is_binary(x) and is_binary(y):
         mc = mcnemar_exact(x, y)
         out.update(test="mcnemar_exact", a_only=mc["a_only"], b_only=mc["b_only"], p_value=mc["p_value"])

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.params import ModelParams
-from stages.evaluate.figures import TIERS, check_table, figure, fmt, load, scored, sizes, split_table, table, tier_table, with_n
+from stages.evaluate.figures import TIERS, UNSEEN, check_table, figure, fmt, group, load, scored, sizes, split_table, table, tier_table, with_n
 
 
 def tier_rows(model: str, ev: dict[str, Any]) -> list[dict[str, Any]]:
@@ -20,22 +20,23 @@ def tier_rows(model: str, ev: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for variant, decoding in scored(ev):
         for tier in TIERS:
-            key = f"{variant}.{decoding}.tier_{tier}"
-            if f"{key}.json_exact" in ev:
+            g = group(ev, variant, decoding, f"tier_{tier}")
+            if "json_exact" in g:
                 row = {"model": model, "variant": f"{variant}/{decoding} [{tier}]", "tier": tier}
-                out.append(row | {"json_exact": ev[f"{key}.json_exact"], "field_f1": ev.get(f"{key}.field_f1")})
+                out.append(row | {"json_exact": g["json_exact"], "field_f1": g.get("field_f1")})
     return out
 
 
-def headline(ev: dict[str, Any], release_variant: str, prefix: str = "") -> str:
+def headline(ev: dict[str, Any], release_variant: str, split: str = "test_seen") -> str:
     """A card's first figures: the release variant (`evaluate.release_variant`), constrained decoding
-    first, on test_seen, or on test_unseen with `prefix` "test_unseen."."""
+    first, on test_seen, or on test_unseen with `split` "test_unseen"."""
+    where = ev if split == "test_seen" else group(ev, split)
     pairs = sorted((vd for vd in scored(ev) if vd[0] == release_variant), key=lambda vd: vd[1] != "constrained")
-    pairs = [vd for vd in pairs if f"{prefix}{vd[0]}.{vd[1]}.n" in ev]
+    pairs = [vd for vd in pairs if "n" in group(where, *vd)]
     if not pairs:
         return f"{release_variant} not scored yet"
-    head = prefix + ".".join(pairs[0])
-    return f"{pairs[0][0]} {pairs[0][1]}: json_exact {with_n(ev, f'{head}.json_exact', f'{head}.n')}; field_f1 {figure(ev, f'{head}.field_f1')}"
+    g = group(where, *pairs[0])
+    return f"{pairs[0][0]} {pairs[0][1]}: json_exact {with_n(g, 'json_exact')}; field_f1 {figure(g, 'field_f1')}"
 
 
 def model_card(
@@ -57,7 +58,7 @@ def model_card(
             "",
             "Headline, 95% bootstrap interval over rows:",
             "",
-            f"- schemas never seen in training ({dataset} test_unseen): {headline(ev, release_variant, 'test_unseen.')}",
+            f"- schemas never seen in training ({dataset} test_unseen): {headline(ev, release_variant, UNSEEN)}",
             f"- the training schemas' held-out rows ({dataset} test_seen): {headline(ev, release_variant)}",
             "",
             "## Training",

@@ -198,15 +198,16 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def with_intervals(agg: dict[str, Any], scored: list[dict[str, Any]], samples: int, seed: int) -> dict[str, Any]:
-    """`agg` (from stages.tasks.edgejson.scoring.aggregate) with `<metric>_ci_low` / `_ci_high` for every metric,
-    overall, per tier and per schema: a seeded bootstrap over the rows of each group."""
+    """`agg` (from stages.tasks.edgejson.scoring.aggregate) with `<metric>_ci95: [lo, hi]` and `<metric>_n`
+    for every metric, overall, per tier and per schema: a seeded bootstrap over the rows of each
+    group (the one metrics layout, docs/design.md)."""
     from stages.core.stats import bootstrap_intervals
 
     names = list(METRICS)
 
     def add(target: dict[str, Any], rows: list[dict[str, Any]]) -> None:
         for name, (lo, hi) in zip(names, bootstrap_intervals([[r[m] for m in names] for r in rows], samples, seed), strict=True):
-            target[f"{name}_ci_low"], target[f"{name}_ci_high"] = lo, hi
+            target[f"{name}_ci95"], target[f"{name}_n"] = [lo, hi], len(rows)
 
     add(agg, scored)
     for tier, vals in agg["by_tier"].items():
@@ -402,14 +403,18 @@ def plan_rows(rows: list[dict[str, Any]], variants: list[str], release_variant: 
 # the stage and the command
 
 
-def flatten(variant: str, decoding: str, agg: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
-    """(eval.json keys, eval_by_schema.json keys): `<variant>.<decoding>.<metric>` and tiers/schemas below."""
-    head = f"{variant}.{decoding}"
-    flat = {f"{head}.{k}": v for k, v in agg.items() if not isinstance(v, dict)}
-    for tier, vals in agg["by_tier"].items():
-        flat.update({f"{head}.tier_{tier}.{k}": v for k, v in vals.items()})
-    by_schema = {f"{head}.{sid}.{k}": v for sid, vals in agg["by_schema"].items() for k, v in vals.items()}
-    return flat, by_schema
+def nest(agg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(eval.json's object, eval_by_schema.json's object) of one variant and decoding: the figures,
+    with one `tier_<tier>` object per tier; and one object per schema."""
+    figures = {k: v for k, v in agg.items() if not isinstance(v, dict)}
+    figures.update({f"tier_{tier}": dict(vals) for tier, vals in agg["by_tier"].items()})
+    return figures, {sid: dict(vals) for sid, vals in agg["by_schema"].items()}
+
+
+def place(out: dict[str, Any], split: str, variant: str, decoding: str, figures: dict[str, Any]) -> None:
+    """`out[variant][decoding]` on test_seen, `out["test_unseen"][variant][decoding]` on test_unseen."""
+    target = out.setdefault("test_unseen", {}) if split == "test_unseen" else out
+    target.setdefault(variant, {})[decoding] = figures
 
 
 def model_paths(base_dir: Path, merged: Path, gguf_dir: Path, variants: list[str], q4_type: str = "Q4_K_M") -> dict[str, Path]:
@@ -438,17 +443,18 @@ def run_release(
     cfg: Any,
     unseen: list[dict[str, Any]] | None = None,
     q4_type: str = "Q4_K_M",
-) -> tuple[dict[str, float], dict[str, float], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """Score every variant on its rows of the test_seen split (`rows`), and the release variant
-    also on every row of the test_unseen split (`unseen`, schemas held out of training), whose
-    figures are keyed `test_unseen.<variant>.<decoding>.<metric>`."""
+    also on every row of the test_unseen split (`unseen`, schemas held out of training). Returns
+    (eval.json, eval_by_schema.json, predictions): `{<variant>: {<decoding>: figures}}` on
+    test_seen and the same under `test_unseen` for test_unseen."""
     paths = model_paths(base_dir, merged, gguf_dir, cfg.variants, q4_type)
     plan = plan_rows(rows, cfg.variants, cfg.release_variant, cfg.rows_per_schema, cfg.max_rows)
     jobs = [(v, path, plan[v], "test_seen") for v, path in paths.items()]
     if unseen and cfg.release_variant in paths:
         jobs.insert(0, (cfg.release_variant, paths[cfg.release_variant], select_rows(unseen, 0, cfg.max_rows), "test_unseen"))
-    flat: dict[str, float] = {}
-    by_schema: dict[str, float] = {}
+    ev: dict[str, Any] = {}
+    by_schema: dict[str, Any] = {}
     preds: list[dict[str, Any]] = []
     for variant, path, job_rows, split in jobs:
         t0 = time.perf_counter()
@@ -466,16 +472,15 @@ def run_release(
             cfg.bootstrap_samples,
             cfg.bootstrap_seed,
         )
-        prefix = "test_unseen." if split == "test_unseen" else ""
         for decoding in DECODINGS:
             agg, p = results[decoding]
-            f, s = flatten(f"{prefix}{variant}", decoding, agg)
-            flat.update(f)
-            by_schema.update(s)
+            f, s = nest(agg)
+            place(ev, split, variant, decoding, f)
+            place(by_schema, split, variant, decoding, s)
             preds.extend({"variant": variant, "decoding": decoding, "split": split, **r} for r in p)
             print(
                 f"evaluate {model} {split} {variant}/{decoding}: n={agg['n']} "
-                f"json_exact {agg['json_exact']:.3f} [{agg['json_exact_ci_low']:.3f}, {agg['json_exact_ci_high']:.3f}] "
+                f"json_exact {agg['json_exact']:.3f} [{agg['json_exact_ci95'][0]:.3f}, {agg['json_exact_ci95'][1]:.3f}] "
                 f"field_f1 {agg['field_f1']:.3f} schema_valid {agg['schema_valid']:.3f}",
                 flush=True,
             )
@@ -484,7 +489,7 @@ def run_release(
             file=sys.stderr,
             flush=True,
         )
-    return flat, by_schema, preds
+    return ev, by_schema, preds
 
 
 def main(
@@ -498,7 +503,7 @@ def main(
     by_schema_out: Path,
     predictions: Path,
     unseen_file: Path | None = None,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     from stages.core import params as P
     from stages.core.catalog import load_catalog
     from stages.core.records import read_rows, write_json, write_rows
@@ -513,11 +518,11 @@ def main(
     # test_unseen.jsonl is empty when split.unseen_schemas is 0; a missing file is read_rows' one-line error
     if unseen_file is not None and not (Path(unseen_file).is_file() and Path(unseen_file).stat().st_size == 0):
         unseen = [r for r in read_rows(unseen_file) if r.get("complexity") in p.evaluate.tiers]
-    flat, by_schema, preds = run_release(model, base_dir, merged, gguf_dir, rows, load_catalog(Path(p.schemas_dir)), p.evaluate, unseen, p.quantize.q4_type)
+    ev, by_schema, preds = run_release(model, base_dir, merged, gguf_dir, rows, load_catalog(Path(p.schemas_dir)), p.evaluate, unseen, p.quantize.q4_type)
     write_rows(predictions, preds)
     write_json(by_schema_out, by_schema)
-    write_json(out, flat)
-    return flat
+    write_json(out, ev)
+    return ev
 
 
 def main_any(

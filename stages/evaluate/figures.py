@@ -1,10 +1,11 @@
 """Figures from the pipeline's metrics files, formatted for Markdown: shared by `card` (stages/evaluate/card.py)
 and `report` (stages/evaluate/report.py), which read params; this module reads none.
 
-A quality figure that eval.json or quantize.json gives with its 95% interval
-(`<key>_ci_low`, `<key>_ci_high`) is shown as `0.413 [0.333, 0.493]`, next to the `n` it was
-measured on; a key that is absent shows as n/a, and an older metrics file without intervals
-shows the bare figure.
+The metrics files are nested objects (the one metrics layout, docs/design.md): eval.json is
+`{<variant>: {<decoding>: figures}}` (and the same under `test_unseen`), quantize.json
+`{<type>: figures}`. A quality figure `m` with its 95% interval (`m_ci95: [lo, hi]`) is shown as
+`0.413 [0.333, 0.493]`, next to the `n` it was measured on (`m_n`); a key that is absent shows
+as n/a, and a figure without an interval shows bare.
 """
 
 from __future__ import annotations
@@ -18,13 +19,9 @@ from stages.core.params import VARIANTS
 
 QUALITY = ("json_exact", "field_f1", "schema_valid", "json_parse")
 SPEED = ("tokens_per_s", "latency_ms_p50", "latency_ms_p95", "peak_rss_mb", "size_mb")
-# quantize.json's greedy-check figures per GGUF type, under the key of each layout it has had:
-# `<type>.<figure>` (with `<type>.n`), and the flat `greedy_exact_<type>` of older files.
-CHECK_FIGURES = (
-    ("exact_agreement", "{t}.exact_agreement", "greedy_exact_{t}"),
-    ("prefix_agreement", "{t}.prefix_agreement", "greedy_prefix_{t}"),
-    ("json_exact", "{t}.json_exact", "check_json_exact_{t}"),
-)
+# quantize.json's greedy-check figures, in each type's object
+CHECK_FIGURES = ("exact_agreement", "prefix_agreement", "json_exact")
+UNSEEN = "test_unseen"  # eval.json's object of the figures on test_unseen
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -42,26 +39,38 @@ def fmt(v: Any) -> str:
 
 
 def figure(d: dict[str, Any], key: str) -> str:
-    """`0.413 [0.333, 0.493]` when `d` has the interval, else the bare figure (or n/a)."""
-    v, low, high = d.get(key), d.get(f"{key}_ci_low"), d.get(f"{key}_ci_high")
+    """`0.413 [0.333, 0.493]` when `d` has the interval `<key>_ci95`, else the bare figure (or n/a)."""
+    v, ci = d.get(key), d.get(f"{key}_ci95")
     if v is None:
         return "n/a"
-    if low is None or high is None:
+    if not isinstance(ci, list) or len(ci) != 2:
         return fmt(v)
-    return f"{fmt(v)} [{fmt(low)}, {fmt(high)}]"
+    return f"{fmt(v)} [{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
-def with_n(d: dict[str, Any], key: str, n_key: str) -> str:
-    """`0.413 [0.333, 0.493], n=150`: a figure with its interval and the rows it was measured on."""
+def with_n(d: dict[str, Any], key: str) -> str:
+    """`0.413 [0.333, 0.493], n=150`: a figure with its interval and the rows it was measured on (`<key>_n`)."""
     text = figure(d, key)
-    return text if text == "n/a" or d.get(n_key) is None else f"{text}, n={fmt(d[n_key])}"
+    n = d.get(f"{key}_n", d.get("n"))
+    return text if text == "n/a" or n is None else f"{text}, n={fmt(n)}"
+
+
+def group(ev: dict[str, Any], *path: str) -> dict[str, Any]:
+    """The object at `path` (e.g. variant, decoding) of a nested metrics file, or {} when absent."""
+    d: Any = ev
+    for k in path:
+        d = d.get(k) if isinstance(d, dict) else None
+    return d if isinstance(d, dict) else {}
+
+
+def _pairs(ev: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(v, d) for v, ds in ev.items() if v != UNSEEN and isinstance(ds, dict) for d, g in ds.items() if isinstance(g, dict) and "n" in g}
 
 
 def scored(ev: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (variant, decoding) pairs eval.json scored, in report order: params.VARIANTS, free first."""
-    heads = {tuple(k.split(".")[:2]) for k in ev if k.count(".") == 2 and k.endswith(".n")}
+    """The (variant, decoding) pairs eval.json scored on test_seen, in report order: params.VARIANTS, free first."""
     order = {v: i for i, v in enumerate(VARIANTS)}
-    return sorted(((v, d) for v, d in heads), key=lambda vd: (order.get(vd[0], len(order)), vd[0], vd[1] != "free", vd[1]))
+    return sorted(_pairs(ev), key=lambda vd: (order.get(vd[0], len(order)), vd[0], vd[1] != "free", vd[1]))
 
 
 def table(model: str, ev: dict[str, Any]) -> list[str]:
@@ -69,16 +78,15 @@ def table(model: str, ev: dict[str, Any]) -> list[str]:
     cols = ("n", *QUALITY, *SPEED)
     lines = ["| model | variant | decoding | " + " | ".join(cols) + " |", "|---" * (3 + len(cols)) + "|"]
     for variant, decoding in scored(ev):
-        head = f"{variant}.{decoding}"
-        cells = [fmt(ev.get(f"{head}.n"))] + [figure(ev, f"{head}.{k}") for k in QUALITY] + [fmt(ev.get(f"{head}.{k}")) for k in SPEED]
+        g = group(ev, variant, decoding)
+        cells = [fmt(g.get("n"))] + [figure(g, k) for k in QUALITY] + [fmt(g.get(k)) for k in SPEED]
         lines.append(f"| {model} | {variant} | {decoding} | " + " | ".join(cells) + " |")
     return lines
 
 
 def unseen_scored(ev: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (variant, decoding) pairs scored on test_unseen (`test_unseen.<variant>.<decoding>.n`)."""
-    heads = {tuple(k.split(".")[1:3]) for k in ev if k.startswith("test_unseen.") and k.count(".") == 3 and k.endswith(".n")}
-    return sorted(heads, key=lambda vd: (vd[0], vd[1] != "free", vd[1]))
+    """The (variant, decoding) pairs scored on test_unseen (eval.json's `test_unseen` object)."""
+    return sorted(_pairs(group(ev, UNSEEN)), key=lambda vd: (vd[0], vd[1] != "free", vd[1]))
 
 
 def split_table(model: str, ev: dict[str, Any]) -> list[str]:
@@ -91,8 +99,8 @@ def split_table(model: str, ev: dict[str, Any]) -> list[str]:
     cols = ("n", *QUALITY)
     lines = ["| model | variant | decoding | split | " + " | ".join(cols) + " |", "|---" * (4 + len(cols)) + "|"]
     for variant, decoding in pairs:
-        for split, head in (("test_unseen", f"test_unseen.{variant}.{decoding}"), ("test_seen", f"{variant}.{decoding}")):
-            cells = [fmt(ev.get(f"{head}.n"))] + [figure(ev, f"{head}.{k}") for k in QUALITY]
+        for split, g in ((UNSEEN, group(ev, UNSEEN, variant, decoding)), ("test_seen", group(ev, variant, decoding))):
+            cells = [fmt(g.get("n"))] + [figure(g, k) for k in QUALITY]
             lines.append(f"| {model} | {variant} | {decoding} | {split} | " + " | ".join(cells) + " |")
     return lines
 
@@ -100,8 +108,7 @@ def split_table(model: str, ev: dict[str, Any]) -> list[str]:
 def tier_table(ev: dict[str, Any]) -> list[str]:
     lines = ["| variant | decoding | " + " | ".join(TIERS) + " |", "|---" * (2 + len(TIERS)) + "|"]
     for variant, decoding in scored(ev):
-        head = f"{variant}.{decoding}"
-        cells = [with_n(ev, f"{head}.tier_{t}.json_exact", f"{head}.tier_{t}.n") for t in TIERS]
+        cells = [with_n(group(ev, variant, decoding, f"tier_{t}"), "json_exact") for t in TIERS]
         if any(c != "n/a" for c in cells):
             lines.append(f"| {variant} | {decoding} | " + " | ".join(cells) + " |")
     return lines
@@ -109,15 +116,7 @@ def tier_table(ev: dict[str, Any]) -> list[str]:
 
 def check_types(qz: dict[str, Any]) -> list[str]:
     """The GGUF types (and `merged`) quantize.json reports greedy-check figures for: merged, f16, then by name."""
-    found: dict[str, None] = {}
-    for k in qz:
-        for _, new, old in CHECK_FIGURES:
-            for pattern in (new, old):
-                head, _, tail = pattern.partition("{t}")
-                if k.startswith(head) and k.endswith(tail) and not k.endswith(("_ci_low", "_ci_high")):
-                    name = k[len(head) : len(k) - len(tail)]
-                    if name and "." not in name:
-                        found[name] = None
+    found = [t for t, g in qz.items() if isinstance(g, dict) and any(k in g for k in CHECK_FIGURES)]
     return sorted(found, key=lambda t: (t != "merged", t != "f16", t))
 
 
@@ -126,19 +125,14 @@ def check_table(qz: dict[str, Any]) -> list[str]:
     types = check_types(qz)
     if not types:
         return ["No greedy check figures in quantize.json."]
-    lines = ["| file | n | " + " | ".join(name for name, _, _ in CHECK_FIGURES) + " | size_mb |", "|---" * (3 + len(CHECK_FIGURES)) + "|"]
+    lines = ["| file | n | " + " | ".join(CHECK_FIGURES) + " | size_mb |", "|---" * (3 + len(CHECK_FIGURES)) + "|"]
     for t in types:
-        cells = []
-        for _, new, old in CHECK_FIGURES:
-            key = next((k for k in (new.format(t=t), old.format(t=t)) if k in qz), new.format(t=t))
-            cells.append(figure(qz, key))
-        n = qz.get(f"{t}.n", qz.get("check_rows"))
-        size = qz.get(f"{t}.size_mb", qz.get(f"{t}_size_mb"))
-        lines.append(f"| {t} | {fmt(n)} | " + " | ".join(cells) + f" | {fmt(size)} |")
+        g = qz[t]
+        cells = [figure(g, k) for k in CHECK_FIGURES]
+        lines.append(f"| {t} | {fmt(g.get('n'))} | " + " | ".join(cells) + f" | {fmt(g.get('size_mb'))} |")
     return lines
 
 
 def sizes(qz: dict[str, Any]) -> str:
-    found = {k.removesuffix(".size_mb"): v for k, v in qz.items() if k.endswith(".size_mb")}
-    found = found or {k.removesuffix("_size_mb").replace("q4", "4-bit"): v for k, v in qz.items() if k.endswith("_size_mb")}
+    found = {name: g["size_mb"] for name, g in qz.items() if isinstance(g, dict) and "size_mb" in g}
     return ", ".join(f"{name} {fmt(mb)} MB" for name, mb in sorted(found.items())) or "n/a"

@@ -16,9 +16,15 @@ from stages.evaluate.funccall_tables import FUNCCALL_FIGURES, ci, funccall_rows
 
 
 def score_rows(ev: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per row set and decoding: the plot's bars."""
+    """One row per row set and decoding: the plot's bars, each figure as `m`, `m_ci95`, `m_n` (the one metrics layout)."""
     return [
-        {"rows": f"{name} / {decoding}", "ast_accuracy": m["ast_accuracy"], "ci_low": m["ast_accuracy_ci95"][0], "ci_high": m["ast_accuracy_ci95"][1], "n": m["n"]}
+        {
+            "rows": f"{name} / {decoding}",
+            "ast_accuracy": m["ast_accuracy"],
+            "ast_accuracy_ci95": list(m["ast_accuracy_ci95"]),
+            "ast_accuracy_n": m.get("ast_accuracy_n", m["n"]),
+            "n": m["n"],
+        }
         for name, decoding, m in funccall_rows(ev)
         if "ast_accuracy" in m
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stages.core.errors import SLMBenchError
 from stages.core.params import Params
 from stages.evaluate.figures import check_table, fmt, load, sizes, split_table, table
 from stages.evaluate.funccall_tables import FUNCCALL_FIGURES, ci, funccall_rows
@@ -34,10 +35,12 @@ def release_metrics(release: str, datasets_dir: Path) -> dict[str, Any]:
     """
     q = load(datasets_dir / release / "quality.json")
     sp = load(datasets_dir / release / "split.json")
-    out: dict[str, Any] = {f"dataset.{k}": q.get(k) for k in RELEASE_KEYS}
-    out["dataset.train_rows"] = sp.get("train_rows")
-    out["dataset.test_rows"] = sp.get("test_rows")
-    return {k: v for k, v in out.items() if v is not None}
+    figures: dict[str, Any] = {k: q.get(k) for k in RELEASE_KEYS}
+    figures["train_rows"] = sp.get("train_rows")
+    figures["test_rows"] = sp.get("test_rows")
+    # nested (the one metrics layout); `dvc metrics diff` shows it as `dataset.<key>`
+    figures = {k: v for k, v in figures.items() if v is not None}
+    return {"dataset": figures} if figures else {}
 
 
 INTENT_MODELS = ("majority", "tfidf_lr", "nlm", "mlm")  # the order of an EdgeIntent table: baselines, then the models
@@ -117,7 +120,22 @@ def funccall_section(p: Params, funccall_dir: Path) -> list[str]:
     return lines
 
 
-def summary(p: Params, datasets_dir: Path, models_dir: Path, intent_dir: Path | None = None, funccall_dir: Path | None = None) -> str:
+def tasks_section(p: Params, tasks_dir: Path) -> list[str]:
+    """Every task run by the generic stages (`tasks:` in params.yaml): its own section
+    (report_lines, its task.py), read from its metrics under `tasks_dir` (metrics/tasks/<task>/)."""
+    from stages.tasks import registry
+
+    root = Path(tasks_dir).parent.parent  # metrics/tasks -> the project
+    lines: list[str] = []
+    for name in sorted(p.tasks, key=lambda n: (registry.get(n, f"tasks.{n}").ORDER, n)):
+        task = registry.get(name, f"tasks.{name}")
+        if not hasattr(task, "report_lines"):
+            raise SLMBenchError(f"stages/tasks/{name}/task.py: the task {name!r} (tasks.{name}) does not provide report_lines(p, root), its section of the report")
+        lines += task.report_lines(p, root)
+    return lines
+
+
+def summary(p: Params, datasets_dir: Path, models_dir: Path, intent_dir: Path | None = None, funccall_dir: Path | None = None, tasks_dir: Path | None = None) -> str:
     """metrics/report.md: every model's scores and quantization check, then every dataset version's quality."""
     lines = [
         "# SLMBench release report",
@@ -152,11 +170,14 @@ def summary(p: Params, datasets_dir: Path, models_dir: Path, intent_dir: Path | 
         lines += ["", *intent_section(p, Path(intent_dir))]
     if funccall_dir is not None:
         lines += ["", *funccall_section(p, Path(funccall_dir))]
+    if tasks_dir is not None and p.tasks:
+        lines += ["", *tasks_section(p, Path(tasks_dir))]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def main(
-    params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, release_out: Path, quality_out: Path, intent_dir: Path | None = None, funccall_dir: Path | None = None
+    params_path: Path, datasets_dir: Path, models_dir: Path, out: Path, release_out: Path, quality_out: Path,
+    intent_dir: Path | None = None, funccall_dir: Path | None = None, tasks_dir: Path | None = None,
 ) -> None:
     from stages.core import params as P
     from stages.core.records import atomic_open, write_json
@@ -165,4 +186,4 @@ def main(
     write_json(quality_out, quality_rows(list(p.datasets), Path(datasets_dir)))
     write_json(release_out, release_metrics(p.release.dataset, Path(datasets_dir)))
     with atomic_open(out) as fh:
-        fh.write(summary(p, Path(datasets_dir), Path(models_dir), intent_dir, funccall_dir))
+        fh.write(summary(p, Path(datasets_dir), Path(models_dir), intent_dir, funccall_dir, tasks_dir))

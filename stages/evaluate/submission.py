@@ -152,15 +152,12 @@ def commit() -> str:
 
 
 def metrics_of(task: str, result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The registry metrics of one evaluation's result, as {value, ci95, n}, whatever the task's result layout."""
+    """The registry metrics of one evaluation's result, as {value, ci95, n}."""
     out = {}
     for m in registry(task):
         if m not in result:
             continue
-        if f"{m}_ci_low" in result:  # EdgeJSON's flat layout
-            lo, hi = result[f"{m}_ci_low"], result[f"{m}_ci_high"]
-        else:
-            lo, hi = result[f"{m}_ci95"]
+        lo, hi = result[f"{m}_ci95"]  # every task's one metrics layout: m, m_ci95, m_n
         out[m] = {"value": float(result[m]), "ci95": [float(lo), float(hi)], "n": int(result.get(f"{m}_n", result["n"]))}
     return out
 

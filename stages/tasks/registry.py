@@ -42,6 +42,37 @@ PARTS = {
 }
 
 
+# The pipeline's parts (docs/design.md): what a task run by the generic stages (stages/pipeline/)
+# defines in its stages/tasks/<task>/pipeline.py, beside task.py. A generic stage loads only that
+# module, so a change to a task's leaderboard code reruns none of its data or model stages. Each
+# generic stage names the parts it calls; a task provides the parts of the stages it runs through.
+PIPELINE_PARTS = {
+    "NAME": "the task's key, as in task.py",
+    "TITLE": "the task's display name",
+    "PARAMS_KEY": "where its settings are in params.yaml (`tasks.<task>`, or its own section)",
+    "METRICS": "the scores score_row gives, aggregated in this order",
+    "PRIMARY": "the metric the quantize gate compares",
+    "read_rows": "read a file of its rows, checked (one line naming file and line otherwise)",
+    "write_rows": "write its rows atomically",
+    "recipe": "recipe(p, name): its dataset `name`'s settings from params, checked",
+    "prepare": "prepare(recipe, source): its rows before the gate (the task's import or generator)",
+    "row_problems": "row_problems(row, recipe): what is wrong with one row ([] when nothing): its Python and jsonschema checks",
+    "frame": "frame(rows): the pandas DataFrame its Great Expectations suites check",
+    "expectations": "expectations(recipe, table): its GX suite for `input` (every row read) or `accepted` (the rows kept)",
+    "split_rows": "split_rows(rows, recipe): (train, test), its split rule",
+    "mlm": "mlm(p): its language model's settings (a stages.core.params.ModelParams with train_rows, check_rows, qtype, the gate's bounds, parallel)",
+    "train_rows": "train_rows(rows, n, seed): the rows the model trains on (n = 0: every row)",
+    "train_figures": "train_figures(rows): what train.json adds about the rows trained on",
+    "test_rows": "test_rows(rows, n, seed): the test rows scored (n = 0: every row)",
+    "prompt": "prompt(row): the chat of a row, without the answer",
+    "answer": "answer(row): the target answer of a row (the training chat is prompt and answer)",
+    "constraint": "constraint(recipe, source): the decoding constraint each runner translates into its grammar ({'labels': [...]}); source: the file the stage was given, or None",
+    "score_row": "score_row(row, answer): its per-row scores, metric -> value in [0, 1] (aggregated as means with 95% intervals)",
+    "bootstrap": "bootstrap(p): (resamples, seed) of every 95% interval its stages write, from params",
+    "card_lines": "card_lines(recipe): its section of the model card (markdown lines)",
+}
+
+
 @dataclass(frozen=True)
 class EvalOptions:
     """What `slmbench evaluate` was asked, for any task: each task's `evaluator_args` takes what it uses."""
@@ -85,6 +116,24 @@ def get(name: str, key: str = "--task") -> ModuleType:
     if name not in names:
         raise SLMBenchError(f"{key}: {name!r} is not a registered task; expected one of {', '.join(names)}")
     return load(name)
+
+
+def pipeline_task(name: str, key: str = "--task", parts: tuple[str, ...] | None = None) -> ModuleType:
+    """The pipeline parts of the task called `name` (its pipeline.py), when it provides `parts`
+    (default: all); else one line naming the task and the first missing part."""
+    names = task_names()  # the folders, not their task.py: a generic stage loads the pipeline parts only
+    if name not in names:
+        raise SLMBenchError(f"{key}: {name!r} is not a registered task; expected one of {', '.join(names)}")
+    try:
+        module = importlib.import_module(f"stages.tasks.{name}.pipeline")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"stages.tasks.{name}.pipeline":
+            raise
+        raise SLMBenchError(f"{key}: the task {name!r} has no stages/tasks/{name}/pipeline.py, so the generic stages cannot run it") from None
+    missing = [part for part in (parts or tuple(PIPELINE_PARTS)) if not hasattr(module, part)]
+    if missing:
+        raise SLMBenchError(f"stages/tasks/{name}/pipeline.py: the task {name!r} does not provide {missing[0]} ({PIPELINE_PARTS[missing[0]]})")
+    return module
 
 
 def tasks() -> list[ModuleType]:

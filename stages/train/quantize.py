@@ -19,13 +19,13 @@ The greedy check compares whole answers. On `check_rows_per_schema` test rows of
 greedily, up to `check_max_tokens` tokens, and each GGUF answers the same prompt text with
 llama.cpp, both generating as evaluate does (`evaluate.hf_batch_size` prompts of similar length
 per transformers batch, `evaluate.gguf_parallel` sequences per llama.cpp step), so the check
-judges the answers evaluate will score. Per type, quantize.json reports `<type>.exact_agreement`
-(share of answers identical to the merged model's), `<type>.prefix_agreement` (mean share of each
-merged answer's characters the GGUF reproduces from its start), `<type>.json_exact` against the
-expected output, `merged.json_exact`, and `<type>.json_exact_diff` (the GGUF minus the merged
-model on the same rows) with its paired p-value `<type>.json_exact_diff_p`, each with `n` and a
-seeded 95% bootstrap interval over rows (`stages.core.stats`, with evaluate's
-`bootstrap_samples` and `bootstrap_seed`), plus `<type>.size_mb`.
+judges the answers evaluate will score. quantize.json holds one object per type: `exact_agreement`
+(share of answers identical to the merged model's), `prefix_agreement` (mean share of each
+merged answer's characters the GGUF reproduces from its start), `json_exact` against the
+expected output (and `merged`'s `json_exact`), and `json_exact_diff` (the GGUF minus the merged
+model on the same rows) with its paired p-value `json_exact_diff_p`, each figure with `_n` and a
+seeded 95% bootstrap interval over rows, `_ci95` (`stages.core.stats`, with evaluate's
+`bootstrap_samples` and `bootstrap_seed`), plus `n`, `size_mb` and `gated`.
 
 Gate (stages/core/gate.py, the rule every task's quantize stage shares): every gated file (f16,
 Q8_0 and `q4_type`) must reach a mean prefix agreement of `min_agreement`, a floor a broken file
@@ -34,7 +34,7 @@ conversion only flips near-ties, and a quantized file may take another branch at
 say). f16 and Q8_0, which only round, also fail when their json_exact is below the merged
 model's by more than `max_drop` and a paired test (McNemar) calls the drop significant. The
 4-bit file is gated on the floor only: what 4 bits cost in quality is a finding to report, not a
-broken file. The `check_types` files are reported, not gated (`<type>.gated` is 0): they exist so
+broken file. The `check_types` files are reported, not gated (their `gated` is 0): they exist so
 a user who picks the smallest file sees what it costs.
 """
 
@@ -172,29 +172,32 @@ def gate(agreements: list[Agreement], ref: list[str], rows: Rows, merged_json_ex
         check(rows_a, rule, figures(rows_a, samples, seed))
 
 
-def summarize(agreements: list[Agreement], merged_json_exact: list[float], sizes: dict[str, float], samples: int, seed: int) -> dict[str, float]:
-    """quantize.json's flat keys: `<type>.<figure>` with `_ci_low`/`_ci_high` (stats.bootstrap_intervals:
-    one seeded set of row resamples, so every interval covers the same resampled rows), `<type>.n`,
-    `<type>.size_mb` and `<type>.gated`."""
+def summarize(agreements: list[Agreement], merged_json_exact: list[float], sizes: dict[str, float], samples: int, seed: int) -> dict[str, Any]:
+    """quantize.json, nested per type: `{<type>: {<figure>: .., <figure>_ci95: [lo, hi], <figure>_n: .., n, size_mb, gated}}`
+    (the one metrics layout, docs/design.md; stats.bootstrap_intervals: one seeded set of row
+    resamples, so every interval covers the same resampled rows), and `json_exact_diff_p`."""
     from stages.core.stats import DIGITS, bootstrap_intervals, paired_test
 
-    out: dict[str, float] = {f"{name}.size_mb": round(mb, 2) for name, mb in sizes.items()}
+    out: dict[str, dict[str, Any]] = {name: {"size_mb": round(mb, 2)} for name, mb in sizes.items()}
 
     def put(head: str, figures: dict[str, list[float]]) -> None:
-        out[f"{head}.n"] = len(next(iter(figures.values())))
+        group = out.setdefault(head, {})
+        n = len(next(iter(figures.values())))
+        group["n"] = n
         columns = list(figures.values())
         table = [list(row) for row in zip(*columns, strict=True)]
         for (figure, values), (low, high) in zip(figures.items(), bootstrap_intervals(table, samples, seed), strict=True):
-            out[f"{head}.{figure}"] = round(_mean(values), DIGITS)
-            out[f"{head}.{figure}_ci_low"], out[f"{head}.{figure}_ci_high"] = low, high
+            group[figure] = round(_mean(values), DIGITS)
+            group[f"{figure}_ci95"] = [low, high]
+            group[f"{figure}_n"] = n
 
     if agreements:
         put("merged", {"json_exact": merged_json_exact})
     for a in agreements:
-        out[f"{a.name}.gated"] = int(a.gated)
+        out.setdefault(a.name, {})["gated"] = int(a.gated)
         diff = [g - r for g, r in zip(a.json_exact, merged_json_exact, strict=True)]
         put(a.name, {"exact_agreement": a.exact, "prefix_agreement": a.prefix, "json_exact": a.json_exact, "json_exact_diff": diff})
-        out[f"{a.name}.json_exact_diff_p"] = paired_test(merged_json_exact, a.json_exact, samples, seed)["p_value"]
+        out[a.name]["json_exact_diff_p"] = paired_test(merged_json_exact, a.json_exact, samples, seed)["p_value"]
     return out
 
 

@@ -92,20 +92,39 @@ def sibling_scripts(path: Path, modules: dict[str, Path]) -> set[str]:
 def code_graph(root: Path) -> dict[str, set[str]]:
     modules = importgraph.module_files(root)
     edges = importgraph.graph(root)
-    return {m: deps | sibling_scripts(modules[m], modules) | registry_tasks(m, modules) for m, deps in edges.items()}
+    return {m: deps | sibling_scripts(modules[m], modules) for m, deps in edges.items()}
 
 
-def registry_tasks(module: str, modules: dict[str, Path]) -> set[str]:
-    """The task registry imports every stages/tasks/<task>/task.py it finds on disk, by name."""
-    if module != "stages.tasks.registry":
-        return set()
-    return {m for m in modules if m.startswith("stages.tasks.") and m.count(".") == 3 and m.endswith(".task")}
+REGISTRY = "stages.tasks.registry"
 
 
-def stage_modules(root: Path, module: str) -> set[str]:
-    """The package modules `python -m <module>` can run: the module and its import closure."""
+def task_modules(root: Path) -> set[str]:
+    """Every stages/tasks/<task>/task.py, as a module."""
+    return {m for m in importgraph.module_files(root) if m.startswith("stages.tasks.") and m.count(".") == 3 and m.endswith(".task")}
+
+
+def registry_reach(argv: list[str], root: Path) -> set[str]:
+    """The task registry imports a task by name, at run time. A stage run with `--task T` (a
+    generic stage) loads that one task's pipeline parts (stages/tasks/T/pipeline.py, and what the
+    registry's lookup reads); any other stage that reaches the registry (the leaderboard, the
+    report) loads every task.py it finds on disk."""
+    if "--task" in argv and argv.index("--task") + 1 < len(argv):
+        return {f"stages.tasks.{argv[argv.index('--task') + 1]}.pipeline"}
+    return task_modules(root)
+
+
+def loads_every_task(root: Path, module: str, argv: list[str]) -> bool:
+    """Whether the stage reaches the registry without naming one task: then its code is every task's."""
+    return "--task" not in argv and REGISTRY in importgraph.closure({module}, code_graph(root))
+
+
+def stage_modules(root: Path, module: str, argv: list[str] | None = None) -> set[str]:
+    """The package modules `python -m <module> <argv>` can run: the module and its import closure,
+    with the tasks the registry loads for it (registry_reach)."""
     assert module in importgraph.module_files(root), f"{module}: no such module under {root / 'stages'}"
-    return importgraph.closure({module}, code_graph(root))
+    edges = dict(code_graph(root))
+    edges[REGISTRY] = edges.get(REGISTRY, set()) | registry_reach(argv or [], root)
+    return importgraph.closure({module}, edges)
 
 
 def covered_path(path: str, deps: list[str]) -> bool:
@@ -249,7 +268,8 @@ def missing(stage: Stage, root: Path, params: P.Params) -> list[str]:
     """What the stage reads and dvc.yaml does not declare, and declared code it cannot import; one line each."""
     problems = []
     module, argv = command_of(stage.cmd)
-    modules = stage_modules(root, module)
+    modules = stage_modules(root, module, argv)
+    every_task = loads_every_task(root, module, argv)
     code = importgraph.files_of(modules, root)
     for f in sorted(code):
         if not covered_path(f, stage.deps):
@@ -257,7 +277,9 @@ def missing(stage: Stage, root: Path, params: P.Params) -> list[str]:
     for d in stage.deps:
         if d.startswith("stages/") and d.endswith(".py") and d not in code:
             problems.append(f"{stage.name}: dep {d} is code the stage does not import")
-        elif d.startswith("stages/") and not d.endswith(".py"):
+        elif d == "stages/tasks" and every_task:
+            continue  # a stage that loads every task depends on the whole folder: a new task is a dep with no edit here
+        elif d.startswith("stages/") and (root / d).is_dir():
             inside = sorted(p.relative_to(root).as_posix() for p in (root / d).rglob("*.py"))
             stale = [f for f in inside if f not in code]
             if stale or not inside:

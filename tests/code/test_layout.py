@@ -18,7 +18,12 @@ def _repo(root: Path, old: bool) -> Path:
     files = {
         layout.dataset_paths("v3", "quality.json"): {"rows_accepted": 90, "gate_passed": True, "corrupt_rate_full_suite": 0.0},
         layout.dataset_paths("v3", "split.json"): {"train_rows": 72, "test_rows": 18},
-        layout.model_paths("m", "eval.json"): {"gguf_q8_0.constrained.json_exact": 0.5, "gguf_q8_0.constrained.n": 18},
+        # eval.json nests since the one metrics layout (docs/design.md); older revisions have flat dotted keys
+        layout.model_paths("m", "eval.json"): (
+            {"gguf_q8_0.constrained.json_exact": 0.5, "gguf_q8_0.constrained.n": 18}
+            if old
+            else {"gguf_q8_0": {"constrained": {"json_exact": 0.5, "json_exact_ci95": [0.3, 0.7], "json_exact_n": 18, "n": 18}}}
+        ),
     }
     for (new, older), body in files.items():
         path = root / (older if old else new)

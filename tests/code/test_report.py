@@ -1,5 +1,5 @@
 """The card and the release summary format what the metrics files hold: each quality figure with its
-95% interval and n when given, n/a when a key is absent, and both layouts quantize.json has had."""
+95% interval and n when given, n/a when a key is absent, from the nested metrics layout (docs/design.md)."""
 
 from __future__ import annotations
 
@@ -10,38 +10,44 @@ from pathlib import Path
 from stages.evaluate import card, figures, report
 
 EVAL = {
-    "gguf_q8_0.constrained.json_exact": 0.413333,
-    "gguf_q8_0.constrained.json_exact_ci_low": 0.333333,
-    "gguf_q8_0.constrained.json_exact_ci_high": 0.493333,
-    "gguf_q8_0.constrained.field_f1": 0.81,
-    "gguf_q8_0.constrained.n": 150,
-    "gguf_q8_0.constrained.tier_simple.json_exact": 0.9,
-    "gguf_q8_0.constrained.tier_simple.n": 60,
-    "hf_base.free.json_exact": 0.0,
-    "hf_base.free.n": 50,
+    "gguf_q8_0": {
+        "constrained": {
+            "json_exact": 0.413333,
+            "json_exact_ci95": [0.333333, 0.493333],
+            "json_exact_n": 150,
+            "field_f1": 0.81,
+            "n": 150,
+            "tier_simple": {"json_exact": 0.9, "n": 60},
+        }
+    },
+    "hf_base": {"free": {"json_exact": 0.0, "n": 50}},
 }
 
 
 def test_a_figure_carries_its_interval_and_n() -> None:
-    assert figures.figure(EVAL, "gguf_q8_0.constrained.json_exact") == "0.413 [0.333, 0.493]"
-    assert figures.with_n(EVAL, "gguf_q8_0.constrained.json_exact", "gguf_q8_0.constrained.n") == "0.413 [0.333, 0.493], n=150"
-    assert figures.figure(EVAL, "gguf_q8_0.constrained.field_f1") == "0.810"  # no interval in the file: the bare figure
-    assert figures.figure(EVAL, "gguf_q8_0.constrained.schema_valid") == "n/a"
+    g = EVAL["gguf_q8_0"]["constrained"]
+    assert figures.figure(g, "json_exact") == "0.413 [0.333, 0.493]"
+    assert figures.with_n(g, "json_exact") == "0.413 [0.333, 0.493], n=150"
+    assert figures.figure(g, "field_f1") == "0.810"  # no interval in the file: the bare figure
+    assert figures.figure(g, "schema_valid") == "n/a"
+    assert figures.group(EVAL, "gguf_q8_0", "free") == {} and figures.group(EVAL, "gguf_q8_0", "constrained", "tier_simple")["n"] == 60
     assert figures.scored(EVAL) == [("hf_base", "free"), ("gguf_q8_0", "constrained")]
     rows = figures.table("m", EVAL)
     assert rows[2].startswith("| m | hf_base | free | 50 | 0.000 | n/a |")
     assert "| m | gguf_q8_0 | constrained | 150 | 0.413 [0.333, 0.493] | 0.810 |" in rows[3]
 
 
-def test_quantize_check_in_either_layout() -> None:
-    new = {"q4_0.n": 25, "q4_0.exact_agreement": 0.4, "q4_0.exact_agreement_ci_low": 0.2, "q4_0.exact_agreement_ci_high": 0.6, "q4_0.size_mb": 92.1}
-    new |= {"merged.n": 25, "merged.json_exact": 0.5}
-    lines = figures.check_table(new)
+def test_quantize_check_per_type() -> None:
+    qz = {
+        "q4_0": {"n": 25, "exact_agreement": 0.4, "exact_agreement_ci95": [0.2, 0.6], "exact_agreement_n": 25, "size_mb": 92.1},
+        "merged": {"n": 25, "json_exact": 0.5},
+        "base_q8_0": {"size_mb": 144.81},
+    }
+    lines = figures.check_table(qz)
     assert any(line.startswith("| q4_0 | 25 | 0.400 [0.200, 0.600] | n/a | n/a | 92.1 |") for line in lines), lines
     assert lines[2].startswith("| merged | 25 | n/a | n/a | 0.500 |")
-    old = {"check_rows": 4, "greedy_exact_q4": 0.5, "greedy_prefix_q4": 0.7, "q4_size_mb": 105.45, "q8_0_size_mb": 144.81}
-    assert "| q4 | 4 | 0.500 | 0.700 | n/a | 105.45 |" in figures.check_table(old)
-    assert figures.sizes(old) == "4-bit 105.45 MB, q8_0 144.81 MB"
+    assert not any(line.startswith("| base_q8_0") for line in lines), "a file with a size and no check figures has no row"
+    assert figures.sizes(qz) == "base_q8_0 144.81 MB, q4_0 92.1 MB"
     assert figures.check_table({}) == ["No greedy check figures in quantize.json."]
 
 
@@ -56,16 +62,19 @@ def test_card_and_summary_do_not_crash_on_missing_files(tmp_path: Path, real_par
     summary = report.summary(real_params, tmp_path / "datasets", tmp_path / "models")
     assert all(f"| {v}" in summary for v in real_params.datasets)
     assert report.release_metrics("v3", tmp_path) == {}
+    (tmp_path / "v3").mkdir()
+    (tmp_path / "v3" / "quality.json").write_text(json.dumps({"rows_accepted": 800, "reject_rate": 0.02, "gate_passed": True}), encoding="utf-8")
+    (tmp_path / "v3" / "split.json").write_text(json.dumps({"train_rows": 700, "test_rows": 100}), encoding="utf-8")
+    nested = {"dataset": {"rows_accepted": 800, "reject_rate": 0.02, "gate_passed": True, "train_rows": 700, "test_rows": 100}}
+    assert report.release_metrics("v3", tmp_path) == nested  # `dvc metrics diff` shows `dataset.rows_accepted`
     empty = {"version": "v2", "corrupt_rate_full_suite": None, "reject_rate": None, "rows_regenerated": None, "rows_accepted": None}
     assert json.loads(json.dumps(report.quality_rows(["v2"], tmp_path))) == [empty]
 
 
 UNSEEN = EVAL | {
-    "test_unseen.gguf_q8_0.constrained.json_exact": 0.125,
-    "test_unseen.gguf_q8_0.constrained.json_exact_ci_low": 0.05,
-    "test_unseen.gguf_q8_0.constrained.json_exact_ci_high": 0.2,
-    "test_unseen.gguf_q8_0.constrained.n": 160,
-    "test_unseen.gguf_q8_0.constrained.tier_simple.n": 64,
+    "test_unseen": {
+        "gguf_q8_0": {"constrained": {"json_exact": 0.125, "json_exact_ci95": [0.05, 0.2], "json_exact_n": 160, "n": 160, "tier_simple": {"n": 64}}},
+    },
 }
 
 

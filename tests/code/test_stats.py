@@ -50,7 +50,7 @@ def test_paired_test_identical_sides_and_a_big_difference() -> None:
     better[:5] = 0
     t = paired_test(worse, better, 1000, 0)
     assert t["significant"] and t["p_value"] < 1e-6 and t["diff"] == pytest.approx(35 / 40)
-    assert t["diff_ci_low"] <= t["diff"] <= t["diff_ci_high"]
+    assert t["diff_ci95"][0] <= t["diff"] <= t["diff_ci95"][1] and t["diff_n"] == t["n"] == 40
     # a continuous metric: the paired bootstrap
     f1_a = rng.random(50) * 0.5
     t = paired_test(f1_a, f1_a + 0.3, 1000, 0)
@@ -112,8 +112,9 @@ def test_every_metric_gets_an_interval_overall_per_tier_and_per_schema() -> None
     agg = with_intervals(aggregate(scored), scored, 500, 1)
     for group in [agg, *agg["by_tier"].values(), *agg["by_schema"].values()]:
         for m in ("json_parse", "json_exact", "field_f1", "schema_valid"):
-            assert group[f"{m}_ci_low"] <= group[m] <= group[f"{m}_ci_high"], (m, group)
-    assert agg["json_parse_ci_low"] == agg["json_parse_ci_high"] == 1.0
+            lo, hi = group[f"{m}_ci95"]
+            assert lo <= group[m] <= hi and group[f"{m}_n"] == group["n"], (m, group)
+    assert agg["json_parse_ci95"] == [1.0, 1.0] and agg["json_parse_n"] == 30
 
 
 def _predictions(path: Path, sides: dict[str, list[float]]) -> Path:

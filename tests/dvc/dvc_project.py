@@ -26,7 +26,7 @@ COPY_DIRS = ("stages", "schemas", "tools", "web/leaderboard", "leaderboard")
 # The README files keep the folders the report and leaderboard stages read in a project without intent or funccall datasets.
 COPY_FILES = (
     "dvc.yaml", "params.yaml", "pyproject.toml", ".dvc/config", ".dvcignore", ".gitignore", "metrics/intent/README.md", "metrics/funccall/README.md",
-    "data/intent/README.md", "data/funccall/README.md", "data/sources/README.md",
+    "data/intent/README.md", "data/funccall/README.md", "data/sources/README.md", "metrics/tasks/README.md", "data/tasks/README.md",
 )  # fmt: skip
 TINY = {"rows_per_schema": 4, "min_per_schema": 4}
 DVC_TIMEOUT_S = 900  # a safety net for a hung command, not a speed check: a loaded 2-core machine needs minutes for the whole graph

@@ -63,7 +63,8 @@ def test_funccall_stages_run_from_the_catalogue_to_a_scored_model(project: Path)
     card = (project / "models/funccall/tiny/README.md").read_text(encoding="utf-8")
     assert f"{ev['edgefunccall']['constrained']['ast_accuracy']:.3f}" in card and "| bfcl_irrelevance | constrained | 2 |" in card
     scores = json.loads((m / "mlm/scores.json").read_text(encoding="utf-8"))
-    assert len(scores) == 8 and all(s["ci_low"] <= s["ast_accuracy"] <= s["ci_high"] for s in scores)
+    assert len(scores) == 8 and all(s["ast_accuracy_ci95"][0] <= s["ast_accuracy"] <= s["ast_accuracy_ci95"][1] for s in scores)
+    assert all(s["ast_accuracy_n"] == s["n"] for s in scores)
     assert "changed" not in dvc(project, "status", "funccall_card@tiny", "--with-deps").stdout
 
 

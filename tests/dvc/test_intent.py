@@ -69,6 +69,7 @@ def test_intent_stages_run_from_a_source_to_scored_models(project: Path) -> None
     assert mlm["n"] == 6 and mlm["test_rows"] == 18  # 2 per class of the 18 test rows
     for m in ev["models"].values():
         assert m["n"] == (6 if m is ev["models"]["mlm"] else ev["n"]) and m["accuracy_ci95"][0] <= m["accuracy"] <= m["accuracy_ci95"][1]
+        assert m["accuracy_n"] == m["n"], "each figure with its n"
     assert ev["models"]["nlm"]["size_mb"] < 10 and ev["models"]["nlm"]["accuracy"] > ev["models"]["majority"]["accuracy"]
     points = json.loads((project / "metrics/intent/tiny/size_accuracy.json").read_text(encoding="utf-8"))
     assert {p["model"] for p in points} == set(ev["models"])

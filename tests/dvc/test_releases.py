@@ -66,21 +66,22 @@ def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
     for variant in ("gguf_base", "gguf_q8_0"):
         for d in ("free", "constrained"):
             for k in ("json_exact", "field_f1", "schema_valid", "json_parse", "latency_ms_p50", "latency_ms_p95", "tokens_per_s", "peak_rss_mb", "size_mb"):
-                assert isinstance(ev[f"{variant}.{d}.{k}"], (int, float)), f"{variant}.{d}.{k}"
+                assert isinstance(ev[variant][d][k], (int, float)), f"{variant}.{d}.{k}"
     assert json.loads(v2[f"metrics/models/{MODEL}/train.json"])["steps"] == 1
     quantized = json.loads(v2[f"metrics/models/{MODEL}/quantize.json"])
-    assert quantized["q8_0.size_mb"] > 0 and quantized["base_q8_0.size_mb"] > 0
+    assert quantized["q8_0"]["size_mb"] > 0 and quantized["base_q8_0"]["size_mb"] > 0
     # 2 rows x 2 decodings x 2 variants on test_seen, and the release variant's 2 x 2 on test_unseen
     assert v2[f"models/{MODEL}/predictions.jsonl"].count(b"\n") == 2 * 4 + 2 * 2
-    assert isinstance(ev["test_unseen.gguf_q8_0.constrained.json_exact"], (int, float))
+    assert isinstance(ev["test_unseen"]["gguf_q8_0"]["constrained"]["json_exact"], (int, float))
     assert b"gguf_base" in v2["metrics/report.md"]
     assert b"base_model:" in v2[f"models/{MODEL}/README.md"]
     assert (root / "models" / MODEL / "gguf" / "model-q8_0.gguf").stat().st_size > 0
     # the second release scores only gguf_q8_0, so quantize made no GGUF of the base this time
     assert not (root / "models" / MODEL / "gguf" / "base-q8_0.gguf").exists()
-    assert "base_q8_0.size_mb" not in json.loads((root / "metrics" / "models" / MODEL / "quantize.json").read_text())
+    assert "base_q8_0" not in json.loads((root / "metrics" / "models" / MODEL / "quantize.json").read_text())
     assert "Data and pipelines are up to date" in dvc(root, "repro").stdout
-    # dvc sees the metrics and the loss curve; every metric value is a number (DVC's diff needs them)
+    # dvc sees the metrics and the loss curve; every metric value it shows is a number (DVC's diff needs
+    # them; it leaves the `_ci95` intervals, lists, out)
     shown = json.loads(dvc(root, "metrics", "show", "--json").stdout)
     files = next(iter(shown.values()))["data"]  # keyed by "workspace" or, when clean, the commit
     for name in ("metrics/release.json", f"metrics/models/{MODEL}/eval.json", "metrics/datasets/v3/quality.json"):
@@ -584,22 +585,22 @@ def test_new_entries_run_their_own_stages_and_the_summary_only(grown: Grown) -> 
 
 
 def test_both_models_and_every_version_are_reported(grown: Grown) -> None:
-    from stages.evaluate.figures import figure, load
+    from stages.evaluate.figures import figure, group, load
 
     report = (grown.root / "metrics" / "report.md").read_text(encoding="utf-8")
     for model in (MODEL, SECOND):
         ev = load(grown.root / "metrics" / "models" / model / "eval.json")
-        head = "gguf_q8_0.constrained"
-        assert f"{head}.n" in ev, sorted(ev)[:20]
-        assert f"test_unseen.{head}.n" in ev, "the release variant is scored on the held-out schemas too"
+        seen, unseen = group(ev, "gguf_q8_0", "constrained"), group(ev, "test_unseen", "gguf_q8_0", "constrained")
+        assert "n" in seen, sorted(ev)[:20]
+        assert "n" in unseen, "the release variant is scored on the held-out schemas too"
         unseen_row = next(line for line in report.splitlines() if line.startswith(f"| {model} | gguf_q8_0 | constrained | test_unseen |"))
-        assert figure(ev, f"test_unseen.{head}.json_exact") in unseen_row, unseen_row
-        row = next(line for line in report.splitlines() if line.startswith(f"| {model} | gguf_q8_0 | constrained | {ev[f'{head}.n']} |"))
+        assert figure(unseen, "json_exact") in unseen_row, unseen_row
+        row = next(line for line in report.splitlines() if line.startswith(f"| {model} | gguf_q8_0 | constrained | {seen['n']} |"))
         # n, then each quality figure with its interval when eval.json has one
-        assert row.split(" | ")[3] == str(ev[f"{head}.n"]) and figure(ev, f"{head}.json_exact") in row, row
+        assert row.split(" | ")[3] == str(seen["n"]) and figure(seen, "json_exact") in row, row
         assert f"### {model}: quantization check" in report
         card = (grown.root / "models" / model / "README.md").read_text(encoding="utf-8")
-        assert card.startswith("---\n") and f"# {model}\n" in card and f"{figure(ev, f'{head}.json_exact')}, n={ev[f'{head}.n']}" in card
+        assert card.startswith("---\n") and f"# {model}\n" in card and f"{figure(seen, 'json_exact')}, n={seen['n']}" in card
     for version in ("v2", "v3", "v4", THIRD):
         assert f"| {version}" in report, report
     quality = json.loads((grown.root / "metrics" / "dataset_quality.json").read_text(encoding="utf-8"))
@@ -775,3 +776,92 @@ def test_plots_show_renders_offline_in_chromium(tmp_path: Path, releases: Releas
     empty = [v for v in status if v["marks"] <= 0 or v["ink"] <= 0]
     assert not empty, f"views with no data marks or nothing painted: {empty}; {shot}"
     assert size > MIN_SCREENSHOT_BYTES, f"{shot}: expected more than {MIN_SCREENSHOT_BYTES} bytes"
+
+
+# ---- 7. a fourth task is a unit ------------------------------------------------------------
+
+FIXTURE = REPO_ROOT / "tests" / "fixtures" / "sentiment"
+SENTIMENT = ("prepare", "validate", "split", "train", "quantize", "evaluate", "card")
+
+
+def add_sentiment_task(root: Path) -> None:
+    """What a contributor adds for a new task: its folder, its params section and its stage blocks. Nothing else."""
+    folder = root / "stages" / "tasks" / "sentiment"
+    folder.mkdir()
+    (folder / "__init__.py").write_text('"""ToySentiment: a toy task (tests/fixtures/sentiment)."""\n', encoding="utf-8")
+    for name in ("task.py", "pipeline.py", "reviews.jsonl"):
+        shutil.copy2(FIXTURE / name, folder / name)
+
+    def section(p: dict[str, Any]) -> None:
+        p["tasks"] = {
+            "sentiment": {
+                "datasets": {"toy": {"seed": 3, "test_fraction": 0.25, "max_chars": 200, "max_reject_rate": 0.1}},
+                # the tiny random Llama of the releases repo (`bases.tiny`), one LoRA step: the stages, not the model, are under test
+                "mlm": {"base": "tiny", "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"], "lr": 0.001, "scheduler": "constant",
+                        "warmup_steps": 0, "epochs": 1, "max_steps": 1, "batch_size": 4, "grad_accum": 1, "max_length": 256, "threads": 2,
+                        "precision": "fp32", "seed": 5, "qtype": "q8_0", "check_rows": 8, "parallel": 4},
+                "bootstrap_samples": 200,
+            }
+        }  # fmt: skip
+
+    edit_params(root, section)
+    dvc_yaml = root / "dvc.yaml"
+    text = dvc_yaml.read_text(encoding="utf-8")
+    assert text.count("\nplots:\n") == 1  # its blocks go at the end of `stages:`, before the plots section
+    dvc_yaml.write_text(text.replace("\nplots:\n", "\n" + (FIXTURE / "dvc_stages.yaml").read_text(encoding="utf-8") + "\nplots:\n"), encoding="utf-8")
+
+
+def test_a_fourth_task_touches_only_its_folder_params_and_stage_blocks(releases: Releases, tmp_path: Path) -> None:
+    """A toy sentiment task joins a copy of the released project: its rows are validated and split,
+    a tiny model is trained, quantized (through the shared gate) and scored by the generic stages,
+    and the report and the leaderboard show it. Only its stages and the two summaries run, and git
+    sees nothing changed outside its folder, params.yaml and dvc.yaml (plus what DVC writes)."""
+    root = tmp_path / "proj"
+    shutil.copytree(releases.root, root, symlinks=True)
+    assert run(["git", "status", "--porcelain"], root).stdout == ""
+    add_sentiment_task(root)
+
+    # dvc.yaml gains its blocks and loses or changes no line
+    diff = run(["git", "diff", "-U0", "dvc.yaml"], root).stdout
+    assert not [x for x in diff.splitlines() if x.startswith("-") and not x.startswith("---")], diff
+    # its stage blocks declare exactly the code, data and params keys they read (tests/code/test_deps.py's check, on the copy)
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "code"))
+    import test_deps as deps  # noqa: PLC0415
+
+    from stages.core import params as P  # noqa: PLC0415
+
+    copy_params = P.load(root / "params.yaml")
+    problems = [line for s in deps.resolved_stages(root) if s.name.startswith("sentiment_") for line in deps.missing(s, root, copy_params)]
+    assert problems == [], "\n".join(problems)
+
+    out = dvc(root, "repro").stdout
+    assert stages_run(out) == {f"sentiment_{s}@toy" for s in SENTIMENT} | {"report", "leaderboard"}, out
+
+    quality = json.loads((root / "metrics/tasks/sentiment/toy/quality.json").read_text(encoding="utf-8"))
+    assert (quality["rows_in"], quality["rows_accepted"], quality["gate_passed"]) == (40, 38, True), quality
+    assert quality["reasons"] == {"empty_text": 1, "label_not_in_set": 1} and all(quality["expectations"].values()), quality
+    split = json.loads((root / "metrics/tasks/sentiment/toy/split.json").read_text(encoding="utf-8"))
+    assert (split["train_rows"], split["test_rows"]) == (28, 10), split
+    qz = json.loads((root / "metrics/tasks/sentiment/toy/mlm/quantize.json").read_text(encoding="utf-8"))
+    assert qz["check_n"] == 8 and qz["agreement"] >= 0.5 and qz["agreement_n"] == 8, qz
+    ev = json.loads((root / "metrics/tasks/sentiment/toy/mlm/eval.json").read_text(encoding="utf-8"))["models"]["mlm"]
+    assert ev["n"] == 10 and ev["accuracy_n"] == 10 and ev["accuracy_ci95"][0] <= ev["accuracy"] <= ev["accuracy_ci95"][1], ev
+    assert ev["positive_recall_n"] == 5 and ev["size_bytes"] == (root / "models/tasks/sentiment/toy/mlm/gguf/model-q8_0.gguf").stat().st_size
+    card = (root / "models/tasks/sentiment/toy/README.md").read_text(encoding="utf-8")
+    assert f"{ev['accuracy']:.3f}" in card and "(n=10)" in card
+    report = (root / "metrics/report.md").read_text(encoding="utf-8")
+    assert "## ToySentiment" in report and f"{ev['accuracy']:.3f} [" in report
+    board = json.loads((root / "site/leaderboard.json").read_text(encoding="utf-8"))
+    table = next(t for t in board["tables"] if t["task"] == "sentiment")
+    assert table["rows"][0]["metrics"]["accuracy"]["value"] == ev["accuracy"], table
+
+    # git: the new task's folder, params.yaml and dvc.yaml; the rest is what DVC wrote (dvc.lock, outputs and their .gitignore entries)
+    lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))["stages"]
+    outs = {o["path"] for st in lock.values() for o in st.get("outs", [])}
+    changed = [line[3:].strip() for line in run(["git", "status", "--porcelain", "--untracked-files=all"], root).stdout.splitlines()]
+    allowed = ("stages/tasks/sentiment/", "params.yaml", "dvc.yaml", "dvc.lock")
+    written = lambda f: any(f == o or f.startswith(o.rstrip("/") + "/") for o in outs) or f.endswith(".gitignore")  # noqa: E731
+    assert changed and not [f for f in changed if not f.startswith(allowed) and not written(f)], changed
+    # and only the new task's outputs among them, besides the two summaries
+    summaries = ("metrics/report.md", "metrics/release.json", "metrics/dataset_quality.json", "site")
+    assert not [f for f in changed if written(f) and not f.endswith(".gitignore") and "/tasks/sentiment/" not in f and not f.startswith(summaries)], changed

@@ -96,15 +96,16 @@ def test_quantize_and_evaluate_gguf_and_hf(trained: dict, quantized: dict, rows:
     names = ["model-q4_0.gguf", "model-q4_k_m.gguf", "model-q8_0.gguf"]
     assert sorted(f.name for f in gguf_dir.iterdir()) == names, "f16 is temporary; q4_type and the check types stay"
     assert all((gguf_dir / name).read_bytes()[:4] == b"GGUF" for name in names)
-    assert q["merged.n"] == CHECK_SCHEMAS
+    assert q["merged"]["n"] == CHECK_SCHEMAS
     for t in ("f16", "q8_0", "q4_k_m", "q4_0"):
-        assert q[f"{t}.n"] == CHECK_SCHEMAS, t
+        assert q[t]["n"] == CHECK_SCHEMAS, t
         for figure in ("exact_agreement", "prefix_agreement", "json_exact"):
-            assert 0.0 <= q[f"{t}.{figure}_ci_low"] <= q[f"{t}.{figure}"] <= q[f"{t}.{figure}_ci_high"] <= 1.0, (t, figure)
-    assert q["f16.exact_agreement"] == 1.0 and q["f16.prefix_agreement"] == 1.0
-    assert q["q8_0.prefix_agreement"] >= p.quantize.min_agreement and q["q4_k_m.prefix_agreement"] >= p.quantize.min_agreement
-    assert (q["f16.gated"], q["q8_0.gated"], q["q4_k_m.gated"], q["q4_0.gated"]) == (1, 1, 1, 0)
-    assert 0 < q["q4_0.size_mb"] < q["q8_0.size_mb"] < q["f16.size_mb"] and q["q4_k_m.size_mb"] < q["q8_0.size_mb"]
+            lo, hi = q[t][f"{figure}_ci95"]
+            assert 0.0 <= lo <= q[t][figure] <= hi <= 1.0 and q[t][f"{figure}_n"] == CHECK_SCHEMAS, (t, figure)
+    assert q["f16"]["exact_agreement"] == 1.0 and q["f16"]["prefix_agreement"] == 1.0
+    assert q["q8_0"]["prefix_agreement"] >= p.quantize.min_agreement and q["q4_k_m"]["prefix_agreement"] >= p.quantize.min_agreement
+    assert (q["f16"]["gated"], q["q8_0"]["gated"], q["q4_k_m"]["gated"], q["q4_0"]["gated"]) == (1, 1, 1, 0)
+    assert 0 < q["q4_0"]["size_mb"] < q["q8_0"]["size_mb"] < q["f16"]["size_mb"] and q["q4_k_m"]["size_mb"] < q["q8_0"]["size_mb"]
     # evaluation of these files: test_release_evaluation_rows_intervals_and_predictions below
 
 
@@ -232,29 +233,31 @@ def test_release_evaluation_rows_intervals_and_predictions(trained: dict, quanti
     cfg = dataclasses.replace(trained["params"].evaluate, variants=["hf_tuned", "gguf_q8_0"], **small)
     merged, catalog = trained["dir"] / "merged", load_catalog(repo_root / "schemas")
     unseen = [dict(r, id=f"{r['id']}-unseen") for r in rows[3:5]]
-    flat, by_schema, preds = run_release("tiny", merged, merged, quantized["dir"], _release_rows(rows), catalog, cfg, unseen)
+    ev, by_schema, preds = run_release("tiny", merged, merged, quantized["dir"], _release_rows(rows), catalog, cfg, unseen)
     for d in ("free", "constrained"):
-        assert flat[f"gguf_q8_0.{d}.n"] == 6 and flat[f"hf_tuned.{d}.n"] == 3, "release variant: every row; the other: one per schema"
+        assert ev["gguf_q8_0"][d]["n"] == 6 and ev["hf_tuned"][d]["n"] == 3, "release variant: every row; the other: one per schema"
         # the held-out schemas' split: the release variant only, every row, with intervals
-        assert flat[f"test_unseen.gguf_q8_0.{d}.n"] == 2 and not any(k.startswith("test_unseen.hf_tuned") for k in flat)
-        assert flat[f"test_unseen.gguf_q8_0.{d}.json_exact_ci_low"] <= flat[f"test_unseen.gguf_q8_0.{d}.json_exact"]
+        unseen_fig = ev["test_unseen"]["gguf_q8_0"][d]
+        assert unseen_fig["n"] == unseen_fig["json_exact_n"] == 2 and set(ev["test_unseen"]) == {"gguf_q8_0"}
+        assert unseen_fig["json_exact_ci95"][0] <= unseen_fig["json_exact"] <= unseen_fig["json_exact_ci95"][1]
         for v in ("gguf_q8_0", "hf_tuned"):
+            g = ev[v][d]
             for m in ("json_exact", "field_f1", "schema_valid", "json_parse"):
-                assert flat[f"{v}.{d}.{m}_ci_low"] <= flat[f"{v}.{d}.{m}"] <= flat[f"{v}.{d}.{m}_ci_high"], (v, d, m)
-                tiers = {k.split(".")[2] for k in flat if k.startswith(f"{v}.{d}.tier_") and k.endswith(f".{m}_ci_low")}
-                assert tiers and all(f"{v}.{d}.{t}.n" in flat for t in tiers), (v, d, m)
-        assert any(k.endswith(".json_exact_ci_high") for k in by_schema)
+                assert g[f"{m}_ci95"][0] <= g[m] <= g[f"{m}_ci95"][1] and g[f"{m}_n"] == g["n"], (v, d, m)
+                tiers = [t for t in g if t.startswith("tier_")]
+                assert tiers and all(f"{m}_ci95" in g[t] and g[t][f"{m}_n"] == g[t]["n"] for t in tiers), (v, d, m)
+            assert all("json_exact_ci95" in s and s["json_exact_n"] == s["n"] for s in by_schema[v][d].values()), (v, d)
     assert len(preds) == 2 * 6 + 2 * 3 + 2 * 2
     assert {p["id"] for p in preds if p["split"] == "test_unseen"} == {r["id"] for r in unseen}
     assert all(p["tokens"] <= 8 for p in preds), "generation must respect the token cap"
     for v in ("gguf_q8_0", "hf_tuned"):
-        assert flat[f"{v}.free.tokens_per_s"] > 0 and flat[f"{v}.free.size_mb"] > 0 and flat[f"{v}.free.crashes"] == 0, v
+        assert ev[v]["free"]["tokens_per_s"] > 0 and ev[v]["free"]["size_mb"] > 0 and ev[v]["free"]["crashes"] == 0, v
     assert all({"id", "variant", "decoding", "tier", "json_exact", "field_f1", "schema_valid", "json_parse"} <= set(p) for p in preds)
     hf_ids = {p["id"] for p in preds if p["variant"] == "hf_tuned"}
     assert hf_ids < {p["id"] for p in preds if p["variant"] == "gguf_q8_0" and p["split"] == "test_seen"}, "the subset is part of the release rows"
     # a llama.cpp worker of a tiny model holds far less than a transformers worker (torch alone is
     # hundreds of MB); the old figure was the parent's peak, the same for every variant
-    assert flat["gguf_q8_0.free.peak_rss_mb"] < flat["hf_tuned.free.peak_rss_mb"] - 100
+    assert ev["gguf_q8_0"]["free"]["peak_rss_mb"] < ev["hf_tuned"]["free"]["peak_rss_mb"] - 100
 
 
 def test_gguf_peak_rss_is_the_workers_own(quantized: dict) -> None:

@@ -140,6 +140,8 @@ def test_metrics_match_sklearn_and_intervals_hold_the_point() -> None:
         lo, hi = summary[f"{name}_ci95"]
         assert lo <= summary[name] <= hi and hi - lo > 0, name
     assert summary["n"] == 400 and summary["n_oos"] + summary["n_in_scope"] == 400
+    assert summary["accuracy_n"] == summary["macro_f1_n"] == 400, "each figure with the rows it was computed on"
+    assert (summary["in_scope_accuracy_n"], summary["oos_recall_n"]) == (summary["n_in_scope"], summary["n_oos"])
     assert set(per_class) == set(truth) and all(0 <= v <= 1 for v in per_class.values())
     assert score(truth, pred, labels, samples=500, seed=1) == (summary, per_class), "same seed, same figures"
     without_oos, _ = score(["a", "b"], ["a", "a"], ["a", "b"], samples=50)

@@ -98,14 +98,18 @@ def test_summary_keys_carry_n_and_intervals() -> None:
     ref = ["a", "b", "c", "d", "e"]
     q = _agreement("q8_0", ref, ["a", "b", "c", "d", "x"], True)
     out = summarize([q], [1.0, 0.0, 1.0, 1.0, 0.0], {"f16": 269.06, "q8_0": 144.81}, 500, 3)
-    assert out["q8_0.n"] == 5 and out["merged.n"] == 5 and out["q8_0.gated"] == 1
-    assert out["q8_0.exact_agreement"] == 0.8 and out["merged.json_exact"] == 0.6
+    assert out["q8_0"]["n"] == 5 and out["merged"]["n"] == 5 and out["q8_0"]["gated"] == 1
+    assert out["q8_0"]["exact_agreement"] == 0.8 and out["merged"]["json_exact"] == 0.6
     for head, figure in (("q8_0", "exact_agreement"), ("q8_0", "prefix_agreement"), ("q8_0", "json_exact"), ("merged", "json_exact")):
-        low, mid, high = out[f"{head}.{figure}_ci_low"], out[f"{head}.{figure}"], out[f"{head}.{figure}_ci_high"]
-        assert low <= mid <= high, (head, figure)
-    assert out["q8_0.exact_agreement_ci_low"] < 0.8 < out["q8_0.exact_agreement_ci_high"], "five rows: a wide interval"
-    assert (out["f16.size_mb"], out["q8_0.size_mb"]) == (269.06, 144.81)
-    assert out["q8_0.json_exact_diff"] == -0.6 and out["q8_0.json_exact_diff_ci_low"] <= -0.6 <= out["q8_0.json_exact_diff_ci_high"]
-    assert 0.0 < out["q8_0.json_exact_diff_p"] <= 1.0, "the paired test's p-value (McNemar: 3 rows lost, none won)"
+        (low, high), mid = out[head][f"{figure}_ci95"], out[head][figure]
+        assert low <= mid <= high and out[head][f"{figure}_n"] == 5, (head, figure)
+    low, high = out["q8_0"]["exact_agreement_ci95"]
+    assert low < 0.8 < high, "five rows: a wide interval"
+    assert (out["f16"], out["q8_0"]["size_mb"]) == ({"size_mb": 269.06}, 144.81)
+    diff = out["q8_0"]
+    assert diff["json_exact_diff"] == -0.6 and diff["json_exact_diff_ci95"][0] <= -0.6 <= diff["json_exact_diff_ci95"][1] and diff["json_exact_diff_n"] == 5
+    assert 0.0 < diff["json_exact_diff_p"] <= 1.0, "the paired test's p-value (McNemar: 3 rows lost, none won)"
     assert out == summarize([q], [1.0, 0.0, 1.0, 1.0, 0.0], {"f16": 269.06, "q8_0": 144.81}, 500, 3), "same inputs and seed, same figures"
-    assert all(isinstance(v, (int, float)) for v in out.values()), "quantize.json is a DVC metrics file: numbers only"
+    leaves = [v for group in out.values() for v in group.values()]
+    # a DVC metrics file: numbers, and intervals as [lo, hi] (which `dvc metrics show` leaves out)
+    assert all(isinstance(v, (int, float)) or (isinstance(v, list) and len(v) == 2) for v in leaves)

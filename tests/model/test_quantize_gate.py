@@ -65,6 +65,7 @@ def test_intent_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[st
     cfg = dataclasses.replace(P.intent_mlm(real_params), threads=1, parallel=4, batch_size=4)
     fig = gate_gguf("intent honest", files["merged"], files["honest"], labels, rows, cfg, 200, 1)
     assert fig["agreement"] >= cfg.min_agreement and fig["agreement_ci95"][0] <= fig["agreement"] <= fig["agreement_ci95"][1]
+    assert fig["agreement_n"] == fig["score_n"] == fig["score_merged_n"] == fig["score_diff_n"] > 0, "each figure with its n"
     with pytest.raises(SLMBenchError) as err:
         gate_gguf("intent broken", files["merged"], files["broken"], labels, rows, cfg, 200, 1)
     msg = str(err.value)

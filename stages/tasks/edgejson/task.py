@@ -37,7 +37,7 @@ def decoding_of(result: dict[str, Any], o: Any) -> str:
 
 
 def headline(r: dict[str, Any]) -> str:
-    figures = " ".join(f"{m}={r[m]:.3f} [{r[m + '_ci_low']:.3f}, {r[m + '_ci_high']:.3f}]" for m in METRICS)
+    figures = " ".join(f"{m}={r[m]:.3f} [{r[m + '_ci95'][0]:.3f}, {r[m + '_ci95'][1]:.3f}]" for m in METRICS)
     return f"evaluate: n={r['n']} {figures} (95% bootstrap intervals)"
 
 
@@ -51,29 +51,29 @@ def leaderboard_tables(p: Params, root: Path) -> list[dict[str, Any]]:
     model of `models`, variant and decoding, from metrics/models/<m>/eval.json, with the per-tier breakdown."""
     version = p.release.dataset
     table = new_table(NAME, version, f"{TITLE} {version}, test split", Path(f"data/{version}/test.jsonl"), root, version, METRICS, "per tier")
+
+    def fig(d: dict[str, Any], m: str) -> Any:
+        """Figure `m` of a group: `m`, `m_ci95` and `m_n` (the one metrics layout)."""
+        return figure(d.get(m), *(d.get(f"{m}_ci95") or (None, None)), d.get(f"{m}_n", d.get("n")))
+
     for name in sorted(p.models):
-        flat = read_json(root / f"metrics/models/{name}/eval.json")
-        # "<variant>.<decoding>.<figure>" keys; the unprefixed copy of the release variant and test_unseen are left out
-        prefixes = {".".join(k.split(".")[:2]) for k in flat if k.count(".") >= 2 and k.split(".")[1] in ("free", "constrained")}
-        for prefix in sorted(prefixes - {p_ for p_ in prefixes if p_.startswith("test_unseen.")}):
-            variant, decoding = prefix.split(".")
+        ev = read_json(root / f"metrics/models/{name}/eval.json")
+        # {<variant>: {<decoding>: figures}} on test_seen; the test_unseen object is left out
+        pairs = sorted((v, d) for v, ds in ev.items() if v != "test_unseen" and isinstance(ds, dict) for d in ds if d in ("free", "constrained"))
+        for variant, decoding in pairs:
             runtime, quant = _quant(variant)
-
-            def get(key: str, pre: str = prefix, f: dict[str, Any] = flat) -> Any:
-                return f.get(f"{pre}.{key}")
-
-            metrics = {m: figure(get(m), get(f"{m}_ci_low"), get(f"{m}_ci_high"), get("n")) for m in METRICS}
-            tiers = sorted({k.split(".")[2].removeprefix("tier_") for k in flat if k.startswith(prefix + ".tier_")})
+            g: dict[str, Any] = ev[variant][decoding]
+            metrics = {m: fig(g, m) for m in METRICS}
             breakdown = [
-                {"group": t, "metrics": {m: figure(get(f"tier_{t}.{m}"), get(f"tier_{t}.{m}_ci_low"), get(f"tier_{t}.{m}_ci_high"), get(f"tier_{t}.n")) for m in METRICS if get(f"tier_{t}.{m}") is not None}}
+                {"group": t, "metrics": {m: fig(g[f"tier_{t}"], m) for m in METRICS if g[f"tier_{t}"].get(m) is not None}}
                 for t in TIERS
-                if t in tiers
+                if isinstance(g.get(f"tier_{t}"), dict)
             ]
             table["rows"].append(
                 new_row(
                     name, "pipeline", runtime, quant, decoding, metrics, f"models/{name}/README.md",
-                    size_mb=get("size_mb"), params=folder_params(root / f"models/base/{p.models[name].base}"), tokens_per_s=get("tokens_per_s"),
-                    latency_ms_p50=get("latency_ms_p50"), peak_rss_mb=get("peak_rss_mb"), n=get("n"), breakdown=breakdown,
+                    size_mb=g.get("size_mb"), params=folder_params(root / f"models/base/{p.models[name].base}"), tokens_per_s=g.get("tokens_per_s"),
+                    latency_ms_p50=g.get("latency_ms_p50"), peak_rss_mb=g.get("peak_rss_mb"), n=g.get("n"), breakdown=breakdown,
                 )  # fmt: skip
             )
     return [table]

@@ -13,7 +13,8 @@
   label is not `oos` (predicting `oos` for one of them is wrong), and `oos_recall`, the share of
   `oos` rows predicted `oos` (CLINC150's two headline figures, Larson et al. 2019).
 
-Intervals (`<metric>_ci95: [lo, hi]`) are percentile bootstraps over rows with `samples`
+Each figure `m` is written with `m_ci95: [lo, hi]` and `m_n`, the rows it was computed on (the one
+metrics layout, docs/design.md). Intervals are percentile bootstraps over rows with `samples`
 resamples from `seed`: accuracy, in-scope accuracy and out-of-scope recall through
 `stages.core.stats.bootstrap_intervals` over their own rows (so the two CLINC150 figures resample
 within their row groups); macro F1 by resampling all rows and recomputing the per-class counts
@@ -107,7 +108,9 @@ def score(
     f1, present = _f1_by_class(true, pred, k)
     out: dict[str, Any] = {"n": int(true.size), "accuracy": _r(correct.mean()), "macro_f1": _r(f1[present].mean())}
     [out["accuracy_ci95"]] = [list(ci) for ci in bootstrap_intervals(correct[:, None], samples, seed)]
+    out["accuracy_n"] = int(true.size)
     out["macro_f1_ci95"] = list(macro_f1_interval(true, pred, k, samples, seed))
+    out["macro_f1_n"] = int(true.size)
     if oos_label in code and (is_oos := true == code[oos_label]).any():
         groups = {"in_scope_accuracy": correct[~is_oos], "oos_recall": correct[is_oos]}
         out["n_in_scope"], out["n_oos"] = int((~is_oos).sum()), int(is_oos.sum())
@@ -115,5 +118,6 @@ def score(
             if values.size:
                 out[name] = _r(values.mean())
                 [out[f"{name}_ci95"]] = [list(ci) for ci in bootstrap_intervals(values[:, None], samples, seed)]
+                out[f"{name}_n"] = int(values.size)
     per_class = {c: _r(f1[i]) for i, c in enumerate(classes) if present[i]}
     return out, per_class

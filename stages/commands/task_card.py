@@ -1,0 +1,36 @@
+"""`python -m stages.commands.task_card`: the generic card stage of every pipeline task (stages/pipeline/card.py), also `slmbench task-card`.
+
+A module of its own: the stage's code deps are this module's import closure and the task's folder, not the whole CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stages.commands.common import ParamsOpt, TaskNameOpt, TaskOpt, friendly
+
+
+@friendly
+def task_card(
+    task: TaskOpt,
+    name: TaskNameOpt,
+    eval_file: Annotated[Path, typer.Option("--eval", help="eval.json (task-evaluate --out).")],
+    train: Annotated[Path, typer.Option(help="train.json.")],
+    quantize: Annotated[Path, typer.Option(help="quantize.json.")],
+    out: Annotated[Path, typer.Option(help="README.md to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Write a pipeline task's model card from its train, quantize and eval figures.
+
+    Example: slmbench task-card --task T --name D --eval metrics/tasks/T/D/mlm/eval.json --train metrics/tasks/T/D/mlm/train.json --quantize metrics/tasks/T/D/mlm/quantize.json --out models/tasks/T/D/README.md
+    """
+    from stages.pipeline import card as stage
+
+    stage.main(task, name, params, eval_file, train, quantize, out)
+
+
+if __name__ == "__main__":
+    typer.run(task_card)

@@ -1,0 +1,37 @@
+"""`python -m stages.commands.task_split`: the generic split stage of every pipeline task (stages/pipeline/split.py), also `slmbench task-split`.
+
+A module of its own: the stage's code deps are this module's import closure and the task's folder, not the whole CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stages.commands.common import ParamsOpt, TaskNameOpt, TaskOpt, friendly
+
+
+@friendly
+def task_split(
+    task: TaskOpt,
+    name: TaskNameOpt,
+    inp: Annotated[Path, typer.Option("--in", help="Validated JSONL.")],
+    train: Annotated[Path, typer.Option(help="Train JSONL to write.")],
+    test: Annotated[Path, typer.Option(help="Test JSONL to write.")],
+    metrics: Annotated[Path, typer.Option(help="split.json to write.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """Split a pipeline task's validated rows with the task's split rule.
+
+    Example: slmbench task-split --task T --name D --in data/tasks/T/D/validated.jsonl --train data/tasks/T/D/train.jsonl --test data/tasks/T/D/test.jsonl --metrics metrics/tasks/T/D/split.json
+    """
+    from stages.pipeline import split as stage
+
+    s = stage.main(task, name, params, inp, train, test, metrics)
+    typer.echo(f"{task}-split {name}: {s['train_rows']} train, {s['test_rows']} test", err=True)
+
+
+if __name__ == "__main__":
+    typer.run(task_split)

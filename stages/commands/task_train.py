@@ -1,0 +1,39 @@
+"""`python -m stages.commands.task_train`: the generic train stage of every pipeline task (stages/pipeline/train.py), also `slmbench task-train`.
+
+A module of its own: the stage's code deps are this module's import closure and the task's folder, not the whole CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stages.commands.common import ParamsOpt, TaskNameOpt, TaskOpt, friendly
+
+
+@friendly
+def task_train(
+    task: TaskOpt,
+    name: TaskNameOpt,
+    train: Annotated[Path, typer.Option(help="Train JSONL.")],
+    base: Annotated[Path, typer.Option(help="The base checkpoint (base-model --out).")],
+    adapter: Annotated[Path, typer.Option(help="LoRA adapter folder to write.")],
+    merged: Annotated[Path, typer.Option(help="Merged safetensors folder to write.")],
+    metrics: Annotated[Path, typer.Option(help="train.json to write.")],
+    live: Annotated[Path, typer.Option(help="dvclive folder: the loss curve.")],
+    params: ParamsOpt = Path("params.yaml"),
+) -> None:
+    """LoRA-tune a pipeline task's language model (tasks.<task>.mlm) on the task's training chats.
+
+    Example: slmbench task-train --task T --name D --train data/tasks/T/D/train.jsonl --base models/base/B --adapter models/tasks/T/D/mlm/adapter --merged models/tasks/T/D/mlm/merged --metrics metrics/tasks/T/D/mlm/train.json --live metrics/tasks/T/D/mlm/train_live
+    """
+    from stages.pipeline import train as stage
+
+    r = stage.main(task, name, params, train, base, adapter, merged, metrics, live)
+    typer.echo(f"{task}-train {name}: {r['train_rows']} rows, {r['steps']} steps, {r['wall_s']:.0f} s", err=True)
+
+
+if __name__ == "__main__":
+    typer.run(task_train)

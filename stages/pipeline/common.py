@@ -1,0 +1,20 @@
+"""What every generic stage does first: find the task by name and read its recipe from params."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from stages.core import params as P
+from stages.core.params import Params
+from stages.tasks import registry
+
+
+def task_recipe(task: str, name: str, params_path: Path, parts: tuple[str, ...]) -> tuple[ModuleType, Params, Any]:
+    """(the task's pipeline parts, params, the recipe of its dataset `name`); one line for an
+    unknown task, a task without the `parts` the stage calls, or a dataset its params do not have."""
+    t = registry.pipeline_task(task, "--task", ("NAME", "recipe", *parts))
+    p = P.load(params_path)
+    return t, p, t.recipe(p, name)
+

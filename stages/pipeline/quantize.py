@@ -1,0 +1,70 @@
+"""The quantize stage, for every pipeline task: merged safetensors -> GGUF f16 (llama.cpp's
+convert_hf_to_gguf.py) -> the task MLM's `qtype` with `llama_model_quantize`
+(stages/train/gguf_convert.py), and the label set beside it as labels.json (so `slmbench evaluate
+--task T --model .../model-q8_0.gguf` knows it). Then the quantize gate every task shares
+(stages/core/gate.py): on `check_rows` test rows, drawn with the MLM's `seed` (a seeded sample,
+in id order), the merged model (transformers + llguidance) and the GGUF (llama.cpp) both answer
+under the task's decoding constraint; the file fails when it agrees with the merged model on less
+than `min_agreement` of the rows (a broken file), or when its primary metric (`PRIMARY`, scored
+by `score_row`) is below the merged model's by more than `max_drop` and a paired test (McNemar)
+calls the drop significant. A failed gate keeps no GGUF. quantize.json has the gate's figures in
+the one metrics layout and the file's size."""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from stages.core.records import atomic_dir, write_json
+from stages.pipeline.common import task_recipe
+from stages.pipeline.runner import answer, label_set
+
+PARTS = ("PARAMS_KEY", "PRIMARY", "bootstrap", "read_rows", "mlm", "prompt", "constraint", "score_row")
+LABELS_FILE = "labels.json"
+
+
+def check_sample(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """The gate's rows: `n` drawn with `seed` (all when fewer), in id order."""
+    return sorted(random.Random(seed).sample(rows, min(n, len(rows))), key=lambda r: r["id"])
+
+
+def main(task: str, name: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path, constraint: Path | None = None) -> dict[str, Any]:
+    from stages.core.gate import CheckRows, GateRule, check, figures
+    from stages.core.stats import DIGITS
+    from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
+
+    t, p, recipe = task_recipe(task, name, params_path, PARTS)
+    cfg = t.mlm(p)
+    samples, seed = t.bootstrap(p)
+    labels = label_set(t, recipe, constraint)
+    rows = check_sample(t.read_rows(Path(test_file)), cfg.check_rows, cfg.seed)
+    result: dict[str, Any] = {}
+    with atomic_dir(Path(out_dir)) as staging:
+        gguf = staging / gguf_name(cfg.qtype)
+        with tempfile.TemporaryDirectory(dir=staging.parent) as tmp:
+            f16 = Path(tmp) / "model-f16.gguf"
+            to_f16(Path(merged), f16)
+            quantize_file(f16, gguf, cfg.qtype.upper(), cfg.threads)
+        (staging / LABELS_FILE).write_text(json.dumps(labels, indent=1) + "\n", encoding="utf-8")
+        size = gguf.stat().st_size
+        result = {"qtype_" + cfg.qtype.lower(): 1, "size_bytes": size, "size_mb": round(size / 1e6, DIGITS), "check_n": len(rows)}
+        if rows:
+            ref = answer(t, Path(merged), rows, labels, cfg)
+            got = answer(t, gguf, rows, labels, cfg)
+            checked = CheckRows(
+                f"{task}-quantize {name}: {gguf.name}",
+                [str(r["id"]) for r in rows],
+                [float(t.score_row(r, a)[t.PRIMARY]) for r, a in zip(rows, ref, strict=True)],
+                [float(t.score_row(r, b)[t.PRIMARY]) for r, b in zip(rows, got, strict=True)],
+                [float(a == b) for a, b in zip(ref, got, strict=True)],
+                ref,
+                got,
+            )
+            fig = figures(checked, samples, seed)
+            check(checked, GateRule(cfg.min_agreement, cfg.max_drop, f"{t.PARAMS_KEY}.mlm"), fig)
+            result.update({k: v for k, v in fig.items() if k != "n"})
+    write_json(Path(metrics), result)
+    return result
