@@ -26,7 +26,6 @@ from stages.commands.funccall_card import funccall_card
 from stages.commands.funccall_generate import funccall_generate
 from stages.commands.funccall_mlm_evaluate import funccall_mlm_evaluate
 from stages.commands.funccall_mlm_quantize import funccall_mlm_quantize
-from stages.commands.funccall_mlm_train import funccall_mlm_train
 from stages.commands.funccall_split import funccall_split
 from stages.commands.funccall_validate import funccall_validate
 from stages.commands.generate import generate
@@ -34,8 +33,6 @@ from stages.commands.intent_baselines import intent_baselines
 from stages.commands.intent_evaluate import intent_evaluate
 from stages.commands.intent_import import intent_import
 from stages.commands.intent_mlm_evaluate import intent_mlm_evaluate
-from stages.commands.intent_mlm_quantize import intent_mlm_quantize
-from stages.commands.intent_mlm_train import intent_mlm_train
 from stages.commands.intent_nlm import intent_nlm
 from stages.commands.intent_split import intent_split
 from stages.commands.intent_validate import intent_validate
@@ -68,14 +65,11 @@ app.command("intent-split")(intent_split)
 app.command("intent-nlm")(intent_nlm)
 app.command("intent-baselines")(intent_baselines)
 app.command("intent-evaluate")(intent_evaluate)
-app.command("intent-mlm-train")(intent_mlm_train)
-app.command("intent-mlm-quantize")(intent_mlm_quantize)
 app.command("intent-mlm-evaluate")(intent_mlm_evaluate)
 app.command("funccall-generate")(funccall_generate)
 app.command("funccall-validate")(funccall_validate)
 app.command("funccall-split")(funccall_split)
 app.command("funccall-bfcl")(funccall_bfcl)
-app.command("funccall-mlm-train")(funccall_mlm_train)
 app.command("funccall-mlm-quantize")(funccall_mlm_quantize)
 app.command("funccall-mlm-evaluate")(funccall_mlm_evaluate)
 app.command("funccall-card")(funccall_card)

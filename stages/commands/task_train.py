@@ -23,6 +23,7 @@ def task_train(
     merged: Annotated[Path, typer.Option(help="Merged safetensors folder to write.")],
     metrics: Annotated[Path, typer.Option(help="train.json to write.")],
     live: Annotated[Path, typer.Option(help="dvclive folder: the loss curve.")],
+    holdout: Annotated[list[Path] | None, typer.Option(help="A held-out test file (or a folder of *.jsonl): no training row may share its leak_key with one of its rows. Repeatable.")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
     """LoRA-tune a pipeline task's language model (tasks.<task>.mlm) on the task's training chats.
@@ -31,7 +32,7 @@ def task_train(
     """
     from stages.pipeline import train as stage
 
-    r = stage.main(task, name, params, train, base, adapter, merged, metrics, live)
+    r = stage.main(task, name, params, train, base, adapter, merged, metrics, live, holdout)
     typer.echo(f"{task}-train {name}: {r['train_rows']} rows, {r['steps']} steps, {r['wall_s']:.0f} s", err=True)
 
 

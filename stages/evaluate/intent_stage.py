@@ -153,7 +153,7 @@ def main_any(
     - an NLM: its folder, or its .onnx with nlm.json beside it; its labels are the label set;
     - a GGUF file or an HF model directory (an MLM, stages/evaluate/intent_mlm.py): it answers under
       a grammar of the label set, which is `labels_file`, else labels.json beside the GGUF or inside
-      the directory (the intent_mlm_quantize stage writes one), else the labels the data carries.
+      the directory (the intent_mlm_quantize stage, stages/pipeline/quantize.py, writes one), else the labels the data carries.
       `parallel` queries share a llama.cpp decode step (an HF directory: a batch).
     The per-row predictions (row number, true label, predicted label) go to `predictions_out` (JSONL) when given."""
     from stages.core.errors import SLMBenchError

@@ -31,8 +31,28 @@ def check_sample(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str
     return sorted(random.Random(seed).sample(rows, min(n, len(rows))), key=lambda r: r["id"])
 
 
-def main(task: str, name: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path, constraint: Path | None = None) -> dict[str, Any]:
+def gate_gguf(t: Any, label: str, merged: Path, gguf: Path, rows: list[dict[str, Any]], labels: list[str], cfg: Any, samples: int, seed: int) -> dict[str, Any]:
+    """Answer `rows` with the merged model and the GGUF under the label set, and apply the quantize
+    gate (stages/core/gate.py) on the task's primary metric; the gate's figures (less `n`)."""
     from stages.core.gate import CheckRows, GateRule, check, figures
+
+    ref = answer(t, Path(merged), rows, labels, cfg)
+    got = answer(t, Path(gguf), rows, labels, cfg)
+    checked = CheckRows(
+        label,
+        [str(r["id"]) for r in rows],
+        [float(t.score_row(r, a)[t.PRIMARY]) for r, a in zip(rows, ref, strict=True)],
+        [float(t.score_row(r, b)[t.PRIMARY]) for r, b in zip(rows, got, strict=True)],
+        [float(a == b) for a, b in zip(ref, got, strict=True)],
+        ref,
+        got,
+    )
+    fig = figures(checked, samples, seed)
+    check(checked, GateRule(cfg.min_agreement, cfg.max_drop, f"{t.PARAMS_KEY}.mlm"), fig)
+    return {k: v for k, v in fig.items() if k != "n"}
+
+
+def main(task: str, name: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path, constraint: Path | None = None) -> dict[str, Any]:
     from stages.core.stats import DIGITS
     from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
 
@@ -52,19 +72,6 @@ def main(task: str, name: str, params_path: Path, merged: Path, test_file: Path,
         size = gguf.stat().st_size
         result = {"qtype_" + cfg.qtype.lower(): 1, "size_bytes": size, "size_mb": round(size / 1e6, DIGITS), "check_n": len(rows)}
         if rows:
-            ref = answer(t, Path(merged), rows, labels, cfg)
-            got = answer(t, gguf, rows, labels, cfg)
-            checked = CheckRows(
-                f"{task}-quantize {name}: {gguf.name}",
-                [str(r["id"]) for r in rows],
-                [float(t.score_row(r, a)[t.PRIMARY]) for r, a in zip(rows, ref, strict=True)],
-                [float(t.score_row(r, b)[t.PRIMARY]) for r, b in zip(rows, got, strict=True)],
-                [float(a == b) for a, b in zip(ref, got, strict=True)],
-                ref,
-                got,
-            )
-            fig = figures(checked, samples, seed)
-            check(checked, GateRule(cfg.min_agreement, cfg.max_drop, f"{t.PARAMS_KEY}.mlm"), fig)
-            result.update({k: v for k, v in fig.items() if k != "n"})
+            result.update(gate_gguf(t, f"{task}-quantize {name}: {gguf.name}", Path(merged), gguf, rows, labels, cfg, samples, seed))
     write_json(Path(metrics), result)
     return result

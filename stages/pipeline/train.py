@@ -1,29 +1,64 @@
 """The train stage, for every pipeline task: the task's LoRA language model (`mlm`: a base of
 `bases` and ModelParams' settings) trained through the loop every task shares
 (stages/train/train.py) on the task's training chats (`prompt` and `answer` of a row; loss on the
-answer and EOS only), over the rows the task draws (`train_rows`). train.json has the loop's
-figures, the rows used and what the task adds about them (`train_figures`)."""
+answer and EOS only), over the rows the task draws (`train_rows`). With held-out files (an
+outside test such as BFCL), the stage first fails, in one line, when any training row shares its
+`leak_key` with a held-out row: a test is never training data. train.json has the loop's figures,
+the rows used, the held-out rows checked, and what the task adds about the rows (`train_figures`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from stages.core.errors import SLMBenchError
 from stages.core.records import write_json
 from stages.pipeline.common import task_recipe
 
 PARTS = ("PARAMS_KEY", "read_rows", "mlm", "train_rows", "train_figures", "prompt", "answer")
 
 
-def main(task: str, name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path) -> dict[str, Any]:
+def holdout_files(paths: list[Path]) -> list[Path]:
+    """Each path a rows file, or a folder whose *.jsonl files are (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(p.glob("*.jsonl"))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise SLMBenchError(f"--holdout {p}: no such file or folder")
+    return out
+
+
+def leaks(t: Any, train: list[dict[str, Any]], held_out: list[Path]) -> tuple[list[tuple[str, str]], int]:
+    """((training row id, held-out row id) of every training row that shares its leak_key with a held-out row, held-out rows read)."""
+    keys: dict[str, str] = {}
+    n = 0
+    for f in held_out:
+        for r in t.read_rows(f):
+            keys.setdefault(t.leak_key(r), str(r["id"]))
+            n += 1
+    return [(str(r["id"]), keys[k]) for r in train if (k := t.leak_key(r)) in keys], n
+
+
+def main(
+    task: str, name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path, holdout: list[Path] | None = None
+) -> dict[str, Any]:
     from stages.train.train import run
 
-    t, p, recipe = task_recipe(task, name, params_path, PARTS)
+    t, p, recipe = task_recipe(task, name, params_path, PARTS + (("leak_key",) if holdout else ()))
     cfg = t.mlm(p)
     rows = t.read_rows(Path(train_file))
+    held: dict[str, Any] = {}
+    if holdout:
+        found, n_held = leaks(t, rows, holdout_files(holdout))
+        if found:
+            raise SLMBenchError(f"{task}-train {name}: {len(found)} training rows are held-out test rows (first: {found[0][0]} = {found[0][1]}); a test is never training data")
+        held = {"holdout_rows": n_held, "holdout_leaks": 0}
     picked = t.train_rows(rows, cfg.train_rows, cfg.seed)
     chats = [(t.prompt(r), t.answer(r)) for r in picked]  # the training chat of a row
     result = run("mlm", cfg, Path(base_dir), chats, Path(adapter), Path(merged), Path(live_dir), key=t.PARAMS_KEY)
-    result = {**result, "train_rows": len(picked), "train_rows_available": len(rows), **t.train_figures(picked)}
+    result = {**result, "train_rows": len(picked), "train_rows_available": len(rows), **held, **t.train_figures(picked)}
     write_json(Path(metrics), result)
     return result

@@ -63,6 +63,7 @@ PIPELINE_PARTS = {
     "mlm": "mlm(p): its language model's settings (a stages.core.params.ModelParams with train_rows, check_rows, qtype, the gate's bounds, parallel)",
     "train_rows": "train_rows(rows, n, seed): the rows the model trains on (n = 0: every row)",
     "train_figures": "train_figures(rows): what train.json adds about the rows trained on",
+    "leak_key": "leak_key(row): what a training row must not share with a held-out test row (train --holdout)",
     "test_rows": "test_rows(rows, n, seed): the test rows scored (n = 0: every row)",
     "prompt": "prompt(row): the chat of a row, without the answer",
     "answer": "answer(row): the target answer of a row (the training chat is prompt and answer)",

@@ -1,5 +1,6 @@
 """The LoRA training loop (peft) every task's model trains through: EdgeJSON's train stage
-(stages/train/train_stage.py) and EdgeIntent's MLM (stages/train/intent_mlm_stage.py).
+(stages/train/train_stage.py), the generic train stage (stages/pipeline/train.py: EdgeIntent's
+MLM, EdgeFuncCall's and any pipeline task's).
 
 Each example goes through the tokenizer's chat template: a system message with the compact
 schema skeleton, the user's prompt, then the JSON answer and EOS. Loss is on the answer tokens
@@ -304,7 +305,7 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
 
 
 def run(name: str, cfg: ModelParams, base_dir: Path, chats: list[Chat], adapter_out: Path, merged_out: Path, live_dir: Path, key: str = "models") -> dict[str, Any]:
-    """Train on `chats` (any task's: `edgejson_chats`, stages/train/intent_mlm_stage.py), then save
+    """Train on `chats` (any task's: `edgejson_chats`, stages/pipeline/train.py), then save
     the adapter and the merged model. Under torchrun every process trains its share and process 0
     logs and saves; the others return {}. `key` is the params section that names the model, for errors."""
     import torch

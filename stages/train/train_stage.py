@@ -2,8 +2,8 @@
 
 Reads the model's settings (`models.<name>`) and the schema catalog, builds EdgeJSON's training
 chats (stages/train/train.py: `edgejson_chats`) and trains them with the shared LoRA loop
-(stages/train/train.py: `run`). EdgeIntent's MLM trains through the same loop
-(stages/train/intent_mlm_stage.py).
+(stages/train/train.py: `run`). The generic train stage (stages/pipeline/train.py:
+EdgeIntent's and EdgeFuncCall's MLMs) trains through the same loop.
 """
 
 from __future__ import annotations

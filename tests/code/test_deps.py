@@ -322,7 +322,8 @@ def test_every_stage_declares_what_it_reads(stages: list[Stage], repo_root: Path
         ("generate@", "stages/data/teacher_vllm.py", "code stages/data/teacher_vllm.py is imported but not a dep"),
         ("card@", "stages/commands/card.py", "code stages/commands/card.py is imported but not a dep"),
         ("report", "stages/commands/common.py", "code stages/commands/common.py is imported but not a dep"),
-        ("funccall_mlm_train@", "stages/commands/bfcl.py", "code stages/commands/bfcl.py is imported but not a dep"),
+        ("funccall_mlm_evaluate@", "stages/commands/bfcl.py", "code stages/commands/bfcl.py is imported but not a dep"),
+        ("funccall_mlm_train@", "stages/tasks/funccall/pipeline.py", "code stages/tasks/funccall/pipeline.py is imported but not a dep"),
     ],
 )
 def test_removing_one_dep_is_caught(stages: list[Stage], repo_root: Path, real_params: P.Params, stage: str, remove: str, expected: str) -> None:

@@ -25,8 +25,6 @@ KNOWN_DEBT = {
     "stages/data/funccall_validate.py": 1,  # the GX source name of the funccall gate
     "stages/data/gx.py": 1,  # the default GX source name
     "stages/evaluate/web.py": 1,  # the NLM page's folder, web/intent
-    "stages/train/funccall_mlm_stage.py": 1,  # the training loop's log key
-    "stages/train/intent_mlm_stage.py": 1,  # the training loop's log key
 }
 
 
@@ -122,3 +120,37 @@ def test_a_model_whose_kind_does_not_serve_the_task_is_one_line(tmp_path: Path) 
     lines = [line for line in r.output.splitlines() if line.strip()]
     assert r.exit_code != 0 and lines == [f"error: --model {nlm}: the NLM (ONNX with nlm.json) serves --task intent, not --task funccall"], r.output
     assert not (tmp_path / "o.json").exists()
+
+
+def test_a_generic_stage_names_the_task_and_the_missing_part_in_one_line(repo_root: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from stages.pipeline import quantize, validate
+
+    with pytest.raises(SLMBenchError, match=r"^--task: 'nosuch' is not a registered task; expected one of .*intent"):
+        registry.pipeline_task("nosuch", "--task")
+    with pytest.raises(SLMBenchError, match=r"^--task: the task 'edgejson' has no stages/tasks/edgejson/pipeline.py, so the generic stages cannot run it$"):
+        registry.pipeline_task("edgejson", "--task")
+    assert registry.pipeline_task("intent", "--task", quantize.PARTS).PRIMARY == "accuracy"
+    with pytest.raises(SLMBenchError, match=r"^stages/tasks/intent/pipeline.py: the task 'intent' does not provide row_problems \(row_problems\(row, recipe\)"):
+        registry.pipeline_task("intent", "--task", validate.PARTS)
+    run = [sys.executable, "-m", "stages.commands.task_split", "--task", "nosuch", "--name", "x", "--in", "a.jsonl", "--train", "b", "--test", "c", "--metrics", "m.json"]
+    proc = subprocess.run(run, cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "'nosuch' is not a registered task" in proc.stderr, proc.stderr
+
+
+def test_a_tasks_section_for_no_task_folder_is_one_line(repo_root: Path, tmp_path: Path) -> None:
+    import yaml
+
+    from stages.core import params as P
+
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
+    raw["tasks"] = {"sentimnet": {"datasets": {}}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(SLMBenchError, match=r"params.yaml: tasks.sentimnet: no task 'sentimnet' \(a folder stages/tasks/sentimnet/ with a task.py\); expected one of edgejson, funccall, intent$"):
+        P.load(tmp_path / "params.yaml")
+    raw["tasks"] = {"intent": {"mlm": {"base": "nope"}}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(SLMBenchError, match=r"tasks.intent.mlm"):
+        P.task_mlm(P.load(tmp_path / "params.yaml"), "intent")

@@ -28,7 +28,9 @@ from stages.tasks.funccall.catalogue import FORMAT_CHECKER
 from stages.tasks.funccall.prompt import chat_messages, tool_text
 from stages.tasks.funccall.rows import read_call_rows, write_call_rows
 from stages.train.funccall_mlm_quantize import quantize_main
-from stages.train.funccall_mlm_stage import bfcl_leaks, train_main
+from stages.pipeline.train import leaks
+from stages.pipeline.train import main as train_main
+from stages.tasks import registry
 from stages.train.train import encode_chats
 
 pytestmark = pytest.mark.slow
@@ -93,7 +95,10 @@ def mlm(tiny_model_dir: Path, repo_root: Path, rows: dict[str, Any], tmp_path_fa
     )  # a random model's answers part between runtimes (llama.cpp's JSON grammar lets it write spaces): the bar is tested below
     params = out / "params.yaml"
     params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    train = train_main(params, rows["dir"] / "train.jsonl", [], tiny_model_dir, out / "adapter", out / "merged", out / "train.json", out / "live")
+    train = train_main(
+        "funccall", "edgefunccall", params, rows["dir"] / "train.jsonl", tiny_model_dir, out / "adapter", out / "merged", out / "train.json", out / "live",
+        holdout=[rows["dir"] / "test.jsonl"],
+    )  # the generic train stage, with the test rows as the held-out file
     quantized = quantize_main(params, out / "merged", rows["dir"] / "test.jsonl", out / "gguf", out / "quantize.json")
     return {"dir": out, "train": train, "quantize": quantized, "params": params}
 
@@ -110,7 +115,7 @@ def test_training_learns_the_answer_and_eos_only(tiny_model_dir: Path, rows: dic
 
 
 def test_train_and_quantize_stages(mlm: dict[str, Any], rows: dict[str, Any], tmp_path: Path) -> None:
-    assert mlm["train"]["train_rows"] == 8 and mlm["train"]["steps"] == 2 and mlm["train"]["bfcl_leaks"] == 0
+    assert mlm["train"]["train_rows"] == 8 and mlm["train"]["steps"] == 2 and mlm["train"]["holdout_leaks"] == 0 and mlm["train"]["holdout_rows"] == 8
     q = json.loads((mlm["dir"] / "quantize.json").read_text(encoding="utf-8"))
     assert q["size_bytes"] == (mlm["dir"] / "gguf" / "model-q8_0.gguf").stat().st_size and q["check_n"] == 4
     assert q["agreement_ci95"][0] <= q["agreement"] <= q["agreement_ci95"][1]
@@ -131,8 +136,13 @@ def test_training_refuses_rows_that_are_bfcl_questions(rows: dict[str, Any], tmp
     bfcl = convert(questions, answers, "simple_python")[:3]
     write_call_rows(tmp_path / "bfcl_simple_python.jsonl", bfcl)
     leaked = [*rows["train"][:5], {**rows["train"][5], "request": "  " + bfcl[1]["request"].upper() + " "}]
-    assert bfcl_leaks(leaked, [tmp_path / "bfcl_simple_python.jsonl"]) == [(leaked[-1]["id"], bfcl[1]["id"])]
-    assert bfcl_leaks(rows["train"], [tmp_path / "bfcl_simple_python.jsonl"]) == []
+    funccall = registry.pipeline_task("funccall", "--task", ("read_rows", "leak_key"))
+    assert leaks(funccall, leaked, [tmp_path / "bfcl_simple_python.jsonl"]) == ([(leaked[-1]["id"], bfcl[1]["id"])], 3)
+    assert leaks(funccall, rows["train"], [tmp_path / "bfcl_simple_python.jsonl"]) == ([], 3)
+    (tmp_path / "t").mkdir()
+    write_call_rows(tmp_path / "t" / "train.jsonl", leaked)
+    with pytest.raises(SLMBenchError, match=rf"^funccall-train edgefunccall: 1 training rows are held-out test rows \(first: {leaked[-1]['id']} = {bfcl[1]['id']}\)"):
+        train_main("funccall", "edgefunccall", Path("params.yaml"), tmp_path / "t" / "train.jsonl", tmp_path, tmp_path / "a", tmp_path / "m", tmp_path / "t.json", tmp_path / "l", holdout=[tmp_path])
 
 
 SHORT_TOOLS = [  # no free-text argument: a random model's constrained answer must end within a few tokens

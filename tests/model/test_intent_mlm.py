@@ -24,7 +24,7 @@ from stages.inference.label_lm import LabelLM
 from stages.inference.labels import gbnf_alternation, lark_alternation
 from stages.tasks.intent.prompt import answer_text, chat_messages
 from stages.tasks.intent.rows import per_class_share, per_class_subset
-from stages.train.intent_mlm_quantize import quantize_main
+from stages.pipeline.quantize import main as quantize_main
 from stages.train.train import encode_chats, run
 
 pytestmark = pytest.mark.slow
@@ -77,7 +77,7 @@ def mlm(tiny_model_dir: Path, repo_root: Path, tmp_path_factory: pytest.TempPath
     test_file, labels_file = out / "test.jsonl", out / "labels.json"
     test_file.write_text("".join(json.dumps(r) + "\n" for r in test_rows), encoding="utf-8")
     labels_file.write_text(json.dumps(labels), encoding="utf-8")
-    quantized = quantize_main("banking77", params, out / "merged", test_file, labels_file, out / "gguf", out / "quantize.json")
+    quantized = quantize_main("intent", "banking77", params, out / "merged", test_file, out / "gguf", out / "quantize.json", labels_file)
     return {"dir": out, "train": metrics, "quantize": quantized, "test": test_rows, "labels": labels, "test_file": test_file, "params": params}
 
 

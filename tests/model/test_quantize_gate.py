@@ -59,15 +59,17 @@ def files(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 
 def test_intent_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[str, Path], real_params: Any) -> None:
-    from stages.train.intent_mlm_quantize import gate_gguf
+    from stages.pipeline.quantize import PARTS, gate_gguf
+    from stages.tasks import registry
 
+    intent = registry.pipeline_task("intent", "--task", PARTS)
     _, rows, labels = banking_rows(n_labels=6, train_per_label=1, test_per_label=4)
     cfg = dataclasses.replace(P.intent_mlm(real_params), threads=1, parallel=4, batch_size=4)
-    fig = gate_gguf("intent honest", files["merged"], files["honest"], labels, rows, cfg, 200, 1)
+    fig = gate_gguf(intent, "intent honest", files["merged"], files["honest"], rows, labels, cfg, 200, 1)
     assert fig["agreement"] >= cfg.min_agreement and fig["agreement_ci95"][0] <= fig["agreement"] <= fig["agreement_ci95"][1]
     assert fig["agreement_n"] == fig["score_n"] == fig["score_merged_n"] == fig["score_diff_n"] > 0, "each figure with its n"
     with pytest.raises(SLMBenchError) as err:
-        gate_gguf("intent broken", files["merged"], files["broken"], labels, rows, cfg, 200, 1)
+        gate_gguf(intent, "intent broken", files["merged"], files["broken"], rows, labels, cfg, 200, 1)
     msg = str(err.value)
     assert msg.count("\n") == 0 and msg.startswith("intent broken: agrees with the merged model on") and "intent.mlm.min_agreement" in msg, msg
 

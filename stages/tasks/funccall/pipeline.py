@@ -1,0 +1,54 @@
+"""EdgeFuncCall's pipeline parts (stages/tasks/registry.py: PIPELINE_PARTS): what the generic stages
+(stages/pipeline/) call for it. Today its MLM trains through the generic train stage, with BFCL's
+converted rows as the held-out test no training request may be; its generator, gate, split, the
+quantize gate (free decoding, prefix agreement) and the scoring by AST match are still its own
+stages (docs/funccall.md). Its board parts are in task.py."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from stages.core import params as P
+from stages.core.params import FuncCallData, FuncCallMLMParams, Params
+from stages.inference.tool_calls import answer_text
+from stages.tasks.funccall.prompt import chat_messages
+from stages.tasks.funccall.rows import first_of_shuffle
+from stages.tasks.funccall.rows import read_call_rows as read_rows  # noqa: F401 (the interface's row reader)
+from stages.tasks.funccall.rows import write_call_rows as write_rows  # noqa: F401 (the interface's row writer)
+
+NAME = "funccall"
+TITLE = "EdgeFuncCall"
+PARAMS_KEY = "funccall"  # its settings: funccall.datasets.<name>, funccall.mlm
+
+
+def recipe(p: Params, name: str) -> FuncCallData:
+    return P.funccall_data(p, name)
+
+
+def mlm(p: Params) -> FuncCallMLMParams:
+    return P.funccall_mlm(p)
+
+
+def train_rows(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
+    """The first `n` rows of a shuffle seeded with `seed` (rows.first_of_shuffle); 0: every row."""
+    return first_of_shuffle(rows, n, seed)
+
+
+def train_figures(picked: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"rows_by_kind": dict(sorted(Counter(str(r.get("kind", "")) for r in picked).items()))}
+
+
+def prompt(row: dict[str, Any]) -> list[dict[str, str]]:
+    return chat_messages(row["request"], row["tools"])
+
+
+def answer(row: dict[str, Any]) -> str:
+    """The calls as compact JSON, each call's arguments in its tool's grammar order."""
+    return answer_text(row["calls"], row["tools"])
+
+
+def leak_key(row: dict[str, Any]) -> str:
+    """What must differ between a training row and a held-out test row: the request, case and whitespace normalised."""
+    return re.sub(r"\s+", " ", row["request"]).strip().casefold()
