@@ -27,7 +27,6 @@ from typing import Any
 
 import pytest
 from intent_models import tiny_nlm
-from test_metrics_layout import nest_legacy
 
 from stages.core import params as P
 from stages.core.errors import SLMBenchError
@@ -50,12 +49,6 @@ def root(tmp_path: Path) -> Path:
     for d in ("metrics/models", "metrics/intent", "metrics/funccall", "data/sources"):
         shutil.copytree(REPO / d, r / d)
     shutil.copy2(REPO / "params.yaml", r / "params.yaml")
-    # an EdgeJSON eval.json written before the one metrics layout (flat dotted keys) is read in it, the
-    # same figures, until the pipeline writes it again (test_metrics_layout.py flags the committed file)
-    for ev in (r / "metrics/models").glob("*/eval.json"):
-        body = json.loads(ev.read_text(encoding="utf-8"))
-        if any("." in k for k in body):
-            ev.write_text(json.dumps(nest_legacy(body)), encoding="utf-8")
     for i, f in enumerate(SPLITS):
         (r / f).parent.mkdir(parents=True, exist_ok=True)
         (r / f).write_text(json.dumps({"row": i, "file": f}) + "\n", encoding="utf-8")

@@ -56,35 +56,6 @@ def layout_problems(obj: Any, where: str = "") -> list[str]:
     return out
 
 
-def nest_legacy(flat: dict[str, Any]) -> dict[str, Any]:
-    """A metrics file written before the one layout (flat dotted keys, `_ci_low`/`_ci_high`) in the
-    layout: dotted keys as objects, each pair of bounds as `_ci95` with `_n` from its group's `n`.
-    Only for reading committed files that predate the layout (test_leaderboard.py's copy of them)."""
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        *path, leaf = key.split(".")
-        d = out
-        for k in path:
-            d = d.setdefault(k, {})
-        d[leaf] = value
-
-    def fix(d: dict[str, Any]) -> None:
-        for key in list(d):
-            if isinstance(d.get(key), dict):
-                fix(d[key])
-            elif key.endswith("_ci_low") and key in d:
-                m = key.removesuffix("_ci_low")
-                d[f"{m}_ci95"] = [d.pop(key), d.pop(f"{m}_ci_high")]
-                if "n" in d:
-                    d[f"{m}_n"] = d["n"]
-
-    fix(out)
-    return out
-
-
-# ---- (a) the real writers, on tiny inputs -------------------------------------------------------
-
-
 def _edgejson_scored() -> list[dict[str, Any]]:
     return [
         {"schema_id": f"s{i % 2}", "tier": ("simple", "complex")[i % 2], "json_parse": 1.0, "json_exact": float(i % 3 == 0), "field_f1": i % 4 / 4}
@@ -197,14 +168,6 @@ def test_a_bad_file_is_caught_on_every_count() -> None:
         assert any(p.startswith(e) for p in problems), (e, problems)
     assert len(problems) == len(expected), problems
     assert layout_problems({"a": {"m": 0.5, "m_ci95": [0.4, 0.6], "m_n": 9, "n": 9, "size_mb": 1.0}}) == []
-
-
-def test_a_file_from_before_the_layout_reads_in_it() -> None:
-    flat = {"q8_0.n": 4, "q8_0.json_exact": 0.5, "q8_0.json_exact_ci_low": 0.25, "q8_0.json_exact_ci_high": 0.75, "q8_0.size_mb": 145.0}
-    assert layout_problems(flat) != []
-    nested = nest_legacy(flat)
-    assert nested == {"q8_0": {"n": 4, "json_exact": 0.5, "json_exact_ci95": [0.25, 0.75], "json_exact_n": 4, "size_mb": 145.0}}
-    assert layout_problems(nested) == []
 
 
 # ---- (c) the committed metrics files ------------------------------------------------------------
