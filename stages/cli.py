@@ -20,29 +20,23 @@ import typer
 
 from stages.commands.base_model import base_model
 from stages.commands.card import card
+from stages.commands.common import ParamsOpt, friendly
 from stages.commands.evaluate_release import evaluate_release
 from stages.commands.funccall_bfcl import funccall_bfcl
 from stages.commands.funccall_card import funccall_card
 from stages.commands.funccall_generate import funccall_generate
 from stages.commands.funccall_mlm_evaluate import funccall_mlm_evaluate
 from stages.commands.funccall_mlm_quantize import funccall_mlm_quantize
-from stages.commands.funccall_split import funccall_split
-from stages.commands.funccall_validate import funccall_validate
 from stages.commands.generate import generate
 from stages.commands.intent_baselines import intent_baselines
 from stages.commands.intent_evaluate import intent_evaluate
 from stages.commands.intent_import import intent_import
 from stages.commands.intent_mlm_evaluate import intent_mlm_evaluate
 from stages.commands.intent_nlm import intent_nlm
-from stages.commands.intent_split import intent_split
-from stages.commands.intent_validate import intent_validate
 from stages.commands.leaderboard import leaderboard
 from stages.commands.quantize import quantize
 from stages.commands.report import report
 from stages.commands.split import split
-from stages.commands.train import train
-from stages.commands.validate import validate
-from stages.commands.common import ParamsOpt, friendly
 from stages.commands.task_card import task_card
 from stages.commands.task_evaluate import task_evaluate
 from stages.commands.task_prepare import task_prepare
@@ -50,6 +44,8 @@ from stages.commands.task_quantize import task_quantize
 from stages.commands.task_split import task_split
 from stages.commands.task_train import task_train
 from stages.commands.task_validate import task_validate
+from stages.commands.train import train
+from stages.commands.validate import validate
 from stages.core.errors import SLMBenchError
 from stages.tasks.registry import DEFAULT_TASK
 
@@ -60,15 +56,11 @@ app.command("generate")(generate)
 app.command("validate")(validate)
 app.command("split")(split)
 app.command("intent-import")(intent_import)
-app.command("intent-validate")(intent_validate)
-app.command("intent-split")(intent_split)
 app.command("intent-nlm")(intent_nlm)
 app.command("intent-baselines")(intent_baselines)
 app.command("intent-evaluate")(intent_evaluate)
 app.command("intent-mlm-evaluate")(intent_mlm_evaluate)
 app.command("funccall-generate")(funccall_generate)
-app.command("funccall-validate")(funccall_validate)
-app.command("funccall-split")(funccall_split)
 app.command("funccall-bfcl")(funccall_bfcl)
 app.command("funccall-mlm-quantize")(funccall_mlm_quantize)
 app.command("funccall-mlm-evaluate")(funccall_mlm_evaluate)
@@ -160,7 +152,6 @@ def evaluate(
     Example (a leaderboard submission): slmbench evaluate --model my-model.gguf --data data/v4/test.jsonl --constrained --out out.json --submit my-model --base SmolLM2-135M --licence apache-2.0
     """
     from stages.tasks import registry
-
     from stages.tasks.registry import check_serves
 
     registry.get(task)  # one line naming --task and the registered tasks, before anything runs

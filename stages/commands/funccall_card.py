@@ -18,7 +18,7 @@ def funccall_card(
     eval_file: Annotated[Path, typer.Option("--eval", help="The MLM's eval.json (funccall-mlm-evaluate --out).")],
     train_file: Annotated[Path, typer.Option("--train", help="Its train.json.")],
     quantize_file: Annotated[Path, typer.Option("--quantize", help="Its quantize.json.")],
-    quality: Annotated[Path, typer.Option(help="quality.json of its data (funccall-validate --metrics).")],
+    quality: Annotated[Path, typer.Option(help="quality.json of its data (the validate stage's --metrics).")],
     out: Annotated[Path, typer.Option(help="Model card to write (Markdown with Hugging Face front matter).")],
     scores: Annotated[Path, typer.Option(help="Plot data to write: AST accuracy per row set and decoding.")],
     params: ParamsOpt = Path("params.yaml"),

@@ -16,7 +16,7 @@ from stages.commands.common import IntentOpt, ParamsOpt, friendly
 @friendly
 def intent_baselines(
     name: IntentOpt,
-    train: Annotated[Path, typer.Option(help="Train JSONL (intent-split --train).")],
+    train: Annotated[Path, typer.Option(help="Train JSONL (the split stage's --train).")],
     out: Annotated[Path, typer.Option(help="Folder for majority.json and the TF-IDF + LR files.")],
     metrics: Annotated[Path, typer.Option(help="The training facts (JSON).")],
     params: ParamsOpt = Path("params.yaml"),

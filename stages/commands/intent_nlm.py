@@ -16,7 +16,7 @@ from stages.commands.common import IntentOpt, ParamsOpt, friendly
 @friendly
 def intent_nlm(
     name: IntentOpt,
-    train: Annotated[Path, typer.Option(help="Train JSONL (intent-split --train).")],
+    train: Annotated[Path, typer.Option(help="Train JSONL (the split stage's --train).")],
     labels: Annotated[Path, typer.Option(help="The label set (intent-import --labels): the model's outputs.")],
     out: Annotated[Path, typer.Option(help="Folder for model.onnx and nlm.json.")],
     metrics: Annotated[Path, typer.Option(help="The training facts (JSON): time, size, the ONNX check.")],

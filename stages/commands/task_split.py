@@ -30,7 +30,7 @@ def task_split(
     from stages.pipeline import split as stage
 
     s = stage.main(task, name, params, inp, train, test, metrics)
-    typer.echo(f"{task}-split {name}: {s['train_rows']} train, {s['test_rows']} test", err=True)
+    typer.echo(f"task-split {task} {name}: -> {train}, {test} (test_sha256 {s['test_sha256'][:12]})", err=True)
 
 
 if __name__ == "__main__":

@@ -22,16 +22,17 @@ def task_validate(
     quarantine: Annotated[Path, typer.Option(help="Quarantined rows (JSONL, with reasons) to write.")],
     metrics: Annotated[Path, typer.Option(help="quality.json to write.")],
     docs: Annotated[Path | None, typer.Option(help="Folder for the GX Data Docs site (optional).")] = None,
+    constraint: Annotated[Path | None, typer.Option(help="What the rows are checked against, where the task has one (a label set, a tools folder).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Gate a pipeline task's rows: its row checks, then its Great Expectations suites; write validated rows only when the gate passes.
+    """Gate a task's rows: its row checks, then its Great Expectations suites; write validated rows only when the gate passes.
 
     Example: slmbench task-validate --task T --name D --in data/tasks/T/D/imported.jsonl --validated data/tasks/T/D/validated.jsonl --quarantine data/tasks/T/D/quarantine.jsonl --metrics metrics/tasks/T/D/quality.json
     """
     from stages.pipeline import validate as stage
 
-    q = stage.main(task, name, params, inp, validated, quarantine, metrics, docs)
-    typer.echo(f"{task}-validate {name}: {q['rows_accepted']} of {q['rows_in']} rows accepted", err=True)
+    r = stage.main(task, name, params, inp, validated, quarantine, metrics, docs, constraint)
+    typer.echo(f"task-validate {task} {name}: {len(r.accepted)} accepted, {len(r.quarantine)} quarantined, gate passed", err=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The Great Expectations gate, shared by every task's validate stage.
 
-A task builds its `Table`s (a pandas DataFrame and the expectations its suite holds, each named in
-`meta["name"]` with `named`); `gx_gate` validates them in one GX context and returns every
+A task builds its `Table`s (stages/core/rowgate.py: a pandas DataFrame and the expectations its
+suite holds, each named in `meta["name"]` with `named`); `gx_gate` validates them in one GX context and returns every
 expectation's outcome, with each failure described on one line (`describe`). With a docs folder
 it writes the Data Docs site of the run, made to work offline (stages/data/datadocs.py).
 """
@@ -12,42 +12,14 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stages.core.records import atomic_dir
+from stages.core.rowgate import GateResult, Table, named  # noqa: F401 (what a gate builds, re-exported for the EdgeJSON gate)
 
 # Unexpected values quoted per failed expectation, each cut to this many characters.
 QUOTED_VALUES, QUOTE_CHARS = 3, 80
-
-
-@dataclass
-class GateResult:
-    accepted: list[dict[str, Any]]
-    quarantine: list[dict[str, Any]]
-    quality: dict[str, Any]
-    failed_expectations: list[str] = field(default_factory=list)
-    expectations: dict[str, bool] = field(default_factory=dict)  # every GX expectation by name -> passed
-
-    @property
-    def passed(self) -> bool:
-        return not self.failed_expectations
-
-
-@dataclass(frozen=True)
-class Table:
-    """One GX validation: a DataFrame and the suite it must pass."""
-
-    name: str  # GENERATED or ACCEPTED
-    frame: Any  # pandas.DataFrame
-    suite: str  # the expectation suite's name
-    expectations: list[Any]  # GX expectations, each named in meta["name"]
-
-
-def named(name: str, property_: str) -> dict[str, Any]:
-    """An expectation's name (what the gate reports when it fails) and the property it checks, also shown in Data Docs."""
-    return {"meta": {"name": name, "property": property_}, "notes": f"{name}: {property_}"}
 
 
 def gx_gate(version: str, tables: list[Table], docs_dir: Path | None = None, source_name: str = "edgejson") -> tuple[list[str], dict[str, bool]]:

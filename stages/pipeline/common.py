@@ -11,10 +11,11 @@ from stages.core.params import Params
 from stages.tasks import registry
 
 
-def task_recipe(task: str, name: str, params_path: Path, parts: tuple[str, ...]) -> tuple[ModuleType, Params, Any]:
+def task_recipe(task: str, name: str, params_path: Path, parts: tuple[str, ...], module: str = "pipeline") -> tuple[ModuleType, Params, Any]:
     """(the task's pipeline parts, params, the recipe of its dataset `name`); one line for an
-    unknown task, a task without the `parts` the stage calls, or a dataset its params do not have."""
-    t = registry.pipeline_task(task, "--task", ("NAME", "recipe", *parts))
+    unknown task, a task without the `parts` the stage calls, or a dataset its params do not have.
+    `module`: the stage's own task module (registry.pipeline_task)."""
+    t = registry.pipeline_task(task, "--task", ("NAME", "TITLE", "recipe", *parts), module)
     p = P.load(params_path)
     return t, p, t.recipe(p, name)
 

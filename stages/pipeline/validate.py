@@ -1,55 +1,38 @@
-"""The validate stage, for every pipeline task: each row gets the task's Python checks
-(`row_problems`: a row with a problem goes to quarantine with its reasons), then the Great
-Expectations gate runs the task's suites (`expectations`) over every row read (`input`, with the
-recipe's tolerance) and over the rows kept (`accepted`, strictly), on the task's DataFrame
-(`frame`). quality.json has the counts, the reject rate and every expectation's outcome. A failed
-gate writes quality.json and the quarantine, removes any old validated file, and exits with one
-line naming the input file and every failed expectation."""
+"""The validate stage, for every pipeline task: the task's `gate` part reads the rows, runs its
+Python and jsonschema checks and its Great Expectations suites (with the runner this stage hands
+it, stages/data/gx.py), and returns what it accepted, what it quarantined with the reasons, and
+its quality figures (stages/core/rowgate.py). This stage writes the quarantine and quality.json
+either way; the validated rows only when the gate passed. A failed gate removes any old validated
+file and exits with one line naming the input file and every failed expectation.
+
+`source`: the file or folder the task's rows are checked against, where it has one (EdgeIntent's
+label set, EdgeFuncCall's tool catalogue), given as the stage's --constraint."""
 
 from __future__ import annotations
 
-from collections import Counter
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from stages.core.errors import SLMBenchError
-from stages.core.records import write_json, write_rows
-from stages.data.gx import Table, gx_gate
+from stages.core.records import write_json
+from stages.core.rowgate import GateResult
+from stages.data.gx import gx_gate
 from stages.pipeline.common import task_recipe
 
-TABLES = ("input", "accepted")
-PARTS = ("read_rows", "row_problems", "frame", "expectations")
+TASK_MODULE = "gate"  # the task module this stage loads (registry.pipeline_task): its deps are that code
+PARTS = ("gate", "write_rows")
 
 
-def main(task: str, name: str, params_path: Path, inp: Path, validated: Path, quarantine: Path, metrics: Path, docs: Path | None = None) -> dict[str, Any]:
-    t, p, recipe = task_recipe(task, name, params_path, PARTS)
-    rows = t.read_rows(Path(inp))
+def main(
+    task: str, name: str, params_path: Path, inp: Path, validated: Path, quarantine: Path, metrics: Path, docs: Path | None = None, source: Path | None = None
+) -> GateResult:
+    t, p, recipe = task_recipe(task, name, params_path, PARTS, TASK_MODULE)
     Path(validated).unlink(missing_ok=True)  # a failed gate must not leave an old file behind
-    accepted, quarantined = [], []
-    reasons: Counter[str] = Counter()
-    for row in rows:
-        problems = t.row_problems(row, recipe)
-        if problems:
-            quarantined.append({**row, "reasons": problems})
-            reasons.update(problems)
-        else:
-            accepted.append(row)
-    tables = [Table(table, t.frame(subset), f"{task}_{table}", t.expectations(recipe, table)) for table, subset in zip(TABLES, (rows, accepted), strict=True)]
-    failed, outcome = gx_gate(f"{task}_{name}", tables, docs, source_name=task)
-    quality = {
-        "task": task,
-        "dataset": name,
-        "rows_in": len(rows),
-        "rows_accepted": len(accepted),
-        "rows_quarantined": len(quarantined),
-        "reject_rate": round(len(quarantined) / len(rows), 6) if rows else 0.0,
-        "reasons": dict(sorted(reasons.items())),
-        "expectations": outcome,
-        "gate_passed": not failed,
-    }
-    write_rows(Path(quarantine), quarantined)
-    write_json(Path(metrics), quality)
-    if failed:
-        raise SLMBenchError(f"{inp}: the {task} {name} gate failed {len(failed)} expectation(s): {'; '.join(failed)}")
-    write_rows(Path(validated), accepted)
-    return quality
+    result = t.gate(name, recipe, Path(inp), source, partial(gx_gate, docs_dir=docs))
+    t.write_rows(Path(quarantine), result.quarantine)
+    write_json(Path(metrics), result.quality)
+    if not result.passed:
+        n = len(result.failed_expectations)
+        raise SLMBenchError(f"{inp}: the {t.TITLE} {name} gate failed {n} expectation(s): {'; '.join(result.failed_expectations)}")
+    t.write_rows(Path(validated), result.accepted)
+    return result

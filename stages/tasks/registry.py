@@ -46,6 +46,8 @@ PARTS = {
 # defines in its stages/tasks/<task>/pipeline.py, beside task.py. A generic stage loads only that
 # module, so a change to a task's leaderboard code reruns none of its data or model stages. Each
 # generic stage names the parts it calls; a task provides the parts of the stages it runs through.
+# A stage that names a module of its own (TASK_MODULE: validate's `gate`, split's `split`) finds its
+# parts there when the task has that file, with NAME, TITLE and recipe, so its deps are that code.
 PIPELINE_PARTS = {
     "NAME": "the task's key, as in task.py",
     "TITLE": "the task's display name",
@@ -56,10 +58,8 @@ PIPELINE_PARTS = {
     "write_rows": "write its rows atomically",
     "recipe": "recipe(p, name): its dataset `name`'s settings from params, checked",
     "prepare": "prepare(recipe, source): its rows before the gate (the task's import or generator)",
-    "row_problems": "row_problems(row, recipe): what is wrong with one row ([] when nothing): its Python and jsonschema checks",
-    "frame": "frame(rows): the pandas DataFrame its Great Expectations suites check",
-    "expectations": "expectations(recipe, table): its GX suite for `input` (every row read) or `accepted` (the rows kept)",
-    "split_rows": "split_rows(rows, recipe): (train, test), its split rule",
+    "gate": "gate(name, recipe, path, source, run_gx): its rows read and checked, its GX tables run with run_gx; a stages.core.rowgate.GateResult",
+    "split_rows": "split_rows(rows, recipe, where): (train, test, split.json's figures), its split rule",
     "mlm": "mlm(p): its language model's settings (a stages.core.params.ModelParams with train_rows, check_rows, qtype, the gate's bounds, parallel)",
     "train_rows": "train_rows(rows, n, seed): the rows the model trains on (n = 0: every row)",
     "train_figures": "train_figures(rows): what train.json adds about the rows trained on",
@@ -119,22 +119,25 @@ def get(name: str, key: str = "--task") -> ModuleType:
     return load(name)
 
 
-def pipeline_task(name: str, key: str = "--task", parts: tuple[str, ...] | None = None) -> ModuleType:
-    """The pipeline parts of the task called `name` (its pipeline.py), when it provides `parts`
-    (default: all); else one line naming the task and the first missing part."""
+def pipeline_task(name: str, key: str = "--task", parts: tuple[str, ...] | None = None, module: str = "pipeline") -> ModuleType:
+    """The pipeline parts of the task called `name`, when it provides `parts` (default: all); else
+    one line naming the task and the first missing part. `module`: where a generic stage finds its
+    parts, stages/tasks/<name>/<module>.py when the task has that file (a stage then depends on
+    that module's code only, as the validate stage on a task's gate.py), else its pipeline.py."""
     names = task_names()  # the folders, not their task.py: a generic stage loads the pipeline parts only
     if name not in names:
         raise SLMBenchError(f"{key}: {name!r} is not a registered task; expected one of {', '.join(names)}")
+    found = module if (HERE / name / f"{module}.py").is_file() else "pipeline"
     try:
-        module = importlib.import_module(f"stages.tasks.{name}.pipeline")
+        loaded = importlib.import_module(f"stages.tasks.{name}.{found}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"stages.tasks.{name}.pipeline":
+        if exc.name != f"stages.tasks.{name}.{found}":
             raise
         raise SLMBenchError(f"{key}: the task {name!r} has no stages/tasks/{name}/pipeline.py, so the generic stages cannot run it") from None
-    missing = [part for part in (parts or tuple(PIPELINE_PARTS)) if not hasattr(module, part)]
+    missing = [part for part in (parts or tuple(PIPELINE_PARTS)) if not hasattr(loaded, part)]
     if missing:
-        raise SLMBenchError(f"stages/tasks/{name}/pipeline.py: the task {name!r} does not provide {missing[0]} ({PIPELINE_PARTS[missing[0]]})")
-    return module
+        raise SLMBenchError(f"stages/tasks/{name}/{found}.py: the task {name!r} does not provide {missing[0]} ({PIPELINE_PARTS[missing[0]]})")
+    return loaded
 
 
 def tasks() -> list[ModuleType]:

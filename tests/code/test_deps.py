@@ -103,13 +103,28 @@ def task_modules(root: Path) -> set[str]:
     return {m for m in importgraph.module_files(root) if m.startswith("stages.tasks.") and m.count(".") == 3 and m.endswith(".task")}
 
 
-def registry_reach(argv: list[str], root: Path) -> set[str]:
+def task_module(root: Path, module: str) -> str:
+    """The task module a generic stage loads (registry.pipeline_task): the TASK_MODULE that a
+    stages/pipeline module in the command's closure names, else the task's pipeline.py."""
+    for m in sorted(importgraph.closure({module}, code_graph(root))):
+        if m.startswith("stages.pipeline."):
+            tree = ast.parse(importgraph.module_files(root)[m].read_text(encoding="utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "TASK_MODULE" for t in node.targets):
+                    return str(ast.literal_eval(node.value))
+    return "pipeline"
+
+
+def registry_reach(argv: list[str], root: Path, module: str = "") -> set[str]:
     """The task registry imports a task by name, at run time. A stage run with `--task T` (a
-    generic stage) loads that one task's pipeline parts (stages/tasks/T/pipeline.py, and what the
-    registry's lookup reads); any other stage that reaches the registry (the leaderboard, the
-    report) loads every task.py it finds on disk."""
+    generic stage) loads that one task's parts: stages/tasks/T/<its TASK_MODULE>.py when T has
+    that file, else stages/tasks/T/pipeline.py (and what the registry's lookup reads); any other
+    stage that reaches the registry (the leaderboard, the report) loads every task.py it finds on disk."""
     if "--task" in argv and argv.index("--task") + 1 < len(argv):
-        return {f"stages.tasks.{argv[argv.index('--task') + 1]}.pipeline"}
+        task = argv[argv.index("--task") + 1]
+        own = task_module(root, module) if module else "pipeline"
+        found = own if (root / "stages" / "tasks" / task / f"{own}.py").is_file() else "pipeline"
+        return {f"stages.tasks.{task}.{found}"}
     return task_modules(root)
 
 
@@ -123,7 +138,7 @@ def stage_modules(root: Path, module: str, argv: list[str] | None = None) -> set
     with the tasks the registry loads for it (registry_reach)."""
     assert module in importgraph.module_files(root), f"{module}: no such module under {root / 'stages'}"
     edges = dict(code_graph(root))
-    edges[REGISTRY] = edges.get(REGISTRY, set()) | registry_reach(argv or [], root)
+    edges[REGISTRY] = edges.get(REGISTRY, set()) | registry_reach(argv or [], root, module)
     return importgraph.closure({module}, edges)
 
 

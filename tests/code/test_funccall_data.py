@@ -10,14 +10,19 @@ import copy
 import json
 import shutil
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stages.core.errors import SLMBenchError
-from stages.data import funccall_generate, funccall_split, funccall_validate
+from stages.data import funccall_generate
+from stages.data.gx import gx_gate
+from stages.pipeline import split as split_stage
+from stages.pipeline import validate as validate_stage
 from stages.tasks.funccall import checks, generate
+from stages.tasks.funccall import gate as funccall_gate
 from stages.tasks.funccall.catalogue import TIME_PATTERN, is_time, load_catalogue
 from stages.tasks.funccall.rows import check_row, write_call_rows
 from stages.tasks.funccall.scoring import ast_match
@@ -33,6 +38,34 @@ RECIPE: dict[str, Any] = {
     "surfaces": ["imperative", "question", "indirect", "filler"],
 }
 GATE = {"max_reject_rate": 0.05, "min_per_tool": 1}
+
+
+def funccall_validate_run(rows: list[dict[str, Any]], catalogue: Any, **bounds: Any) -> Any:
+    """The EdgeFuncCall gate over rows in memory, with GX run as the validate stage runs it."""
+    return funccall_gate.run(rows, catalogue, run_gx=partial(gx_gate, docs_dir=None), **bounds)
+
+
+def params_file(folder: Path, tools_dir: Path, **bounds: Any) -> Path:
+    """The repository's params.yaml with funccall.datasets.edgefunccall's gate bounds and tools folder set, written in `folder`."""
+    import yaml
+
+    body = yaml.safe_load((Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8"))
+    body["funccall"]["datasets"]["edgefunccall"].update(bounds, tools_dir=str(tools_dir))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "params.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
+    return folder / "params.yaml"
+
+
+def validate_main(inp: Path, tools_dir: Path, validated: Path, quarantine: Path, quality: Path, **bounds: Any) -> dict[str, Any]:
+    """The generic validate stage (task funccall) over `inp`; quality.json's content."""
+    params = params_file(Path(quality).parent / "params", tools_dir, **bounds)
+    return validate_stage.main("funccall", "edgefunccall", params, inp, validated, quarantine, quality, source=tools_dir).quality
+
+
+def split_main(inp: Path, train: Path, test: Path, metrics: Path) -> dict[str, Any]:
+    """The generic split stage (task funccall)."""
+    params = params_file(Path(metrics).parent / "params", Path("tools"))
+    return split_stage.main("funccall", "edgefunccall", params, inp, train, test, metrics)
 
 
 def error_of(fn: Any, *args: Any, **kwargs: Any) -> str:
@@ -408,7 +441,7 @@ def test_set_checks_catch_a_leaked_request_and_a_repeated_id(rows: list[dict[str
 
 
 def test_the_gate_passes_the_generated_rows(rows: list[dict[str, Any]], catalogue: Any) -> None:
-    result = funccall_validate.run(rows, catalogue, **GATE)
+    result = funccall_validate_run(rows, catalogue, **GATE)
     assert result.passed, result.failed_expectations
     q = result.quality
     assert q["rows_in"] == q["rows_accepted"] == len(rows) and q["rows_quarantined"] == 0 and q["reject_rate"] == 0
@@ -441,14 +474,14 @@ def _mutated(rows: list[dict[str, Any]], n: int, plan: list[tuple[str, Any, str]
 
 def test_the_gate_quarantines_a_few_broken_rows_and_fails_on_many(rows: list[dict[str, Any]], catalogue: Any) -> None:
     few, expected = _mutated(rows, 1)
-    result = funccall_validate.run(few, catalogue, **GATE)
+    result = funccall_validate_run(few, catalogue, **GATE)
     assert result.passed, result.failed_expectations
     failed = {r["id"]: r["failed_checks"] for r in result.quarantine}
     assert set(failed) == set(expected) and all(expected[i] in f for i, f in failed.items()), failed  # a string duration also fails grounding
     assert all(result.quality["failures_by_check"][c] >= 1 for c in expected.values())
     # 3 rows per check of ~240 is above a 1 % tolerance
     many, expected = _mutated(rows, 3)
-    result = funccall_validate.run(many, catalogue, max_reject_rate=0.01, min_per_tool=1)
+    result = funccall_validate_run(many, catalogue, max_reject_rate=0.01, min_per_tool=1)
     assert not result.passed
     failed = " | ".join(result.failed_expectations)
     for check in ("schema_valid", "tool_offered", "leak"):
@@ -460,7 +493,7 @@ def test_the_gate_quarantines_a_few_broken_rows_and_fails_on_many(rows: list[dic
 
 def test_the_gate_fails_when_a_tool_lacks_test_rows(rows: list[dict[str, Any]], catalogue: Any) -> None:
     kept = [r for r in rows if not (r["split"] == "test" and any(c["name"] == "pause_media" for c in r["calls"]))]
-    result = funccall_validate.run(kept, catalogue, max_reject_rate=0.05, min_per_tool=1)
+    result = funccall_validate_run(kept, catalogue, max_reject_rate=0.05, min_per_tool=1)
     assert not result.passed
     assert result.quality["tools_below_min"] == ["pause_media"]
     assert any(f.startswith("tools.coverage_test (expect_column_values_to_be_between on test): 1 of 39 rows unexpected") and f.endswith("(tools: pause_media)")
@@ -478,8 +511,8 @@ def test_main_writes_outputs_and_a_failed_gate_leaves_no_validated_file(tmp_path
     many, _ = _mutated(rows, 3, PLAN[:2])  # a tool not offered is malformed input, refused on reading (below)
     generated = _write_lines(tmp_path / "generated.jsonl", many)
     out["validated"].write_text('{"stale": true}\n', encoding="utf-8")
-    message = error_of(funccall_validate.main, generated, tools_dir, out["validated"], out["quarantine"], quality_path, max_reject_rate=0.01, min_per_tool=1)
-    assert message.startswith(f"{generated}: the funccall gate failed "), message
+    message = error_of(validate_main, generated, tools_dir, out["validated"], out["quarantine"], quality_path, max_reject_rate=0.01, min_per_tool=1)
+    assert message.startswith(f"{generated}: the EdgeFuncCall edgefunccall gate failed "), message
     for name in ("input.schema_valid", "input.grounded", "input.leak", "reject rate"):
         assert f"; {name} " in message or f": {name} " in message, message
     assert not out["validated"].exists()
@@ -488,12 +521,12 @@ def test_main_writes_outputs_and_a_failed_gate_leaves_no_validated_file(tmp_path
     assert len(out["quarantine"].read_text(encoding="utf-8").splitlines()) == 9
     # the passing run: validated rows keep each call's argument order (the canonical answer)
     generated = _write_lines(tmp_path / "generated.jsonl", rows)
-    quality = funccall_validate.main(generated, tools_dir, out["validated"], out["quarantine"], quality_path, **GATE)
+    quality = validate_main(generated, tools_dir, out["validated"], out["quarantine"], quality_path, **GATE)
     assert quality["gate"]["passed"] and quality["rows_accepted"] == len(rows)
     assert out["validated"].read_text(encoding="utf-8") == generated.read_text(encoding="utf-8")
     assert out["quarantine"].read_text(encoding="utf-8") == ""
     # the split
-    metrics = funccall_split.main(out["validated"], tmp_path / "train.jsonl", tmp_path / "test.jsonl", tmp_path / "split.json")
+    metrics = split_main(out["validated"], tmp_path / "train.jsonl", tmp_path / "test.jsonl", tmp_path / "split.json")
     assert metrics["train"]["rows"] + metrics["test"]["rows"] == len(rows) and metrics["leaked_rows"] == 0
     assert metrics["test"]["rows"] == sum(r["split"] == "test" for r in rows)
     assert sum(metrics["test"]["rows_by_kind"].values()) == metrics["test"]["rows"]
@@ -505,13 +538,13 @@ def test_malformed_input_is_one_line_naming_the_file_and_line(tmp_path: Path, ro
     args = (tools_dir, validated, tmp_path / "q.jsonl", tmp_path / "quality.json")
     path = _write_lines(tmp_path / "generated.jsonl", rows)
     path.write_text(path.read_text(encoding="utf-8").replace("\n", "\n{broken\n", 1), encoding="utf-8")
-    assert error_of(funccall_validate.main, path, *args, **GATE).startswith(f"{path}:2: broken JSONL line (")
+    assert error_of(validate_main, path, *args, **GATE).startswith(f"{path}:2: broken JSONL line (")
     # a call of a tool the row does not offer: the line and the tool
     bad = copy.deepcopy(rows)
     k = next(i for i, r in enumerate(bad) if r["kind"] == "single" and r["calls"][0]["name"] == "set_alarm")
     _not_offered(bad[k])
     offered = ", ".join(t["name"] for t in bad[k]["tools"])
-    message = error_of(funccall_validate.main, _write_lines(path, bad), *args, **GATE)
+    message = error_of(validate_main, _write_lines(path, bad), *args, **GATE)
     assert message == f"{path}:{k + 1}: 'calls' names the tool 'set_alarm', which the row does not offer (offered: {offered})"
     assert not validated.exists()
 
@@ -519,6 +552,6 @@ def test_malformed_input_is_one_line_naming_the_file_and_line(tmp_path: Path, ro
 def test_the_split_refuses_a_leak(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
     test_row = fresh(rows, split="test")
     path = _write_lines(tmp_path / "validated.jsonl", [*rows, {**test_row, "id": "fc-99999", "split": "train"}])
-    message = error_of(funccall_split.main, path, tmp_path / "train.jsonl", tmp_path / "test.jsonl", tmp_path / "split.json")
+    message = error_of(split_main, path, tmp_path / "train.jsonl", tmp_path / "test.jsonl", tmp_path / "split.json")
     assert message == f"{path}: 1 train row(s) repeat a test request (normalised): fc-99999 ~ {test_row['id']}; expected none (run the gate first)"
     assert not (tmp_path / "train.jsonl").exists()

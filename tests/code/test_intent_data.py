@@ -14,7 +14,11 @@ import pytest
 
 from stages.core.errors import SLMBenchError
 from stages.core.records import write_rows
-from stages.data import intent_import, intent_split, intent_validate
+from stages.core.rowgate import GateResult
+from stages.data import intent_import
+from stages.pipeline import split as split_stage
+from stages.pipeline import validate as validate_stage
+from stages.tasks.intent import split as intent_split
 from stages.tasks.intent.checks import conflicts, normalise_text, set_failures
 from stages.tasks.intent.rows import (
     OOS,
@@ -241,11 +245,22 @@ def imported(folder: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     return folder / "rows.jsonl", folder / "labels.json"
 
 
-def gate(folder: Path, rows: Path, labels: Path, **changes: Any) -> intent_validate.GateResult:
-    params = {**GATE, "max_reject_rate": 0.0, **changes}
-    return intent_validate.main(
-        "clinc150", "clinc150", rows, labels, folder / "validated.jsonl", folder / "quarantine.jsonl", folder / "quality.json", **params
-    )
+def params_file(folder: Path, name: str, recipe: dict[str, Any]) -> Path:
+    """The repository's params.yaml with intent.datasets.<name> set to `recipe`, written in `folder`."""
+    import yaml
+
+    body = yaml.safe_load((Path(__file__).resolve().parents[2] / "params.yaml").read_text(encoding="utf-8"))
+    body["intent"]["datasets"] = {name: {"task": "intent", **recipe}}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "params.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
+    return folder / "params.yaml"
+
+
+def gate(folder: Path, rows: Path, labels: Path, **changes: Any) -> GateResult:
+    """The generic validate stage (task intent) over `rows`, with GATE's bounds and `changes`."""
+    params = params_file(folder / "params", "clinc150", {"format": "clinc150", **GATE, "max_reject_rate": 0.0, **changes})
+    out = [folder / "validated.jsonl", folder / "quarantine.jsonl", folder / "quality.json"]
+    return validate_stage.main("intent", "clinc150", params, rows, *out, source=labels)
 
 
 def dirty_data() -> dict[str, list[list[str]]]:
@@ -315,7 +330,7 @@ def test_the_gate_fails_naming_the_expectation(tmp_path: Path, how: str, failing
     rows, labels = mutate(tmp_path, how)
     (tmp_path / "validated.jsonl").write_text("old\n", encoding="utf-8")
     message = error_of(gate, tmp_path, rows, labels)
-    assert message.startswith(f"{rows}: the clinc150 gate failed {len(failing)} expectation(s): "), message
+    assert message.startswith(f"{rows}: the EdgeIntent clinc150 gate failed {len(failing)} expectation(s): "), message
     q = json.loads((tmp_path / "quality.json").read_text(encoding="utf-8"))
     assert q["gate"]["passed"] is False
     assert {name for name, ok in q["gate"]["expectations"].items() if not ok} == failing
@@ -329,8 +344,14 @@ def test_the_gate_fails_naming_the_expectation(tmp_path: Path, how: str, failing
 
 def test_gate_parameters_are_checked(tmp_path: Path) -> None:
     rows, labels = imported(tmp_path, clinc_data())
-    assert "max_chars 1 is below min_chars 2" in error_of(gate, tmp_path, rows, labels, max_chars=1)
-    assert "max_reject_rate is 1.0" in error_of(gate, tmp_path, rows, labels, max_reject_rate=1.0)
+    # params.yaml's recipe is checked on loading, naming the file and the key ...
+    assert error_of(gate, tmp_path, rows, labels, max_chars=1).endswith("params.yaml: intent.datasets.clinc150: expected 1 <= min_chars <= max_chars, got 2 and 1")
+    assert "intent.datasets.clinc150" in error_of(gate, tmp_path, rows, labels, max_reject_rate=1.0)
+    # ... and the gate checks the bounds it is given
+    from stages.tasks.intent.gate import check_params
+
+    assert "max_chars 1 is below min_chars 2" in error_of(check_params, 2, 1, 3, 0.0)
+    assert "max_reject_rate is 1.0" in error_of(check_params, 2, 80, 3, 1.0)
 
 
 # ---- split -----------------------------------------------------------------------------------
@@ -374,13 +395,10 @@ def test_banking77_split_is_stratified_and_seeded(tmp_path: Path) -> None:
 def pipeline(src: Path, out: Path) -> dict[str, Any]:
     """import -> validate -> split of a BANKING77 folder into `out`."""
     intent_import.run("banking77", src, "banking77", out / "rows.jsonl", out / "labels.json")
-    intent_validate.main(
-        "banking77", "banking77", out / "rows.jsonl", out / "labels.json", out / "validated.jsonl", out / "quarantine.jsonl", out / "quality.json",
-        min_chars=2, max_chars=80, min_per_class=4, drop_conflicts=True, max_reject_rate=0.0,
-    )
-    return intent_split.main(
-        "banking77", out / "validated.jsonl", out / "train.jsonl", out / "test.jsonl", out / "split.json", seed=7, test_fraction=0.2, include_oos_train=True
-    )
+    recipe = {"format": "banking77", "min_chars": 2, "max_chars": 80, "min_per_class": 4, "drop_conflicts": True, "max_reject_rate": 0.0}
+    params = params_file(out.parent / f"{out.name}-params", "banking77", {**recipe, "seed": 7, "test_fraction": 0.2, "include_oos_train": True})
+    validate_stage.main("intent", "banking77", params, out / "rows.jsonl", out / "validated.jsonl", out / "quarantine.jsonl", out / "quality.json", source=out / "labels.json")
+    return split_stage.main("intent", "banking77", params, out / "validated.jsonl", out / "train.jsonl", out / "test.jsonl", out / "split.json")
 
 
 def test_two_runs_give_byte_identical_files(tmp_path: Path) -> None:

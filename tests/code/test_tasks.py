@@ -22,7 +22,6 @@ from stages.tasks import registry
 # only shrink: a new finding fails, and so does an entry that no longer matches.
 KNOWN_DEBT = {
     "stages/core/params.py": 2,  # IntentRecipe's `task: intent` check (moves to the registry with the generic stages)
-    "stages/data/funccall_validate.py": 1,  # the GX source name of the funccall gate
     "stages/data/gx.py": 1,  # the default GX source name
     "stages/evaluate/web.py": 1,  # the NLM page's folder, web/intent
 }
@@ -126,15 +125,18 @@ def test_a_generic_stage_names_the_task_and_the_missing_part_in_one_line(repo_ro
     import subprocess
     import sys
 
-    from stages.pipeline import quantize, validate
+    from stages.pipeline import prepare, quantize, validate
 
     with pytest.raises(SLMBenchError, match=r"^--task: 'nosuch' is not a registered task; expected one of .*intent"):
         registry.pipeline_task("nosuch", "--task")
     with pytest.raises(SLMBenchError, match=r"^--task: the task 'edgejson' has no stages/tasks/edgejson/pipeline.py, so the generic stages cannot run it$"):
         registry.pipeline_task("edgejson", "--task")
     assert registry.pipeline_task("intent", "--task", quantize.PARTS).PRIMARY == "accuracy"
-    with pytest.raises(SLMBenchError, match=r"^stages/tasks/intent/pipeline.py: the task 'intent' does not provide row_problems \(row_problems\(row, recipe\)"):
-        registry.pipeline_task("intent", "--task", validate.PARTS)
+    with pytest.raises(SLMBenchError, match=r"^stages/tasks/intent/pipeline.py: the task 'intent' does not provide prepare \(prepare\(recipe, source\)"):
+        registry.pipeline_task("intent", "--task", prepare.PARTS)
+    # a stage with a task module of its own finds its parts there: EdgeIntent's gate.py
+    assert registry.pipeline_task("intent", "--task", validate.PARTS, validate.TASK_MODULE).__name__ == "stages.tasks.intent.gate"
+    assert registry.pipeline_task("intent", "--task", ("recipe",), "nosuch").__name__ == "stages.tasks.intent.pipeline"
     run = [sys.executable, "-m", "stages.commands.task_split", "--task", "nosuch", "--name", "x", "--in", "a.jsonl", "--train", "b", "--test", "c", "--metrics", "m.json"]
     proc = subprocess.run(run, cwd=repo_root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "'nosuch' is not a registered task" in proc.stderr, proc.stderr

@@ -1,4 +1,4 @@
-"""EdgeFuncCall data checks: the row checks of the gate (stages/data/funccall_validate.py), and the
+"""EdgeFuncCall data checks: the row checks of the gate (stages/tasks/funccall/gate.py), and the
 normalisation that ties a call's values to the words of the request.
 
 Row checks (ROW_CHECKS), each a name -> one-line problem when the row fails it:

@@ -1,7 +1,7 @@
 """EdgeFuncCall's pipeline parts (stages/tasks/registry.py: PIPELINE_PARTS): what the generic stages
-(stages/pipeline/) call for it. Today its MLM trains through the generic train stage, with BFCL's
-converted rows as the held-out test no training request may be; its generator, gate, split, the
-quantize gate (free decoding, prefix agreement) and the scoring by AST match are still its own
+(stages/pipeline/) call for it. Its gate (gate.py) and split rule (split.py) run through the generic stages, and its MLM
+trains through the generic train stage, with BFCL's converted rows as the held-out test no training
+request may be; its generator, the quantize gate (free decoding, prefix agreement) and the scoring by AST match are still its own
 stages (docs/funccall.md). Its board parts are in task.py."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ leak check: lower case (str.lower), every run of whitespace as one space, and pu
 
 A conflict is one normalised text carrying two or more labels. Public intent datasets hold a few
 (annotators disagreed, or two intents overlap); conflicts() finds and counts them, the gate
-reports them and its recipe decides whether they are dropped (stages/data/intent_validate.py).
+reports them and its recipe decides whether they are dropped (stages/tasks/intent/gate.py).
 """
 
 from __future__ import annotations

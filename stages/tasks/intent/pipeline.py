@@ -1,7 +1,7 @@
 """EdgeIntent's pipeline parts (stages/tasks/registry.py: PIPELINE_PARTS): what the generic stages
-(stages/pipeline/) call for it. Today its MLM trains and is quantized through them; its import,
-gate, split and the scoring of every model side by side are still its own stages (docs/intent.md).
-Its board parts are in task.py."""
+(stages/pipeline/) call for it. Its gate (gate.py) and split rule (split.py) run through them, and its MLM trains and is
+quantized through them; its import and the scoring of every model side by side are still its own
+stages (docs/intent.md). Its board parts are in task.py."""
 
 from __future__ import annotations
 

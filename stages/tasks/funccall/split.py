@@ -1,4 +1,5 @@
-"""EdgeFuncCall's split stage: validated rows to train.jsonl and test.jsonl by their `split` field.
+"""EdgeFuncCall's split rule (its `split_rows` part, run by the generic split stage,
+stages/pipeline/split.py): validated rows to train.jsonl and test.jsonl by their `split` field.
 
 The split was drawn when the rows were generated, per template rather than per row
 (stages/tasks/funccall/generate.py), and the gate has quarantined any train row whose normalised
@@ -6,21 +7,22 @@ request is also a test row's. This stage re-checks that: a leak found here is a 
 SLMBenchError naming the rows (the gate was bypassed or its input edited), and no train or test
 file is written. Rows keep their file order (id order) and their key order (arguments in
 canonical order). split.json holds the rows per split, kind and domain, the rows calling each tool per
-split, and `test_sha256`, the SHA-256 of test.jsonl's bytes, which names the test set.
+split, and (from the stage) `test_sha256`, the SHA-256 of test.jsonl's bytes, which names the test set.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from stages.core.errors import SLMBenchError
-from stages.core.records import write_json
+from stages.core.params import FuncCallData
+from stages.core.params import funccall_data as recipe  # noqa: F401 (the stage's parts: recipe(p, name))
 from stages.tasks.funccall.checks import KINDS, SPLITS, leaks
-from stages.tasks.funccall.rows import read_call_rows, write_call_rows
+from stages.tasks.funccall.rows import read_call_rows as read_rows  # noqa: F401 (the stage's parts: the row reader)
+from stages.tasks.funccall.rows import write_call_rows as write_rows  # noqa: F401 (the stage's parts: the row writer)
 
+NAME, TITLE = "funccall", "EdgeFuncCall"  # the generic split stage's parts (stages/tasks/registry.py), with split_rows below
 LEAK_EXAMPLES = 3  # (train id, test id) pairs quoted when a leak stops the split
 
 
@@ -50,12 +52,6 @@ def run(rows: list[dict[str, Any]], where: str) -> tuple[list[dict[str, Any]], l
     return train, test, stats
 
 
-def main(inp: Path, train: Path, test: Path, metrics: Path) -> dict[str, Any]:
-    """Split validated rows `inp` into `train` and `test` (JSONL) with split.json at `metrics`; returns split.json's content."""
-    rows = read_call_rows(inp)
-    train_rows, test_rows, stats = run(rows, str(inp))
-    write_call_rows(train, train_rows)
-    write_call_rows(test, test_rows)
-    stats["test_sha256"] = hashlib.sha256(Path(test).read_bytes()).hexdigest()
-    write_json(metrics, stats)
-    return stats
+def split_rows(rows: list[dict[str, Any]], r: FuncCallData, where: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """The `split_rows` part: the split drawn at generation, re-checked (the recipe sets nothing here)."""
+    return run(rows, where)

@@ -1,4 +1,5 @@
-"""`slmbench intent-validate --name banking77 --format banking77 --in data/banking77/rows.jsonl ...`: the EdgeIntent gate, Great Expectations over real rows.
+"""EdgeIntent's gate (its `gate` part, run by the generic validate stage, stages/pipeline/validate.py):
+Python checks and Great Expectations over real rows.
 
 1. Row checks (stages/tasks/intent/checks.py): the label is in the label set, the text is not
    empty and has min_chars..max_chars characters. A failing row goes to quarantine with the
@@ -7,7 +8,7 @@
    go to quarantine as `duplicate_exact` or `duplicate_normalised`. The check spans the whole
    dataset, not each source list: the imported lists are the split's sources (CLINC150's train
    and oos_train feed train, val and oos_val feed test; BANKING77's train.csv is split later by
-   stages/data/intent_split.py), so "no copy within a split source, none across train and test"
+   stages/tasks/intent/split.py), so "no copy within a split source, none across train and test"
    is "no copy in the dataset". The copy kept is a test-side one when there is one, so that the
    published evaluation lists stay whole and the training copy goes; otherwise the first in file
    order.
@@ -15,7 +16,7 @@
    examples. With `drop_conflicts` every row of such a text is quarantined (`label_conflict`):
    neither label can be trusted. Without it each label keeps one copy; the split's leak check
    then keeps a text out of train when test holds it.
-4. GX judges three tables, each expectation named in its meta (stages/data/validate.py's gx_gate):
+4. GX judges three tables, each expectation named in its meta (run by stages/data/gx.py's gx_gate):
    - `input`, every row read: labels in the set and ids unique, strictly (a foreign label means a
      wrong label file, not a noisy row); text non-empty, text length, and unique
      (normalised text, label) each on at least mostly = 1 - max_reject_rate of the rows, the share
@@ -25,8 +26,8 @@
      when conflicts are dropped.
    - `classes`, one row per label of the set (zeros included) with its accepted rows: each has at
      least min_per_class.
-5. main writes quarantine.jsonl and quality.json either way. When the gate fails it leaves no
-   validated.jsonl behind and raises SLMBenchError with the failed expectations in one line.
+5. The stage writes quarantine.jsonl and quality.json either way. When the gate fails it leaves
+   no validated.jsonl behind and raises SLMBenchError with the failed expectations in one line.
 """
 
 from __future__ import annotations
@@ -36,11 +37,15 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import SLMBenchError
-from stages.data.gx import GateResult, Table, gx_gate
-from stages.data.gx import named as _named
+from stages.core.params import IntentRecipe
+from stages.core.params import intent_recipe as recipe  # noqa: F401 (the stage's parts: recipe(p, name))
+from stages.core.records import write_rows  # noqa: F401 (the stage's parts: the row writer)
+from stages.core.rowgate import GateResult, RunGX, Table
+from stages.core.rowgate import named as _named
 from stages.tasks.intent.checks import ROW_CHECKS, SET_CHECKS, conflict_report, conflicts, normalise_text, row_failures, set_failures
 from stages.tasks.intent.rows import TEST, Row, read_intent_jsonl, read_labels, side_of
 
+NAME, TITLE = "intent", "EdgeIntent"  # the generic validate stage's parts (stages/tasks/registry.py), with gate below
 INPUT, ACCEPTED, CLASSES = "input", "accepted", "classes"
 # Labels named in the gate's message when classes fall below min_per_class.
 NAMED_CLASSES = 5
@@ -70,9 +75,10 @@ def run(
     drop_conflicts: bool,
     max_reject_rate: float,
     where: str,
-    docs_dir: Path | None = None,
+    run_gx: RunGX,
 ) -> GateResult:
-    """The gate over one imported dataset (`kind`: its format, for which lists are test-side; `where`: its file, for errors)."""
+    """The gate over one imported dataset (`kind`: its format, for which lists are test-side; `where`: its file, for errors;
+    `run_gx`: the GX runner, stages/data/gx.py's gx_gate)."""
     check_params(min_chars, max_chars, min_per_class, max_reject_rate)
     label_set = set(labels)
     row_fails = [row_failures(r, label_set, min_chars, max_chars) for r in rows]
@@ -114,7 +120,7 @@ def run(
         Table(ACCEPTED, frame(accepted), f"intent_{name}_{ACCEPTED}", accepted_expectations(labels, min_chars, max_chars, drop_conflicts)),
         Table(CLASSES, classes_frame(rows_by_class), f"intent_{name}_{CLASSES}", classes_expectations(min_per_class)),
     ]
-    failed, result.expectations = gx_gate(f"intent_{name}", tables, docs_dir)
+    failed, result.expectations = run_gx(f"intent_{name}", tables)
     # GX quotes the counts that fell short; name the classes beside them.
     result.failed_expectations = [f + f" (classes: {', '.join(below[:NAMED_CLASSES])})" if f.startswith(f"{CLASSES}.") and below else f for f in failed]
     quality["gate"] = {"passed": result.passed, "expectations": result.expectations, "failed_expectations": list(result.failed_expectations)}
@@ -201,50 +207,14 @@ def classes_expectations(min_per_class: int) -> list[Any]:
     ]
 
 
-def main(
-    name: str,
-    kind: str,
-    inp: Path,
-    labels: Path,
-    validated: Path,
-    quarantine: Path,
-    metrics: Path,
-    *,
-    min_chars: int = 2,
-    max_chars: int = 512,
-    min_per_class: int = 20,
-    drop_conflicts: bool = True,
-    max_reject_rate: float = 0.01,
-    docs: Path | None = None,
-) -> GateResult:
-    """Gate `inp` (imported rows) against `labels`; write quarantine and quality.json, and validated
-    rows only when the gate passes (else raise). `docs`: a folder for the GX Data Docs site."""
-    from stages.core.records import write_json, write_rows
-
-    check_params(min_chars, max_chars, min_per_class, max_reject_rate)
+def gate(name: str, r: IntentRecipe, inp: Path, labels: Path | None, run_gx: RunGX) -> GateResult:
+    """The `gate` part: dataset `name`'s imported rows `inp` against the label set `labels` (the
+    stage's --constraint, the import's labels.json), with the bounds of its recipe `r`."""
+    check_params(r.min_chars, r.max_chars, r.min_per_class, r.max_reject_rate)
+    if labels is None:
+        raise SLMBenchError(f"--constraint: the EdgeIntent gate checks {inp}'s labels against its label set; give the dataset's labels.json")
     rows = read_intent_jsonl(inp, allow_empty_text=True)  # empty texts are the gate's to quarantine
-    label_list = read_labels(labels)
-    Path(validated).unlink(missing_ok=True)  # a failed gate must not leave an old file behind
-    result = run(
-        name, kind, rows, label_list, min_chars=min_chars, max_chars=max_chars, min_per_class=min_per_class,
-        drop_conflicts=drop_conflicts, max_reject_rate=max_reject_rate, where=str(inp), docs_dir=docs,
-    )
-    write_rows(quarantine, result.quarantine)
-    write_json(metrics, result.quality)
-    if not result.passed:
-        n = len(result.failed_expectations)
-        raise SLMBenchError(f"{inp}: the {name} gate failed {n} expectation(s): {'; '.join(result.failed_expectations)}")
-    write_rows(validated, result.accepted)
-    return result
-
-
-def main_params(name: str, params_path: Path, inp: Path, labels: Path, validated: Path, quarantine: Path, metrics: Path, docs: Path | None = None) -> GateResult:
-    """The validate stage: the gate's bounds come from `intent.datasets.<name>`."""
-    from stages.core import params as P
-
-    r = P.intent_recipe(P.load(params_path), name)
-    return main(
-        name, r.format, inp, labels, validated, quarantine, metrics,
-        min_chars=r.min_chars, max_chars=r.max_chars, min_per_class=r.min_per_class, drop_conflicts=r.drop_conflicts,
-        max_reject_rate=r.max_reject_rate, docs=docs,
+    return run(
+        name, r.format, rows, read_labels(labels), min_chars=r.min_chars, max_chars=r.max_chars, min_per_class=r.min_per_class,
+        drop_conflicts=r.drop_conflicts, max_reject_rate=r.max_reject_rate, where=str(inp), run_gx=run_gx,
     )  # fmt: skip

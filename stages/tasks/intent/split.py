@@ -1,4 +1,5 @@
-"""`slmbench intent-split --format banking77 --in data/banking77/validated.jsonl ...`: EdgeIntent train and test sets, with a leak check.
+"""EdgeIntent's split rule (its `split_rows` part, run by the generic split stage, stages/pipeline/split.py):
+train and test sets, with a leak check.
 
 Which rows go where is set by each row's origin (stages/tasks/intent/rows.py, SIDES):
 
@@ -17,21 +18,26 @@ disputes. The gate has already removed duplicates, so what can leak is a conflic
 (the same text under two labels).
 
 Both files are sorted by id. split.json: rows per split and per label, the leaks removed (with a
-few examples) and `test_sha256`, the SHA-256 of test.jsonl's bytes, which names the test set.
+few examples) and, from the stage, `test_sha256`, the SHA-256 of test.jsonl's bytes, which names
+the test set.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from stages.core.errors import SLMBenchError
+from stages.core.params import IntentRecipe
+from stages.core.params import intent_recipe as recipe  # noqa: F401 (the stage's parts: recipe(p, name))
+from stages.core.records import write_rows  # noqa: F401 (the stage's parts: the row writer)
 from stages.tasks.intent.checks import normalise_text
-from stages.tasks.intent.rows import POOL, TEST, TRAIN, Row, read_intent_jsonl, side_of
+from stages.tasks.intent.rows import POOL, TEST, TRAIN, Row, side_of
+from stages.tasks.intent.rows import read_intent_jsonl as read_rows  # noqa: F401 (the stage's parts: the row reader)
 
+NAME, TITLE = "intent", "EdgeIntent"  # the generic split stage's parts (stages/tasks/registry.py), with split_rows below
 # Leaked (train id, test id) pairs quoted in split.json.
 LEAK_EXAMPLES = 5
 
@@ -101,24 +107,6 @@ def run(
     return train, test, metrics
 
 
-def main(
-    kind: str, inp: Path, train_out: Path, test_out: Path, metrics_out: Path, *, seed: int = 0, test_fraction: float = 0.2, include_oos_train: bool = True
-) -> dict[str, Any]:
-    """Split validated rows of format `kind` into train and test JSONL and write split.json; returns split.json."""
-    from stages.core.records import write_json, write_rows
-
-    rows = read_intent_jsonl(inp)
-    train, test, metrics = run(rows, kind, seed=seed, test_fraction=test_fraction, include_oos_train=include_oos_train, where=str(inp))
-    write_rows(train_out, train)
-    write_rows(test_out, test)
-    metrics["test_sha256"] = hashlib.sha256(Path(test_out).read_bytes()).hexdigest()
-    write_json(metrics_out, metrics)
-    return metrics
-
-
-def main_params(name: str, params_path: Path, inp: Path, train_out: Path, test_out: Path, metrics_out: Path) -> dict[str, Any]:
-    """The split stage: seed, test share and oos_train from `intent.datasets.<name>`."""
-    from stages.core import params as P
-
-    r = P.intent_recipe(P.load(params_path), name)
-    return main(r.format, inp, train_out, test_out, metrics_out, seed=r.seed, test_fraction=r.test_fraction, include_oos_train=r.include_oos_train)
+def split_rows(rows: list[Row], r: IntentRecipe, where: str) -> tuple[list[Row], list[Row], dict[str, Any]]:
+    """The `split_rows` part: (train, test, split.json's figures) with the recipe's seed, test share and oos_train."""
+    return run(rows, r.format, seed=r.seed, test_fraction=r.test_fraction, include_oos_train=r.include_oos_train, where=where)

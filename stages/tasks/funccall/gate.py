@@ -1,5 +1,6 @@
-"""EdgeFuncCall's gate: Python row checks, then Great Expectations over the rows, their calls, their
-requests and the catalogue's coverage (stages/data/gx.py, as the EdgeIntent gate does).
+"""EdgeFuncCall's gate (its `gate` part, run by the generic validate stage, stages/pipeline/validate.py):
+Python row checks, then Great Expectations over the rows, their calls, their requests and the
+catalogue's coverage (run by stages/data/gx.py's gx_gate, as for every task).
 
 1. Reading (`read_rows`): a line that is not JSON, not an object, or not a function-call row
    (stages/tasks/funccall/rows.py's `check_row`: a missing key, a call or an accepted answer
@@ -26,9 +27,9 @@ requests and the catalogue's coverage (stages/data/gx.py, as the EdgeIntent gate
      rows, are each at least min_per_tool.
 4. The reject rate (quarantined / read) must be at most max_reject_rate.
 
-main writes quarantine.jsonl and quality.json (counts per check, the mix of the kept rows, the
-rows calling each tool per split, every expectation's outcome) either way. When the gate fails it leaves
-no validated.jsonl behind and raises SLMBenchError naming the failed expectations in one line.
+The stage writes quarantine.jsonl and quality.json (counts per check, the mix of the kept rows,
+the rows calling each tool per split, every expectation's outcome) either way. When the gate fails
+it leaves no validated.jsonl behind and raises SLMBenchError naming the failed expectations in one line.
 """
 
 from __future__ import annotations
@@ -39,14 +40,18 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.errors import SLMBenchError
-from stages.core.records import jsonl_objects, write_json
-from stages.data.gx import GateResult, Table, gx_gate
-from stages.data.gx import named as _named
+from stages.core.params import FuncCallData
+from stages.core.params import funccall_data as recipe  # noqa: F401 (the stage's parts: recipe(p, name))
+from stages.core.records import jsonl_objects
+from stages.core.rowgate import GateResult, RunGX, Table
+from stages.core.rowgate import named as _named
 from stages.tasks.funccall.catalogue import Catalogue, load_catalogue
 from stages.tasks.funccall.checks import KINDS, ROW_CHECKS, SET_CHECKS, SPLITS, norm, row_failures, set_failures
 from stages.tasks.funccall.generate import SOURCE, SURFACES
-from stages.tasks.funccall.rows import TEACHER_SURFACE, check_row, write_call_rows
+from stages.tasks.funccall.rows import TEACHER_SURFACE, check_row
+from stages.tasks.funccall.rows import write_call_rows as write_rows  # noqa: F401 (the stage's parts: the row writer)
 
+NAME, TITLE = "funccall", "EdgeFuncCall"  # the generic validate stage's parts (stages/tasks/registry.py), with gate below
 INPUT, ACCEPTED, CALLS, REQUESTS, TOOLS = "input", "accepted", "calls", "requests", "tools"
 NAMED_TOOLS = 5  # tools named in the gate's message when coverage falls short
 FRAME_CHECKS = ROW_CHECKS + ("leak",)  # boolean columns of the input table (unique ids are GX's own)
@@ -99,10 +104,11 @@ def run(
     *,
     max_reject_rate: float,
     min_per_tool: int,
+    run_gx: RunGX,
     where: list[str] | None = None,
-    docs_dir: Path | None = None,
 ) -> GateResult:
-    """The gate over rows in memory; `where` ("file:line" per row) is quoted by failures that name a row's place."""
+    """The gate over rows in memory; `where` ("file:line" per row) is quoted by failures that name a
+    row's place; `run_gx`: the GX runner (stages/data/gx.py's gx_gate)."""
     check_params(max_reject_rate, min_per_tool)
     verdicts = [row_failures(r, catalogue, where[i] if where else None) for i, r in enumerate(rows)]
     for fails, more in zip(verdicts, set_failures(rows), strict=True):
@@ -146,7 +152,7 @@ def run(
         Table(REQUESTS, requests_frame(accepted), f"funccall_{REQUESTS}", requests_expectations()),
         Table(TOOLS, tools_frame(catalogue, coverage), f"funccall_{TOOLS}", tools_expectations(min_per_tool)),
     ]
-    failed, result.expectations = gx_gate("funccall", tables, docs_dir, source_name="edgefunccall")
+    failed, result.expectations = run_gx("funccall", tables, source_name="edgefunccall")
     result.failed_expectations = [f + f" (tools: {', '.join(below[:NAMED_TOOLS])})" if f.startswith(f"{TOOLS}.") and below else f for f in failed]
     if reject_rate > max_reject_rate:
         result.failed_expectations.append(f"reject rate {reject_rate:.4f} exceeds max_reject_rate {max_reject_rate}")
@@ -305,28 +311,12 @@ def tools_expectations(min_per_tool: int) -> list[Any]:
     ]
 
 
-def main(
-    inp: Path,
-    tools_dir: Path,
-    validated: Path,
-    quarantine: Path,
-    metrics: Path,
-    *,
-    max_reject_rate: float = 0.01,
-    min_per_tool: int = 10,
-    docs_dir: Path | None = None,
-) -> dict[str, Any]:
-    """Gate `inp` (generated rows) against the catalogue in `tools_dir`; write quarantine and
-    quality.json (`metrics`), and validated rows only when the gate passes (else raise). Returns quality.json's content."""
-    check_params(max_reject_rate, min_per_tool)
-    Path(validated).unlink(missing_ok=True)  # a failed gate must not leave an old file behind
+def gate(name: str, r: FuncCallData, inp: Path, tools_dir: Path | None, run_gx: RunGX) -> GateResult:
+    """The `gate` part: dataset `name`'s generated rows `inp` against the catalogue in `tools_dir`
+    (the stage's --constraint), with the recipe's reject rate and coverage bounds."""
+    check_params(r.max_reject_rate, r.min_per_tool)
+    if tools_dir is None:
+        raise SLMBenchError(f"--constraint: the EdgeFuncCall gate checks {inp}'s calls against a tool catalogue; give its tools folder")
     catalogue = load_catalogue(Path(tools_dir))
     rows, where = read_rows(inp)
-    result = run(rows, catalogue, max_reject_rate=max_reject_rate, min_per_tool=min_per_tool, where=where, docs_dir=docs_dir)
-    write_call_rows(quarantine, result.quarantine)
-    write_json(metrics, result.quality)
-    if not result.passed:
-        n = len(result.failed_expectations)
-        raise SLMBenchError(f"{inp}: the funccall gate failed {n} expectation(s): {'; '.join(result.failed_expectations)}")
-    write_call_rows(validated, result.accepted)
-    return result.quality
+    return run(rows, catalogue, max_reject_rate=r.max_reject_rate, min_per_tool=r.min_per_tool, run_gx=run_gx, where=where)
