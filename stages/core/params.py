@@ -233,7 +233,7 @@ class IntentParams:
 @dataclass(frozen=True)
 class FuncCallData:
     """One EdgeFuncCall dataset (stages/tasks/funccall/generate.py): Faker values in templated
-    requests over a tool catalogue, gated by GX (stages/tasks/funccall/gate.py)."""
+    requests over a tool catalogue, gated by GX (stages/data/funccall_validate.py)."""
 
     tools_dir: str  # the tool catalogue: <dir>/<domain>.json (OpenAI tools format)
     seed: int  # rows derive their seeds from it and their index
