@@ -5,7 +5,7 @@
 # This fetches the same files from the npm registry (once) into the venv:
 #   .venv/share/slmbench/datadocs/vendor/<package>-<version>/...   the library files
 #   .venv/share/slmbench/datadocs/manifest.tsv                     CDN URL <TAB> file under vendor/
-# `slmbench validate` copies vendor/ into each site it builds and points the pages at those
+# The validate stage (`slmbench task-validate ... --docs DIR`) copies vendor/ into each site it builds and points the pages at those
 # copies (stages/data/datadocs.py). Safe to rerun: skipped when the manifest is there and matches the table below.
 set -euo pipefail
 cd "$(dirname "$0")/.."

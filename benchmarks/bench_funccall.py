@@ -3,7 +3,7 @@
 EdgeFuncCall's targets side by side from one run, on this machine (run `dvc repro
 funccall_mlm_quantize@edgefunccall` first):
 
-- generation: the dataset's recipe generated here (stages/data/funccall_generate.py), rows/s;
+- generation: the dataset's recipe generated here (stages/tasks/funccall/generate_stage.py), rows/s;
 - the tuned MLM (the stage's Q8_0 GGUF, models/funccall/<name>/mlm/gguf) and the untuned base
   (`funccall.mlm.base`, converted here to a Q8_0 GGUF the same way: stages/train/gguf_convert.py),
   each on our test split and on BFCL's simple (Python), multiple and irrelevance categories, free
@@ -40,7 +40,7 @@ TARGETS = {  # issue targets, AST accuracy of the tuned model, constrained
 
 def generation_speed(name: str, params: Any, work: Path) -> dict[str, Any]:
     from stages.core import params as P
-    from stages.data.funccall_generate import main as generate
+    from stages.tasks.funccall.generate_stage import main as generate
 
     d = P.funccall_data(params, name)
     start = time.perf_counter()

@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from stages.core import params as P  # noqa: E402
 from stages.core.catalog import load_catalog  # noqa: E402
-from stages.data.generate import run as generate_rows  # noqa: E402
-from stages.data.teacher import OpenAIBackend, VLLMBackend, derived_seed, request_prompt, stable_unit  # noqa: E402
+from stages.inference.teacher import OpenAIBackend, VLLMBackend, derived_seed, request_prompt, stable_unit  # noqa: E402
 from stages.tasks.edgejson.checks import LEVELS, five_levels, prompt_text  # noqa: E402
+from stages.tasks.edgejson.generate import run as generate_rows  # noqa: E402
 
 
 def start_server(gguf: Path, threads: int) -> tuple[subprocess.Popen, str]:

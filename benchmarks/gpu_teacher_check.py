@@ -1,6 +1,6 @@
 """The vLLM teacher on a GPU machine with the regular CUDA `vllm` wheel: the same code path.
 
-Runs stages/data/teacher_vllm.py (the worker the generate stage uses) through VLLMBackend with this
+Runs stages/inference/teacher_vllm.py (the worker the generate stage uses) through VLLMBackend with this
 interpreter, on a model directory, and checks what the CPU tests check: every request answered,
 per-request seeds repeatable across two engines, and the five-level pass rates of real
 paraphrases of v3 rows. Prints throughput.
@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from stages.core import params as P  # noqa: E402
 from stages.core.catalog import load_catalog  # noqa: E402
-from stages.data.generate import run as generate_rows  # noqa: E402
-from stages.data.teacher import VLLMBackend, derived_seed, request_prompt, stable_unit  # noqa: E402
+from stages.inference.teacher import VLLMBackend, derived_seed, request_prompt, stable_unit  # noqa: E402
 from stages.tasks.edgejson.checks import LEVELS, five_levels, prompt_text  # noqa: E402
+from stages.tasks.edgejson.generate import run as generate_rows  # noqa: E402
 
 
 def main() -> int:

@@ -36,7 +36,6 @@ from stages.commands.intent_nlm import intent_nlm
 from stages.commands.leaderboard import leaderboard
 from stages.commands.quantize import quantize
 from stages.commands.report import report
-from stages.commands.split import split
 from stages.commands.task_card import task_card
 from stages.commands.task_evaluate import task_evaluate
 from stages.commands.task_prepare import task_prepare
@@ -45,7 +44,6 @@ from stages.commands.task_split import task_split
 from stages.commands.task_train import task_train
 from stages.commands.task_validate import task_validate
 from stages.commands.train import train
-from stages.commands.validate import validate
 from stages.core.errors import SLMBenchError
 from stages.tasks.registry import DEFAULT_TASK
 
@@ -53,8 +51,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="SLMBench: Ed
 
 
 app.command("generate")(generate)
-app.command("validate")(validate)
-app.command("split")(split)
 app.command("intent-import")(intent_import)
 app.command("intent-nlm")(intent_nlm)
 app.command("intent-baselines")(intent_baselines)

@@ -24,7 +24,7 @@ def funccall_bfcl(
 
     Example: slmbench funccall-bfcl --src .venv/share/slmbench/bfcl --out data/funccall/edgefunccall/bfcl --metrics metrics/funccall/edgefunccall/bfcl.json
     """
-    from stages.data.funccall_bfcl import main
+    from stages.tasks.funccall.bfcl_stage import main
 
     r = main(params, src, out, metrics)
     counts = ", ".join(f"{c} {v['rows']}" for c, v in r["categories"].items())

@@ -27,7 +27,7 @@ def funccall_generate(
     Example: slmbench funccall-generate --name edgefunccall --tools tools --out data/funccall/edgefunccall/generated.jsonl
     --metrics metrics/funccall/edgefunccall/generate.json
     """
-    from stages.data.funccall_generate import main_params
+    from stages.tasks.funccall.generate_stage import main_params
 
     r = main_params(name, params, tools, out, metrics, teacher_cache)
     teacher = f", {r['teacher']['teacher_rows']} teacher requests" if r["teacher"]["enabled"] else ""

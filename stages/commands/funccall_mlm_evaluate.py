@@ -17,7 +17,7 @@ from stages.commands.common import ParamsOpt, friendly
 @friendly
 def funccall_mlm_evaluate(
     model: Annotated[Path, typer.Option(help="The MLM's GGUF (funccall-mlm-quantize --out/model-q8_0.gguf) or an HF directory.")],
-    test: Annotated[Path, typer.Option(help="Test JSONL (funccall-split --test).")],
+    test: Annotated[Path, typer.Option(help="Test JSONL (the split stage's --test).")],
     bfcl: Annotated[Path, typer.Option(help="The converted BFCL folder (funccall-bfcl --out).")],
     out: Annotated[Path, typer.Option(help="eval.json to write.")],
     predictions: Annotated[Path | None, typer.Option(help="Folder for each row set's answers (JSONL); none by default.")] = None,

@@ -27,7 +27,7 @@ def generate(
 
     Example: slmbench generate --version v3 --out data/v3/generated.jsonl --teacher-metrics metrics/datasets/v3/teacher.json
     """
-    from stages.data import generate as stage
+    from stages.tasks.edgejson import generate as stage
 
     n = stage.main(version, params, out, teacher_metrics, teacher_log, teacher_cache, schemas_out)
     typer.echo(f"generate {version}: {n} rows -> {out}", err=True)

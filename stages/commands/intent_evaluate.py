@@ -16,7 +16,7 @@ from stages.commands.common import IntentOpt, ParamsOpt, friendly
 @friendly
 def intent_evaluate(
     name: IntentOpt,
-    test: Annotated[Path, typer.Option(help="Test JSONL (intent-split --test).")],
+    test: Annotated[Path, typer.Option(help="Test JSONL (the split stage's --test).")],
     labels: Annotated[Path, typer.Option(help="The label set.")],
     nlm: Annotated[Path, typer.Option(help="The NLM folder (intent-nlm --out).")],
     baselines: Annotated[Path, typer.Option(help="The baselines folder (intent-baselines --out).")],

@@ -26,7 +26,7 @@ def intent_import(
     Example: slmbench intent-import --name banking77 --source data/sources/banking77 --rows data/intent/banking77/imported.jsonl
     --labels data/intent/banking77/labels.json
     """
-    from stages.data import intent_import as stage
+    from stages.tasks.intent import import_stage as stage
 
     m = stage.main(name, params, source, rows, labels)
     typer.echo(f"intent-import {name}: {m['rows']} rows, {m['labels']} labels -> {rows}", err=True)

@@ -17,7 +17,7 @@ from stages.commands.common import IntentOpt, ParamsOpt, friendly
 def intent_mlm_evaluate(
     name: IntentOpt,
     model: Annotated[Path, typer.Option(help="The MLM's GGUF (intent-mlm-quantize --out/model-q8_0.gguf) or an HF directory.")],
-    test: Annotated[Path, typer.Option(help="Test JSONL (intent-split --test).")],
+    test: Annotated[Path, typer.Option(help="Test JSONL (the split stage's --test).")],
     labels: Annotated[Path, typer.Option(help="The label set: the grammar's alternatives.")],
     out: Annotated[Path, typer.Option(help="eval.json to write.")],
     per_class: Annotated[Path, typer.Option(help="Per-class F1 (JSON) to write.")],

@@ -233,7 +233,7 @@ class IntentParams:
 @dataclass(frozen=True)
 class FuncCallData:
     """One EdgeFuncCall dataset (stages/tasks/funccall/generate.py): Faker values in templated
-    requests over a tool catalogue, gated by GX (stages/data/funccall_validate.py)."""
+    requests over a tool catalogue, gated by GX (stages/tasks/funccall/gate.py)."""
 
     tools_dir: str  # the tool catalogue: <dir>/<domain>.json (OpenAI tools format)
     seed: int  # rows derive their seeds from it and their index
@@ -246,7 +246,7 @@ class FuncCallData:
     surfaces: list[str]  # request phrasings drawn from
     max_reject_rate: float  # the gate fails above this share of quarantined rows
     min_per_tool: int  # the gate fails when a tool has fewer accepted rows in train or in test
-    teacher_fraction: float = 0.0  # share of rows whose request the teacher paraphrases (stages/data/funccall_teacher.py; none while teacher.backend is none)
+    teacher_fraction: float = 0.0  # share of rows whose request the teacher paraphrases (stages/tasks/funccall/teacher.py; none while teacher.backend is none)
 
 
 @dataclass(frozen=True)
@@ -385,7 +385,7 @@ def _check_tasks(p: Params, tasks_dir: Path) -> None:
 def _semantic_checks(p: Params) -> None:
     """What params.yaml alone can tell. A value that only the code above this floor can judge
     (a generator revision, a suite, a surface, a teacher register or URL) is checked by its owner
-    when its stage loads that section: stages.tasks.edgejson.recipes and stages.data.teacher.check_params."""
+    when its stage loads that section: stages.tasks.edgejson.recipes and stages.inference.teacher.check_params."""
     for name, r in p.datasets.items():
         w = f"params.yaml: datasets.{name}"
         if len(r.prompt_chars) != 2 or r.prompt_chars[0] > r.prompt_chars[1]:

@@ -23,6 +23,7 @@ class GateResult:
     quality: dict[str, Any]
     failed_expectations: list[str] = field(default_factory=list)
     expectations: dict[str, bool] = field(default_factory=dict)  # every GX expectation by name -> passed
+    files: dict[str, Any] = field(default_factory=dict)  # more JSON files the stage writes beside quality.json, by file name
 
     @property
     def passed(self) -> bool:

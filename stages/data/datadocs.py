@@ -1,4 +1,4 @@
-"""`slmbench validate ... --docs DIR` calls this: Data Docs that open offline, from file://.
+"""The validate stage's `--docs DIR` (stages/data/gx.py) calls this: Data Docs that open offline, from file://.
 
 The pages Great Expectations writes load their web libraries (bootstrap, jQuery, popper,
 bootstrap-table, font-awesome, vega, ...) from CDNs and GX's logo from its asset bucket; the

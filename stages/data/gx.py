@@ -22,7 +22,7 @@ from stages.core.rowgate import GateResult, Table, named  # noqa: F401 (what a g
 QUOTED_VALUES, QUOTE_CHARS = 3, 80
 
 
-def gx_gate(version: str, tables: list[Table], docs_dir: Path | None = None, source_name: str = "edgejson") -> tuple[list[str], dict[str, bool]]:
+def gx_gate(version: str, tables: list[Table], docs_dir: Path | None = None, *, source_name: str) -> tuple[list[str], dict[str, bool]]:
     """Validate each table with its suite: (the failed expectations described, every expectation name -> passed).
 
     With `docs_dir`, a Data Docs site of both validations is written there (atomically), made to work offline."""

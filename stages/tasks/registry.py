@@ -59,7 +59,7 @@ PIPELINE_PARTS = {
     "recipe": "recipe(p, name): its dataset `name`'s settings from params, checked",
     "prepare": "prepare(recipe, source): its rows before the gate (the task's import or generator)",
     "gate": "gate(name, recipe, path, source, run_gx): its rows read and checked, its GX tables run with run_gx; a stages.core.rowgate.GateResult",
-    "split_rows": "split_rows(rows, recipe, where): (train, test, split.json's figures), its split rule",
+    "split_rows": "split_rows(rows, recipe, where, source): ({'train': rows, 'test': rows, and any part more}, split.json's figures), its split rule",
     "mlm": "mlm(p): its language model's settings (a stages.core.params.ModelParams with train_rows, check_rows, qtype, the gate's bounds, parallel)",
     "train_rows": "train_rows(rows, n, seed): the rows the model trains on (n = 0: every row)",
     "train_figures": "train_figures(rows): what train.json adds about the rows trained on",

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from stages.cli import app
 from stages.core.records import write_rows
-from stages.data import generate
+from stages.tasks.edgejson import generate
 from stages.tasks.edgejson.templates import FINANCE_SCHEMAS
 
 

@@ -94,7 +94,7 @@ def test_a_missing_file_is_an_error(tmp_path: Path, repo_root: Path):
 def test_every_command_has_help_text():
     group = typer.main.get_command(app)  # typer vendors click: duck-type, do not import click
     runner = CliRunner()
-    assert {"generate", "validate", "split", "check-data"} <= set(group.commands)
+    assert {"generate", "task-validate", "task-split", "check-data"} <= set(group.commands)
     for name, command in group.commands.items():
         assert (command.help or "").strip(), f"{name} has no help text"
         for param in command.params:
@@ -172,7 +172,7 @@ def test_bad_params_value_is_one_line_naming_the_key(tmp_path: Path, repo_root: 
 )
 def test_recipe_and_teacher_values_are_checked_by_their_owners(tmp_path: Path, repo_root: Path, edit, key: str):
     """stages.core.params cannot know the generator revisions, suites, surfaces or registers; the generate
-    stage checks them through stages.tasks.edgejson.recipes and stages.data.teacher, before it writes anything."""
+    stage checks them through stages.tasks.edgejson.recipes and stages.inference.teacher, before it writes anything."""
     params = _params_with(tmp_path, repo_root, edit)
     out = tmp_path / "generated.jsonl"
     line = _one_line_error(CliRunner().invoke(app, ["generate", "--version", "v3", "--out", str(out), "--params", str(params)]))

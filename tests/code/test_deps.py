@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 import shlex
 import typing
 from dataclasses import dataclass, field
@@ -307,6 +308,7 @@ def missing(stage: Stage, root: Path, params: P.Params) -> list[str]:
     if "schemas_dir" in keys and not covered_path(params.schemas_dir, stage.deps):
         problems.append(f"{stage.name}: reads the schemas folder {params.schemas_dir} (schemas_dir) but does not depend on it")
     for token in argv:
+        token = token.partition("=")[2] if re.fullmatch(r"\w+=\S+", token) else token  # NAME=PATH (task_split --part)
         if token.startswith("-") or not ("/" in token or (root / token).exists()) or Path(token).is_absolute():
             continue
         written = any(o == token or o.startswith(token.rstrip("/") + "/") for o in stage.outs)
@@ -334,7 +336,7 @@ def test_every_stage_declares_what_it_reads(stages: list[Stage], repo_root: Path
         ("validate@v2", "datasets.v2", "params key datasets.* is read but not declared"),
         ("evaluate@", "schemas", "reads the schemas folder schemas (schemas_dir) but does not depend on it"),
         ("report", "metrics/models", "reads metrics/models (on its command line)"),
-        ("generate@", "stages/data/teacher_vllm.py", "code stages/data/teacher_vllm.py is imported but not a dep"),
+        ("generate@", "stages/inference/teacher_vllm.py", "code stages/inference/teacher_vllm.py is imported but not a dep"),
         ("card@", "stages/commands/card.py", "code stages/commands/card.py is imported but not a dep"),
         ("report", "stages/commands/common.py", "code stages/commands/common.py is imported but not a dep"),
         ("funccall_mlm_evaluate@", "stages/commands/bfcl.py", "code stages/commands/bfcl.py is imported but not a dep"),
@@ -427,8 +429,9 @@ def test_a_stage_module_runs_as_a_one_command_program(repo_root: Path) -> None:
     import subprocess
     import sys
 
-    run = [sys.executable, "-m", "stages.commands.split"]
+    run = [sys.executable, "-m", "stages.commands.task_split"]
     shown = subprocess.run([*run, "--help"], cwd=repo_root, capture_output=True, text=True, timeout=120)
-    assert shown.returncode == 0 and "--test-unseen" in shown.stdout and "Split one version" in shown.stdout, shown.stdout + shown.stderr
-    bad = subprocess.run([*run, "--version", "v9", "--in", "x.jsonl", "--train", "a", "--test", "b", "--test-unseen", "c", "--metrics", "m.json"], cwd=repo_root, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and "--part" in shown.stdout and "Split a pipeline task" in shown.stdout, shown.stdout + shown.stderr
+    args = ["--task", "edgejson", "--name", "v9", "--in", "x.jsonl", "--train", "a", "--test", "b", "--part", "test_unseen=c", "--metrics", "m.json"]
+    bad = subprocess.run([*run, *args], cwd=repo_root, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from stages.core.errors import SLMBenchError
-from stages.data import funccall_generate
 from stages.data.gx import gx_gate
 from stages.pipeline import split as split_stage
 from stages.pipeline import validate as validate_stage
 from stages.tasks.funccall import checks, generate
 from stages.tasks.funccall import gate as funccall_gate
+from stages.tasks.funccall import generate_stage as funccall_generate
 from stages.tasks.funccall.catalogue import TIME_PATTERN, is_time, load_catalogue
 from stages.tasks.funccall.rows import check_row, write_call_rows
 from stages.tasks.funccall.scoring import ast_match

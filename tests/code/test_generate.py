@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from stages.cli import app
 from stages.core.records import ROW_FIELDS, dumps_row, read_rows
-from stages.data import generate
+from stages.tasks.edgejson import generate
 from stages.tasks.edgejson.checks import check_arithmetic, check_dates_in_order, check_grounded
 from stages.tasks.edgejson.templates import FINANCE_SCHEMAS
 

@@ -15,9 +15,9 @@ import pytest
 from stages.core.errors import SLMBenchError
 from stages.core.records import write_rows
 from stages.core.rowgate import GateResult
-from stages.data import intent_import
 from stages.pipeline import split as split_stage
 from stages.pipeline import validate as validate_stage
+from stages.tasks.intent import import_stage as intent_import
 from stages.tasks.intent import split as intent_split
 from stages.tasks.intent.checks import conflicts, normalise_text, set_failures
 from stages.tasks.intent.rows import (

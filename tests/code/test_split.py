@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import random
 from collections import Counter
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 from stages.cli import app
 from stages.core.errors import SLMBenchError
 from stages.core.records import read_rows, write_rows
-from stages.data import generate, split
+from stages.tasks.edgejson import generate, split
 
 
 @pytest.fixture(scope="module")
@@ -116,12 +117,18 @@ def test_a_leak_from_train_into_test_unseen_is_an_error(rows):
 def test_split_cli_writes_train_test_and_metrics(tmp_path: Path, tiny_params: Path, rows):
     inp = tmp_path / "validated.jsonl"
     write_rows(inp, rows)
-    args = ["split", "--version", "v3", "--in", str(inp), "--train", str(tmp_path / "train.jsonl"), "--test", str(tmp_path / "test.jsonl"),
-            "--test-unseen", str(tmp_path / "test_unseen.jsonl"), "--metrics", str(tmp_path / "split.json"), "--params", str(tiny_params)]
+    args = ["task-split", "--task", "edgejson", "--name", "v3", "--in", str(inp), "--train", str(tmp_path / "train.jsonl"), "--test", str(tmp_path / "test.jsonl"),
+            "--part", f"test_unseen={tmp_path / 'test_unseen.jsonl'}", "--metrics", str(tmp_path / "split.json"), "--params", str(tiny_params)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     train, test, unseen = (read_rows(tmp_path / f"{n}.jsonl") for n in ("train", "test", "test_unseen"))
     metrics = json.loads((tmp_path / "split.json").read_text(encoding="utf-8"))
     # the real params hold out 5 of the 25 schemas: 20 seen schemas x (4 train + 1 test), 5 x 5 unseen
     assert (len(train), len(test), len(unseen)) == (metrics["train_rows"], metrics["test_rows"], metrics["test_unseen_rows"]) == (80, 20, 25)
-    assert "0 leaks" in result.stderr
+    assert metrics["leaks"] == 0 and metrics["test_sha256"] == hashlib.sha256((tmp_path / "test.jsonl").read_bytes()).hexdigest()
+    # a part the rule makes but the command line does not place is one line, and nothing is written
+    (tmp_path / "out").mkdir()
+    missing = [a if a != str(tmp_path / "train.jsonl") else str(tmp_path / "out" / "train.jsonl") for a in args if not a.startswith(("--part", "test_unseen="))]
+    result = CliRunner().invoke(app, missing)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "makes the parts test, test_unseen, train" in result.stderr, result.output
+    assert not (tmp_path / "out" / "train.jsonl").exists()

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from stages.cli import app
 from stages.core.errors import SLMBenchError
 from stages.core.params import SchemaGenerator
-from stages.data import generate, split
+from stages.tasks.edgejson import generate, split
 from stages.tasks.edgejson.checks import check_arithmetic, check_grounded, iter_leaves
 from stages.tasks.edgejson.templates import Ctx
 from stages.tasks.edgejson.templates.render import build_tree, render

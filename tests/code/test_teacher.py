@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from stages.cli import app
 from stages.core.errors import SLMBenchError
-from stages.data.teacher import DEFAULT, Cache, cache_key, check_url, request_prompt, route, stable_unit
+from stages.inference.teacher import DEFAULT, Cache, cache_key, check_url, request_prompt, route, stable_unit
 from stages.tasks.edgejson.checks import LEVELS, check_format, five_levels, level_rates, near_duplicates
 
 ROUTES = {"medical": "big", "invoice": "big", "complex": "big", "simple": "small"}

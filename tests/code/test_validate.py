@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import json
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,12 @@ from typer.testing import CliRunner
 
 from stages.cli import app
 from stages.core.records import read_rows, write_rows
-from stages.data import generate, validate
+from stages.data.gx import gx_gate
+from stages.tasks.edgejson import gate as validate
+from stages.tasks.edgejson import generate
 from stages.tasks.edgejson.templates import FINANCE_SCHEMAS
 
+RUN_GX = partial(gx_gate, docs_dir=None, source_name="edgejson")  # GX as the validate stage runs it, without Data Docs
 TINY = {"rows_per_schema": 4, "min_per_schema": 4}
 # With v3's seed, 4 rows per schema and prompts capped at 800 characters, 12 of 100 first
 # attempts are too long and each slot finds a short enough row within 5 attempts.
@@ -34,7 +38,7 @@ def tiny_rows(real_params, catalog):
 
 def test_v2_passes_its_own_gate_but_its_finance_rows_are_corrupt(real_params, catalog, tiny_rows):
     rows = tiny_rows["v2"]
-    result = validate.run("v2", _recipe(real_params, "v2"), rows, catalog)
+    result = validate.run("v2", _recipe(real_params, "v2"), rows, catalog, RUN_GX)
     q = result.quality
     assert result.passed, result.failed_expectations
     assert q["gate_passed"] is True
@@ -54,7 +58,7 @@ def test_v2_passes_its_own_gate_but_its_finance_rows_are_corrupt(real_params, ca
 
 @pytest.fixture(scope="module")
 def v3_result(real_params, catalog, tiny_rows):
-    return validate.run("v3", _recipe(real_params, "v3"), tiny_rows["v3"], catalog, registers=real_params.teacher.registers)
+    return validate.run("v3", _recipe(real_params, "v3"), tiny_rows["v3"], catalog, RUN_GX, registers=real_params.teacher.registers)
 
 
 def test_v3_passes_with_nothing_corrupt(catalog, v3_result):
@@ -72,7 +76,7 @@ def test_v3_regenerates_rows_a_tight_prompt_bound_rejects(real_params, catalog, 
     rows = tiny_rows["v3"]
     too_long = {r["id"] for r in rows if len(r["prompt"]) > TIGHT_MAX}
     assert too_long, "the bound must reject some first attempts"
-    result = validate.run("v3", recipe, rows, catalog)
+    result = validate.run("v3", recipe, rows, catalog, RUN_GX)
     q = result.quality
     assert result.passed, result.failed_expectations
     assert q["rows_regenerated"] == len(too_long)
@@ -90,7 +94,7 @@ def test_v3_regenerates_rows_a_tight_prompt_bound_rejects(real_params, catalog, 
 
 def test_without_regeneration_a_tight_bound_fails_the_gate(real_params, catalog, tiny_rows):
     recipe = _recipe(real_params, "v3", prompt_chars=[60, TIGHT_MAX], regenerate=False)
-    result = validate.run("v3", recipe, tiny_rows["v3"], catalog)
+    result = validate.run("v3", recipe, tiny_rows["v3"], catalog, RUN_GX)
     assert not result.passed
     assert result.quality["gate_passed"] is False
     assert result.quality["rows_regenerated"] == 0
@@ -109,7 +113,7 @@ QUALITY_KEYS = {
 
 def _validate_args(tmp_path: Path, params: Path, generated: Path) -> list[str]:
     return [
-        "validate", "--version", "v3", "--in", str(generated),
+        "task-validate", "--task", "edgejson", "--name", "v3", "--in", str(generated),
         "--validated", str(tmp_path / "validated.jsonl"), "--quarantine", str(tmp_path / "quarantine.jsonl"),
         "--metrics", str(tmp_path / "quality.json"), "--docs", str(tmp_path / "docs"),
         "--params", str(params),
@@ -144,7 +148,7 @@ def test_validate_cli_failing_gate_exits_nonzero_and_removes_validated(tmp_path:
     stale = tmp_path / "validated.jsonl"
     stale.write_text('{"stale": true}\n', encoding="utf-8")
     result = CliRunner().invoke(app, _validate_args(tmp_path, params, generated))
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.output  # one line naming the file and what failed
     assert "coverage_min_per_schema" in result.stderr
     assert "gate failed" in result.stderr
     assert not stale.exists()
@@ -187,7 +191,7 @@ def small(real_params, catalog):
     recipe = _recipe(real_params, "v3", schema_generator=SchemaGenerator(schemas=2, rows_per_schema=2, tiers={"complex": 1.0}))
     doc = generate.generated_schemas("v3", recipe, catalog)
     gen = {i["schema_id"]: SchemaEntry(i["schema_id"], i["tier"], Path("generated_schemas.json"), i["schema"], i["topic"]) for i in doc["schemas"]}
-    result = validate.run("v3", recipe, generate.run("v3", recipe, cat, progress=False, generated=gen), {**cat, **gen})
+    result = validate.run("v3", recipe, generate.run("v3", recipe, cat, progress=False, generated=gen), {**cat, **gen}, RUN_GX)
     assert result.passed, result.failed_expectations
     assert len(result.accepted) == 4 * len(SMALL) + 2 * len(gen)
     return recipe, {**cat, **gen}, result.accepted
@@ -285,7 +289,7 @@ GENERATED_MUTATIONS = {
 def test_each_generated_rows_expectation_fails_on_its_mutation(small, mutation):
     recipe, cat, clean = small
     mutate, expected = GENERATED_MUTATIONS[mutation]
-    failed, outcome = validate.gx_gate("v3", [validate.generated_table("v3", recipe, mutate(clean), cat)])
+    failed, outcome = RUN_GX("v3", [validate.generated_table("v3", recipe, mutate(clean), cat)])
     assert {n for n, ok in outcome.items() if not ok} == {f"generated.{e}" for e in expected}, failed
     assert sorted(f.split(" ", 1)[0] for f in failed) == sorted(f"generated.{e}" for e in expected), failed
 
@@ -358,7 +362,7 @@ ACCEPTED_MUTATIONS = {
 def test_each_accepted_rows_expectation_fails_on_its_mutation(small, mutation):
     recipe, cat, clean = small
     mutate, expected = ACCEPTED_MUTATIONS[mutation]
-    failed, outcome = validate.gx_gate("v3", [validate.accepted_table("v3", recipe, mutate(clean), cat)])
+    failed, outcome = RUN_GX("v3", [validate.accepted_table("v3", recipe, mutate(clean), cat)])
     assert {n for n, ok in outcome.items() if not ok} == {f"accepted.{e}" for e in expected}, failed
     assert sorted(f.split(" ", 1)[0] for f in failed) == sorted(f"accepted.{e}" for e in expected), failed
 
@@ -366,7 +370,7 @@ def test_each_accepted_rows_expectation_fails_on_its_mutation(small, mutation):
 def test_every_expectation_has_a_mutation_that_fails_it(small):
     """A gate that cannot fail is a defect: no expectation of either table may lack a mutation."""
     recipe, cat, clean = small
-    failed, outcome = validate.gx_gate("v3", [validate.generated_table("v3", recipe, clean, cat), validate.accepted_table("v3", recipe, clean, cat)])
+    failed, outcome = RUN_GX("v3", [validate.generated_table("v3", recipe, clean, cat), validate.accepted_table("v3", recipe, clean, cat)])
     assert failed == [] and all(outcome.values())
     covered = {f"generated.{e}" for _, exp in GENERATED_MUTATIONS.values() for e in exp}
     covered |= {f"accepted.{e}" for _, exp in ACCEPTED_MUTATIONS.values() for e in exp}
@@ -380,9 +384,9 @@ def test_generated_tolerance_is_the_reject_limit(small):
     one = _ungrounded(clean)
     two = copy.deepcopy(one)
     _rows(two, "contact_info")[1]["expected_output"]["full_name"] = "Zebulon Quartermaine"
-    failed, _ = validate.gx_gate("v3", [validate.generated_table("v3", recipe, one, cat)])
+    failed, _ = RUN_GX("v3", [validate.generated_table("v3", recipe, one, cat)])
     assert failed == []
-    failed, _ = validate.gx_gate("v3", [validate.generated_table("v3", recipe, two, cat)])
+    failed, _ = RUN_GX("v3", [validate.generated_table("v3", recipe, two, cat)])
     assert failed == ["generated.grounded (expect_column_values_to_be_in_set on grounded): 2 of 16 rows unexpected (mostly 0.9), e.g. 'False', 'False'"], failed
 
 
@@ -394,7 +398,7 @@ def test_a_duplicate_id_fails_the_whole_gate_within_the_reject_limit(small):
     rows = copy.deepcopy(clean)
     rows[5]["id"] = rows[4]["id"]
     recipe = dataclasses.replace(recipe, max_reject_rate=0.1, min_per_schema=3, regenerate=False)
-    result = validate.run("v3", recipe, rows, cat)
+    result = validate.run("v3", recipe, rows, cat, RUN_GX)
     q = result.quality
     assert q["reject_rate"] <= recipe.max_reject_rate and q["failures_by_check"]["unique_id"] == 1, q
     dup = rows[4]["id"]

@@ -1,4 +1,4 @@
-"""`slmbench validate` writes Data Docs that a browser without network shows in full.
+"""`slmbench task-validate --task edgejson` writes Data Docs that a browser without network shows in full.
 
 The real validate stage (the CLI) gates a tiny v3 (2 rows per schema) and writes its Data Docs
 site. Headless Chromium with no network at all (tests/browser.py) opens it from file://:
@@ -25,7 +25,8 @@ from typer.testing import CliRunner
 
 from stages.cli import app
 from stages.core.records import write_rows
-from stages.data import datadocs, generate
+from stages.data import datadocs
+from stages.tasks.edgejson import generate
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,7 @@ VALIDATION_STATE = """(async () => {
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, real_params, catalog, repo_root: Path) -> tuple[Path, dict]:
-    """A Data Docs site written by `slmbench validate` for a tiny v3, and its gate.json."""
+    """A Data Docs site written by `slmbench task-validate --task edgejson` for a tiny v3, and its gate.json."""
     import yaml
 
     work = tmp_path_factory.mktemp("datadocs")
@@ -73,7 +74,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, real_params, catalog, repo_ro
     params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     generated = work / "generated.jsonl"
     write_rows(generated, generate.run("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=2), catalog, progress=False))
-    args = ["validate", "--version", "v3", "--in", str(generated), "--validated", str(work / "validated.jsonl"), "--quarantine", str(work / "quarantine.jsonl"),
+    args = ["task-validate", "--task", "edgejson", "--name", "v3", "--in", str(generated), "--validated", str(work / "validated.jsonl"), "--quarantine", str(work / "quarantine.jsonl"),
             "--metrics", str(work / "quality.json"), "--docs", str(work / "docs"), "--params", str(params)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output

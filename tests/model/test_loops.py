@@ -28,8 +28,8 @@ def test_no_expected_answer_of_the_release_split_is_cut(real_params, catalog, re
     the guard at any point along the way."""
     from transformers import AutoTokenizer
 
-    from stages.data import generate
     from stages.inference.prompt import answer_text, embedded_gguf
+    from stages.tasks.edgejson import generate
 
     gguf = embedded_gguf("smollm2-135m-instruct")
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def rows(repo_root: Path) -> list[dict]:
-    from stages.data.generate import run as generate
+    from stages.tasks.edgejson.generate import run as generate
 
     p = P.load(repo_root / "params.yaml")
     recipe = dataclasses.replace(p.datasets["v3"], rows_per_schema=1)

@@ -65,7 +65,7 @@ def test_probe_on_this_machine_matches_its_cpu_flags() -> None:
 def test_train_under_auto_records_the_choice(tiny_model_dir: Path, repo_root: Path, real_params, tmp_path: Path) -> None:
     """One real optimizer step under `auto`: train.json holds the choice as numbers, train_live/params.yaml in words."""
     from stages.core.catalog import load_catalog
-    from stages.data.generate import run as generate
+    from stages.tasks.edgejson.generate import run as generate
     from stages.train.train import edgejson_chats
     from stages.train.train import run as train_run
 

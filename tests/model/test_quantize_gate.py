@@ -75,7 +75,7 @@ def test_intent_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[st
 
 
 def test_funccall_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[str, Path], real_params: Any, repo_root: Path, tmp_path: Path) -> None:
-    from stages.data.funccall_generate import main as generate_main
+    from stages.tasks.funccall.generate_stage import main as generate_main
     from stages.tasks.funccall.rows import read_call_rows
     from stages.train.funccall_mlm_quantize import gate_gguf
 
@@ -89,7 +89,7 @@ def test_funccall_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[
 
 
 def test_edgejson_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[str, Path], real_params: Any, repo_root: Path, catalog: dict[str, Any]) -> None:
-    from stages.data.generate import run as generate
+    from stages.tasks.edgejson.generate import run as generate
     from stages.train.quantize import check_rows, compare, gate, greedy_answers
 
     rows = check_rows(generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False), 1)[:6]

@@ -51,7 +51,7 @@ def test_accumulated_micro_batches_match_one_batch(tiny_model_dir: Path, repo_ro
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq
 
     from stages.core.catalog import load_catalog
-    from stages.data.generate import run as generate
+    from stages.tasks.edgejson.generate import run as generate
     from stages.train.train import IGNORE, encode, train_loop
 
     catalog = load_catalog(repo_root / "schemas")
@@ -92,7 +92,7 @@ def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_d
 
     from stages.core.catalog import load_catalog
     from stages.core.records import write_rows
-    from stages.data.generate import run as generate
+    from stages.tasks.edgejson.generate import run as generate
 
     catalog = load_catalog(repo_root / "schemas")
     rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:8]
@@ -136,7 +136,7 @@ def test_answer_only_loss_is_the_transformers_loss(tiny_model_dir: Path, repo_ro
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq
 
     from stages.core.catalog import load_catalog
-    from stages.data.generate import run as generate
+    from stages.tasks.edgejson.generate import run as generate
     from stages.train.train import IGNORE, answer_loss_module, encode
 
     catalog = load_catalog(repo_root / "schemas")

@@ -23,7 +23,7 @@ import yaml
 
 from stages.core import params as P
 from stages.core.catalog import load_catalog
-from stages.data import generate as G
+from stages.tasks.edgejson import generate as G
 from stages.tasks.edgejson.checks import five_levels
 
 pytestmark = pytest.mark.slow
@@ -178,11 +178,11 @@ def test_funccall_requests_are_paraphrased_keeping_every_mention(server: str, tm
     """EdgeFuncCall's generate stage with the teacher: a paraphrase keeps every phrase a value comes
     from, or the row keeps its template request; the gate then grounds the paraphrases like any
     request, and a rerun is answered from the cache, byte for byte."""
-    from stages.data import funccall_generate
-    from stages.data.funccall_teacher import rejection
+    from stages.tasks.funccall import generate_stage as funccall_generate
     from stages.tasks.funccall.catalogue import load_catalogue
     from stages.tasks.funccall.checks import row_failures
     from stages.tasks.funccall.rows import read_call_rows
+    from stages.tasks.funccall.teacher import rejection
 
     tp = P.build(P.TeacherParams, teacher_cfg(server), "teacher")
     args = {"seed": 4, "rows": 40, "test_fraction": 0.25, "teacher": tp, "teacher_fraction": 0.5, "teacher_cache": tmp_path / "cache.jsonl"}

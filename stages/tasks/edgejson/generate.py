@@ -92,7 +92,7 @@ class _Waves:
 
     def send(self, wave: list[int], wave_no: int) -> None:
         """Up to `tp.attempts` tries per row of one wave; a paraphrase that passes L1-L4 replaces the row's text in `out`."""
-        from stages.data.teacher import call_cached, derived_seed, request_prompt, stable_unit
+        from stages.inference.teacher import call_cached, derived_seed, request_prompt, stable_unit
 
         rows, tp, pending = self.rows, self.tp, wave
         registers = {i: tp.registers[int(stable_unit(self.recipe.seed, "register", rows[i]["id"]) * len(tp.registers))] for i in wave}
@@ -144,7 +144,7 @@ class _Waves:
 
 def paraphrase(rows: list[dict[str, Any]], version: str, recipe: Recipe, tp: TeacherParams, catalog: dict[str, SchemaEntry], cache_path: Path | None, progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
     """(rows with accepted paraphrases, teacher metrics, per-row log). Pure given the cache."""
-    from stages.data.teacher import Cache, build_backend, route, stable_unit
+    from stages.inference.teacher import Cache, build_backend, route, stable_unit
     from stages.tasks.edgejson.checks import LEVELS, five_levels
 
     stats: dict[str, Any] = {"enabled": int(tp.backend != "none"), "fraction": recipe.teacher_fraction, "rows": len(rows)}
@@ -222,7 +222,7 @@ def main(
     from stages.core import params as P
     from stages.core.catalog import load_catalog, load_generated
     from stages.core.records import write_json, write_rows
-    from stages.data.teacher import check_params
+    from stages.inference.teacher import check_params
     from stages.tasks.edgejson.recipes import recipe as checked_recipe
 
     p = P.load(params_path)
@@ -238,7 +238,7 @@ def main(
     rows = run(version, recipe, catalog, generated=generated)
     rows, stats, log = paraphrase(rows, version, recipe, p.teacher, {**catalog, **generated}, cache)
     if cache is not None and not Path(cache).exists():
-        from stages.data.teacher import Cache
+        from stages.inference.teacher import Cache
 
         Cache(cache).save()  # an empty cache: the stage always has its outputs
     if teacher_log is not None:

@@ -1,4 +1,4 @@
-"""Teacher paraphrases of EdgeFuncCall requests, as for EdgeJSON's texts (stages/data/teacher.py:
+"""Teacher paraphrases of EdgeFuncCall requests, as for EdgeJSON's texts (stages/inference/teacher.py:
 the same backends, vLLM or any OpenAI-compatible server, and the same answer cache).
 
 With `teacher.backend` set and a dataset's `teacher_fraction` > 0, each row whose stable hash of
@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from stages.core.text import normalise_text
-from stages.data.teacher import DEFAULT, Cache, build_backend, call_cached, derived_seed, stable_unit
+from stages.inference.teacher import DEFAULT, Cache, build_backend, call_cached, derived_seed, stable_unit
 from stages.tasks.funccall.rows import TEACHER_SURFACE
 
 MAX_CHARS = 300
