@@ -43,7 +43,6 @@ from stages.commands.task_quantize import task_quantize
 from stages.commands.task_split import task_split
 from stages.commands.task_train import task_train
 from stages.commands.task_validate import task_validate
-from stages.commands.train import train
 from stages.core.errors import SLMBenchError
 from stages.tasks.registry import DEFAULT_TASK
 
@@ -88,7 +87,7 @@ def intent_page(
 
 
 app.command("base-model")(base_model)
-app.command("train")(train)
+app.command("train")(task_train)  # the same command: every task trains through the generic stage
 app.command("quantize")(quantize)
 app.command("evaluate-release")(evaluate_release)
 

@@ -19,8 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 ParamsOpt = Annotated[Path, typer.Option("--params", help="params.yaml to read.")]
 VersionOpt = Annotated[str, typer.Option("--version", help="Dataset version, a key of `datasets` in params.yaml (e.g. v3).")]
 IntentOpt = Annotated[str, typer.Option("--name", help="EdgeIntent dataset, a key of `intent.datasets` in params.yaml (e.g. banking77).")]
-TaskOpt = Annotated[str, typer.Option("--task", help="A task run by the generic stages: a folder stages/tasks/<task>/ with a section tasks.<task> in params.yaml.")]
-TaskNameOpt = Annotated[str, typer.Option("--name", help="The task's dataset, a key of `tasks.<task>.datasets` in params.yaml.")]
+TaskOpt = Annotated[str, typer.Option("--task", help="A registered task: a folder stages/tasks/<task>/ with a task.py.")]
+TaskNameOpt = Annotated[str, typer.Option("--name", help="What the stage runs for: a dataset of the task's section in params.yaml (EdgeJSON's train: a model of `models:`).")]
 FuncCallOpt = Annotated[str, typer.Option("--name", help="EdgeFuncCall dataset, a key of `funccall.datasets` in params.yaml (e.g. edgefunccall).")]
 
 

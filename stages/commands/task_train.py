@@ -1,4 +1,4 @@
-"""`python -m stages.commands.task_train`: the generic train stage of every pipeline task (stages/pipeline/train.py), also `slmbench task-train`.
+"""`python -m stages.commands.task_train`: the generic train stage of every task (stages/pipeline/train.py), also `slmbench train` (and `slmbench task-train`).
 
 A module of its own: the stage's code deps are this module's import closure and the task's folder, not the whole CLI.
 """
@@ -24,15 +24,22 @@ def task_train(
     metrics: Annotated[Path, typer.Option(help="train.json to write.")],
     live: Annotated[Path, typer.Option(help="dvclive folder: the loss curve.")],
     holdout: Annotated[list[Path] | None, typer.Option(help="A held-out test file (or a folder of *.jsonl): no training row may share its leak_key with one of its rows. Repeatable.")] = None,
+    constraint: Annotated[Path | None, typer.Option(help="The file the task reads beside its rows (EdgeJSON: the version's generated_schemas.json).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """LoRA-tune a pipeline task's language model (tasks.<task>.mlm) on the task's training chats.
+    """LoRA-tune a task's language model (its `mlm` settings for --name) on the task's training chats.
+
+    Example (EdgeJSON, --name a model of `models:`): slmbench train --task edgejson --name smollm2-135m-lora --train data/v4/train.jsonl
+    --constraint data/v4/generated_schemas.json --base models/base/smollm2-135m-instruct --adapter models/smollm2-135m-lora/adapter
+    --merged models/smollm2-135m-lora/merged --metrics metrics/models/smollm2-135m-lora/train.json --live metrics/models/smollm2-135m-lora/train_live
 
     Example: slmbench task-train --task T --name D --train data/tasks/T/D/train.jsonl --base models/base/B --adapter models/tasks/T/D/mlm/adapter --merged models/tasks/T/D/mlm/merged --metrics metrics/tasks/T/D/mlm/train.json --live metrics/tasks/T/D/mlm/train_live
     """
     from stages.pipeline import train as stage
 
-    r = stage.main(task, name, params, train, base, adapter, merged, metrics, live, holdout)
+    r = stage.main(task, name, params, train, base, adapter, merged, metrics, live, holdout, constraint)
+    if not r:  # under torchrun only process 0 reports
+        return
     typer.echo(f"{task}-train {name}: {r['train_rows']} rows, {r['steps']} steps, {r['wall_s']:.0f} s", err=True)
 
 

@@ -1,4 +1,4 @@
-"""`slmbench funccall-evaluate`: the funccall_evaluate stage. EdgeFuncCall's MLM (its GGUF) is
+"""`python -m stages.commands.funccall_mlm_evaluate`: the funccall_mlm_evaluate stage. EdgeFuncCall's MLM (its GGUF) is
 scored by stages/evaluate/funccall.py on:
 
 - the test split of our generated data, with each decoding of `funccall.mlm.decodings`

@@ -21,7 +21,7 @@ def _figure(m: dict[str, Any], key: str) -> str:
 
 def main(task: str, name: str, params_path: Path, eval_file: Path, train_file: Path, quantize_file: Path, out: Path) -> str:
     t, p, recipe = task_recipe(task, name, params_path, PARTS)
-    cfg = t.mlm(p)
+    cfg = t.mlm(p, name)
     ev, tr, qz = read_json(Path(eval_file)), read_json(Path(train_file)), read_json(Path(quantize_file))
     m = ev["models"]["mlm"]
     lines = [

@@ -7,6 +7,7 @@ from types import ModuleType
 from typing import Any
 
 from stages.core import params as P
+from stages.core.errors import SLMBenchError
 from stages.core.params import Params
 from stages.tasks import registry
 
@@ -17,5 +18,9 @@ def task_recipe(task: str, name: str, params_path: Path, parts: tuple[str, ...],
     `module`: the stage's own task module (registry.pipeline_task)."""
     t = registry.pipeline_task(task, "--task", ("NAME", "TITLE", "recipe", *parts), module)
     p = P.load(params_path)
-    return t, p, t.recipe(p, name)
+    r = t.recipe(p, name)
+    declared = getattr(r, "task", t.NAME)  # a recipe that names its task (`task:`) must name the one asked
+    if declared != t.NAME:
+        raise SLMBenchError(f"{params_path}: dataset {name!r} of task {t.NAME}: task: expected {t.NAME!r}, got {declared!r}")
+    return t, p, r
 

@@ -20,7 +20,7 @@ def main(task: str, name: str, params_path: Path, model: Path, test_file: Path, 
     from stages.core.stats import DIGITS
 
     t, p, recipe = task_recipe(task, name, params_path, PARTS)
-    cfg = t.mlm(p)
+    cfg = t.mlm(p, name)
     samples, seed = t.bootstrap(p)
     rows = t.test_rows(t.read_rows(Path(test_file)), cfg.test_rows, cfg.seed)
     start = time.perf_counter()

@@ -57,7 +57,7 @@ def main(task: str, name: str, params_path: Path, merged: Path, test_file: Path,
     from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
 
     t, p, recipe = task_recipe(task, name, params_path, PARTS)
-    cfg = t.mlm(p)
+    cfg = t.mlm(p, name)
     samples, seed = t.bootstrap(p)
     labels = label_set(t, recipe, constraint)
     rows = check_sample(t.read_rows(Path(test_file)), cfg.check_rows, cfg.seed)

@@ -15,7 +15,8 @@ from stages.core.errors import SLMBenchError
 from stages.core.records import write_json
 from stages.pipeline.common import task_recipe
 
-PARTS = ("PARAMS_KEY", "read_rows", "mlm", "train_rows", "train_figures", "prompt", "answer")
+PARTS = ("read_rows", "resolve", "mlm", "mlm_key", "train_rows", "train_figures", "prompt", "answer")
+TASK_MODULE = "model"  # a task's model parts: stages/tasks/<task>/model.py where it has one, else its pipeline.py
 
 
 def holdout_files(paths: list[Path]) -> list[Path]:
@@ -43,22 +44,36 @@ def leaks(t: Any, train: list[dict[str, Any]], held_out: list[Path]) -> tuple[li
 
 
 def main(
-    task: str, name: str, params_path: Path, train_file: Path, base_dir: Path, adapter: Path, merged: Path, metrics: Path, live_dir: Path, holdout: list[Path] | None = None
+    task: str,
+    name: str,
+    params_path: Path,
+    train_file: Path,
+    base_dir: Path,
+    adapter: Path,
+    merged: Path,
+    metrics: Path,
+    live_dir: Path,
+    holdout: list[Path] | None = None,
+    constraint: Path | None = None,
 ) -> dict[str, Any]:
+    """`constraint`: the file the task's `resolve` reads beside the rows (EdgeJSON: the version's generated schemas), or None."""
     from stages.train.train import run
 
-    t, p, recipe = task_recipe(task, name, params_path, PARTS + (("leak_key",) if holdout else ()))
-    cfg = t.mlm(p)
-    rows = t.read_rows(Path(train_file))
+    t, p, recipe = task_recipe(task, name, params_path, PARTS + (("leak_key",) if holdout else ()), TASK_MODULE)
+    cfg = t.mlm(p, name)
+    rows = t.resolve(t.read_rows(Path(train_file)), p, constraint)
     held: dict[str, Any] = {}
     if holdout:
         found, n_held = leaks(t, rows, holdout_files(holdout))
         if found:
             raise SLMBenchError(f"{task}-train {name}: {len(found)} training rows are held-out test rows (first: {found[0][0]} = {found[0][1]}); a test is never training data")
         held = {"holdout_rows": n_held, "holdout_leaks": 0}
-    picked = t.train_rows(rows, cfg.train_rows, cfg.seed)
+    picked = t.train_rows(rows, cfg)
     chats = [(t.prompt(r), t.answer(r)) for r in picked]  # the training chat of a row
-    result = run("mlm", cfg, Path(base_dir), chats, Path(adapter), Path(merged), Path(live_dir), key=t.PARAMS_KEY)
+    section, model = t.mlm_key(name).rsplit(".", 1)  # where its settings are: for errors and the training log
+    result = run(model, cfg, Path(base_dir), chats, Path(adapter), Path(merged), Path(live_dir), key=section)
+    if not result:  # under torchrun only process 0 logs, saves and writes the metrics
+        return result
     result = {**result, "train_rows": len(picked), "train_rows_available": len(rows), **held, **t.train_figures(picked)}
     write_json(Path(metrics), result)
     return result

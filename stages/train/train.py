@@ -1,10 +1,10 @@
-"""The LoRA training loop (peft) every task's model trains through: EdgeJSON's train stage
-(stages/train/train_stage.py), the generic train stage (stages/pipeline/train.py: EdgeIntent's
-MLM, EdgeFuncCall's and any pipeline task's).
+"""The LoRA training loop (peft) every task's model trains through, called by the generic train
+stage (stages/pipeline/train.py: EdgeJSON's, EdgeIntent's and EdgeFuncCall's MLMs, and any
+pipeline task's).
 
-Each example goes through the tokenizer's chat template: a system message with the compact
-schema skeleton, the user's prompt, then the JSON answer and EOS. Loss is on the answer tokens
-only. A plain torch loop trains (`train_loop`): it does what the transformers Trainer does with
+Each example is a task's training chat: its prompt messages through the tokenizer's chat
+template (EdgeJSON's: a system message with the compact schema skeleton, then the user's text),
+then the answer and EOS. Loss is on the answer tokens only. A plain torch loop trains (`train_loop`): it does what the transformers Trainer does with
 these settings (AdamW, scheduler with warmup, accumulation, clipping, bf16 autocast, batches
 length-grouped and padded to their own longest example) and was 1.15-1.27x faster here
 (benchmarks/bench_model.py). dvclive logs loss, learning rate and gradient norm per step.
@@ -34,25 +34,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stages.core.catalog import entry_of
 from stages.core.errors import SLMBenchError
 from stages.core.params import ModelParams
 from stages.core.records import atomic_dir
-from stages.inference.prompt import answer_text, chat_messages, check_safetensors_dir
+from stages.inference.prompt import check_safetensors_dir
 
 IGNORE = -100  # label id the loss skips
 
 
 Chat = tuple[list[dict[str, str]], str]  # (the messages of a prompt, the answer the model learns)
-
-
-def edgejson_chats(rows: list[dict[str, Any]], catalog: dict[str, Any]) -> list[Chat]:
-    """EdgeJSON's training chats: the schema skeleton and the text in, the JSON answer out."""
-    chats = []
-    for row in rows:
-        entry = entry_of(row, catalog, required=True)
-        chats.append((chat_messages(row["prompt"], row["schema_id"], entry.schema), answer_text(row["expected_output"], entry.schema)))
-    return chats
 
 
 def encode_chats(chats: list[Chat], tok: Any, max_length: int) -> tuple[list[dict[str, list[int]]], int]:
@@ -70,11 +60,6 @@ def encode_chats(chats: list[Chat], tok: Any, max_length: int) -> tuple[list[dic
             continue
         examples.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": [IGNORE] * len(prompt_ids) + answer_ids})
     return examples, dropped
-
-
-def encode(rows: list[dict[str, Any]], catalog: dict[str, Any], tok: Any, max_length: int) -> tuple[list[dict[str, list[int]]], int]:
-    """EdgeJSON rows as training examples (`encode_chats` of `edgejson_chats`)."""
-    return encode_chats(edgejson_chats(rows, catalog), tok, max_length)
 
 
 class TokenCounter:
@@ -305,7 +290,7 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
 
 
 def run(name: str, cfg: ModelParams, base_dir: Path, chats: list[Chat], adapter_out: Path, merged_out: Path, live_dir: Path, key: str = "models") -> dict[str, Any]:
-    """Train on `chats` (any task's: `edgejson_chats`, stages/pipeline/train.py), then save
+    """Train on `chats` (any task's training chats, from stages/pipeline/train.py), then save
     the adapter and the merged model. Under torchrun every process trains its share and process 0
     logs and saves; the others return {}. `key` is the params section that names the model, for errors."""
     import torch

@@ -21,7 +21,6 @@ from stages.tasks import registry
 # the task-specific stage modules that the generic validate/train stages replace; the list may
 # only shrink: a new finding fails, and so does an entry that no longer matches.
 KNOWN_DEBT = {
-    "stages/core/params.py": 2,  # IntentRecipe's `task: intent` check (moves to the registry with the generic stages)
     "stages/evaluate/web.py": 1,  # the NLM page's folder, web/intent
 }
 
@@ -155,3 +154,20 @@ def test_a_tasks_section_for_no_task_folder_is_one_line(repo_root: Path, tmp_pat
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(SLMBenchError, match=r"tasks.intent.mlm"):
         P.task_mlm(P.load(tmp_path / "params.yaml"), "intent")
+
+
+def test_a_recipe_that_names_another_task_is_one_line(repo_root: Path, tmp_path: Path) -> None:
+    import yaml
+
+    from stages.pipeline.common import task_recipe
+
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
+    name = next(iter(raw["intent"]["datasets"]))
+    raw["intent"]["datasets"][name]["task"] = "edgejson"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(SLMBenchError) as err:
+        task_recipe("intent", name, tmp_path / "params.yaml", ())
+    assert str(err.value) == f"{tmp_path / 'params.yaml'}: dataset {name!r} of task intent: task: expected 'intent', got 'edgejson'"
+    raw["intent"]["datasets"][name]["task"] = "intent"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert task_recipe("intent", name, tmp_path / "params.yaml", ())[2].task == "intent"

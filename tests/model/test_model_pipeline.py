@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from stages.cli import app
 from stages.core import params as P
 from stages.core.catalog import load_catalog
+from stages.tasks.edgejson.model import answer, prompt, with_schemas
 from stages.train.quantize import run as quantize_run
-from stages.train.train import edgejson_chats
 from stages.train.train import run as train_run
 
 pytestmark = pytest.mark.slow
@@ -37,8 +37,9 @@ def trained(tiny_model_dir: Path, rows: list[dict], repo_root: Path, tmp_path_fa
     cfg = dataclasses.replace(p.models["smollm2-135m-lora"], r=4, alpha=8, max_steps=2, batch_size=2, grad_accum=1, warmup_steps=0, precision="fp32")
     out = tmp_path_factory.mktemp("trained")
     small = [r for r in rows if r["complexity"] == "simple"][:6]
-    m1 = train_run("tiny", cfg, tiny_model_dir, edgejson_chats(small, load_catalog(repo_root / "schemas")), out / "adapter", out / "merged", out / "live")
-    m2 = train_run("tiny", cfg, tiny_model_dir, edgejson_chats(small, load_catalog(repo_root / "schemas")), out / "adapter2", out / "merged2", out / "live2")
+    chats = [(prompt(r), answer(r)) for r in with_schemas(small, load_catalog(repo_root / "schemas"))]
+    m1 = train_run("tiny", cfg, tiny_model_dir, chats, out / "adapter", out / "merged", out / "live")
+    m2 = train_run("tiny", cfg, tiny_model_dir, chats, out / "adapter2", out / "merged2", out / "live2")
     return {"dir": out, "m1": m1, "m2": m2, "cfg": cfg, "params": p}
 
 
@@ -63,10 +64,10 @@ def test_loss_is_on_answer_tokens_only(tiny_model_dir: Path, rows: list[dict], r
     from transformers import AutoTokenizer
 
     from stages.inference.prompt import answer_text
-    from stages.train.train import IGNORE, encode
+    from stages.train.train import IGNORE, encode_chats
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
-    (ex,), dropped = encode(rows[:1], load_catalog(repo_root / "schemas"), tok, 4096)
+    (ex,), dropped = encode_chats([(prompt(r), answer(r)) for r in with_schemas(rows[:1], load_catalog(repo_root / "schemas"))], tok, 4096)
     labelled = [t for t, lab in zip(ex["input_ids"], ex["labels"], strict=True) if lab != IGNORE]
     assert dropped == 0
     schema = load_catalog(repo_root / "schemas")[rows[0]["schema_id"]].schema

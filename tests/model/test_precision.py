@@ -66,7 +66,7 @@ def test_train_under_auto_records_the_choice(tiny_model_dir: Path, repo_root: Pa
     """One real optimizer step under `auto`: train.json holds the choice as numbers, train_live/params.yaml in words."""
     from stages.core.catalog import load_catalog
     from stages.tasks.edgejson.generate import run as generate
-    from stages.train.train import edgejson_chats
+    from stages.tasks.edgejson.model import answer, prompt, with_schemas
     from stages.train.train import run as train_run
 
     catalog = load_catalog(repo_root / "schemas")
@@ -74,7 +74,8 @@ def test_train_under_auto_records_the_choice(tiny_model_dir: Path, repo_root: Pa
     rows = [r for r in rows if r["complexity"] == "simple"][:2]
     tiny = dict(r=4, alpha=8, max_steps=1, batch_size=2, grad_accum=1, warmup_steps=0, threads=1)
     cfg = dataclasses.replace(real_params.models["smollm2-135m-lora"], precision="auto", **tiny)
-    m = train_run("tiny", cfg, tiny_model_dir, edgejson_chats(rows, catalog), tmp_path / "adapter", tmp_path / "merged", tmp_path / "live")
+    chats = [(prompt(r), answer(r)) for r in with_schemas(rows, catalog)]
+    m = train_run("tiny", cfg, tiny_model_dir, chats, tmp_path / "adapter", tmp_path / "merged", tmp_path / "live")
     native = cpu_has_native_bf16()
     assert (m["bf16"], m["native_bf16"], m["precision_auto"]) == (int(native), int(native), 1)
     logged = yaml.safe_load((tmp_path / "live" / "params.yaml").read_text())

@@ -52,12 +52,13 @@ def test_accumulated_micro_batches_match_one_batch(tiny_model_dir: Path, repo_ro
 
     from stages.core.catalog import load_catalog
     from stages.tasks.edgejson.generate import run as generate
-    from stages.train.train import IGNORE, encode, train_loop
+    from stages.tasks.edgejson.model import answer, prompt, with_schemas
+    from stages.train.train import IGNORE, encode_chats, train_loop
 
     catalog = load_catalog(repo_root / "schemas")
     rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:4]
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
-    examples, _ = encode(rows, catalog, tok, 4096)
+    examples, _ = encode_chats([(prompt(r), answer(r)) for r in with_schemas(rows, catalog)], tok, 4096)
     collate = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt")
     tiny = dict(r=4, alpha=8, dropout=0.0, max_steps=1, warmup_steps=0, scheduler="constant", precision="fp32", lr=0.01)
     base = dataclasses.replace(real_params.models["smollm2-135m-lora"], **tiny)
@@ -108,7 +109,7 @@ def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_d
         params = tmp_path / f"params-{tag}.yaml"
         params.write_text(yaml.safe_dump(raw))
         out = tmp_path / tag
-        cmd = [*launcher, "-m", "stages.cli", "train", "--model", "smollm2-135m-lora", "--train", str(train), "--base", str(tiny_model_dir)]
+        cmd = [*launcher, "-m", "stages.cli", "train", "--task", "edgejson", "--name", "smollm2-135m-lora", "--train", str(train), "--base", str(tiny_model_dir)]
         cmd += ["--adapter", str(out / "adapter"), "--merged", str(out / "merged"), "--metrics", str(out / "train.json"), "--live", str(out / "live")]
         cmd += ["--params", str(params)]
         try:
@@ -137,12 +138,13 @@ def test_answer_only_loss_is_the_transformers_loss(tiny_model_dir: Path, repo_ro
 
     from stages.core.catalog import load_catalog
     from stages.tasks.edgejson.generate import run as generate
-    from stages.train.train import IGNORE, answer_loss_module, encode
+    from stages.tasks.edgejson.model import answer, prompt, with_schemas
+    from stages.train.train import IGNORE, answer_loss_module, encode_chats
 
     catalog = load_catalog(repo_root / "schemas")
     rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:3]
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
-    examples, _ = encode(rows, catalog, tok, 4096)
+    examples, _ = encode_chats([(prompt(r), answer(r)) for r in with_schemas(rows, catalog)], tok, 4096)
     batch = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt")(examples)
     items = int((batch["labels"][:, 1:] != IGNORE).sum())
     torch.manual_seed(0)

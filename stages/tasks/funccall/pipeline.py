@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from stages.core import params as P
@@ -27,13 +28,23 @@ def recipe(p: Params, name: str) -> FuncCallData:
     return P.funccall_data(p, name)
 
 
-def mlm(p: Params) -> FuncCallMLMParams:
+def mlm(p: Params, name: str) -> FuncCallMLMParams:
+    """One setting for every dataset's MLM (`funccall.mlm`); `name`: the dataset it trains on."""
     return P.funccall_mlm(p)
 
 
-def train_rows(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
-    """The first `n` rows of a shuffle seeded with `seed` (rows.first_of_shuffle); 0: every row."""
-    return first_of_shuffle(rows, n, seed)
+def mlm_key(name: str) -> str:
+    return "funccall.mlm"
+
+
+def resolve(rows: list[dict[str, Any]], p: Params, source: Path | None) -> list[dict[str, Any]]:
+    """Its rows as they are: each already holds what prompt, answer and constraint read."""
+    return rows
+
+
+def train_rows(rows: list[dict[str, Any]], cfg: FuncCallMLMParams) -> list[dict[str, Any]]:
+    """The first `train_rows` rows of a shuffle seeded with `seed` (rows.first_of_shuffle); 0: every row."""
+    return first_of_shuffle(rows, cfg.train_rows, cfg.seed)
 
 
 def train_figures(picked: list[dict[str, Any]]) -> dict[str, Any]:

@@ -27,17 +27,27 @@ def recipe(p: Params, name: str) -> IntentRecipe:
     return P.intent_recipe(p, name)
 
 
-def mlm(p: Params) -> IntentMLMParams:
+def mlm(p: Params, name: str) -> IntentMLMParams:
+    """One setting for every dataset's MLM (`intent.mlm`); `name`: the dataset it trains on."""
     return P.intent_mlm(p)
+
+
+def mlm_key(name: str) -> str:
+    return "intent.mlm"
+
+
+def resolve(rows: list[dict[str, Any]], p: Params, source: Path | None) -> list[dict[str, Any]]:
+    """Its rows as they are: each already holds what prompt, answer and constraint read."""
+    return rows
 
 
 def bootstrap(p: Params) -> tuple[int, int]:
     return p.intent.bootstrap_samples, p.intent.bootstrap_seed
 
 
-def train_rows(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
-    """About `n` rows, the same number from each in-scope class, and every out-of-scope row (rows.draw)."""
-    return draw(rows, n, seed)
+def train_rows(rows: list[dict[str, Any]], cfg: IntentMLMParams) -> list[dict[str, Any]]:
+    """About `train_rows` rows, the same number from each in-scope class, and every out-of-scope row (rows.draw), drawn with `seed`."""
+    return draw(rows, cfg.train_rows, cfg.seed)
 
 
 def train_figures(picked: list[dict[str, Any]]) -> dict[str, Any]:
