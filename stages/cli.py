@@ -26,7 +26,6 @@ from stages.commands.funccall_bfcl import funccall_bfcl
 from stages.commands.funccall_card import funccall_card
 from stages.commands.funccall_generate import funccall_generate
 from stages.commands.funccall_mlm_evaluate import funccall_mlm_evaluate
-from stages.commands.funccall_mlm_quantize import funccall_mlm_quantize
 from stages.commands.generate import generate
 from stages.commands.intent_baselines import intent_baselines
 from stages.commands.intent_evaluate import intent_evaluate
@@ -57,7 +56,6 @@ app.command("intent-evaluate")(intent_evaluate)
 app.command("intent-mlm-evaluate")(intent_mlm_evaluate)
 app.command("funccall-generate")(funccall_generate)
 app.command("funccall-bfcl")(funccall_bfcl)
-app.command("funccall-mlm-quantize")(funccall_mlm_quantize)
 app.command("funccall-mlm-evaluate")(funccall_mlm_evaluate)
 app.command("funccall-card")(funccall_card)
 # The generic stages of a task that provides the pipeline's parts (stages/tasks/registry.py: PIPELINE_PARTS)

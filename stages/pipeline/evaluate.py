@@ -11,9 +11,9 @@ from typing import Any
 
 from stages.core.records import write_json, write_rows
 from stages.pipeline.common import task_recipe
-from stages.pipeline.runner import answer, label_set, scored
+from stages.pipeline.runner import answer, constraint_of, scored
 
-PARTS = ("PARAMS_KEY", "METRICS", "bootstrap", "read_rows", "mlm", "test_rows", "prompt", "constraint", "score_row")
+PARTS = ("METRICS", "bootstrap", "read_rows", "resolve", "mlm", "test_rows", "prompt", "constraint", "score_row")
 
 
 def main(task: str, name: str, params_path: Path, model: Path, test_file: Path, out: Path, constraint: Path | None = None, predictions: Path | None = None) -> dict[str, Any]:
@@ -22,9 +22,9 @@ def main(task: str, name: str, params_path: Path, model: Path, test_file: Path, 
     t, p, recipe = task_recipe(task, name, params_path, PARTS)
     cfg = t.mlm(p, name)
     samples, seed = t.bootstrap(p)
-    rows = t.test_rows(t.read_rows(Path(test_file)), cfg.test_rows, cfg.seed)
+    rows = t.test_rows(t.resolve(t.read_rows(Path(test_file)), p, constraint), cfg.test_rows, cfg.seed)
     start = time.perf_counter()
-    answers = answer(t, Path(model), rows, label_set(t, recipe, constraint), cfg)
+    answers = answer(t, Path(model), rows, constraint_of(t, recipe, constraint), cfg)
     wall = time.perf_counter() - start
     size = Path(model).stat().st_size
     mlm = {
@@ -56,7 +56,7 @@ def main_any(
     t = registry.pipeline_task(task, "--task", PARTS)
     rows = t.read_rows(Path(data))
     cfg = SimpleNamespace(threads=threads, parallel=max(parallel, 1), batch_size=8)
-    answers = answer(t, Path(model), rows, label_set(t, None, labels), cfg)
+    answers = answer(t, Path(model), rows, constraint_of(t, None, labels), cfg)
     size = sum(f.stat().st_size for f in ([Path(model)] if Path(model).is_file() else Path(model).iterdir()) if f.is_file())
     result = {"task": task, **scored(t, rows, answers, samples, seed), "size_mb": round(size / 1e6, DIGITS)}
     write_json(Path(out), result)

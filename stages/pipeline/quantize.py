@@ -1,13 +1,16 @@
 """The quantize stage, for every pipeline task: merged safetensors -> GGUF f16 (llama.cpp's
 convert_hf_to_gguf.py) -> the task MLM's `qtype` with `llama_model_quantize`
-(stages/train/gguf_convert.py), and the label set beside it as labels.json (so `slmbench evaluate
---task T --model .../model-q8_0.gguf` knows it). Then the quantize gate every task shares
-(stages/core/gate.py): on `check_rows` test rows, drawn with the MLM's `seed` (a seeded sample,
-in id order), the merged model (transformers + llguidance) and the GGUF (llama.cpp) both answer
-under the task's decoding constraint; the file fails when it agrees with the merged model on less
-than `min_agreement` of the rows (a broken file), or when its primary metric (`PRIMARY`, scored
-by `score_row`) is below the merged model's by more than `max_drop` and a paired test (McNemar)
-calls the drop significant. A failed gate keeps no GGUF. quantize.json has the gate's figures in
+(stages/train/gguf_convert.py), and, for a label-set task, the label set beside it as labels.json
+(so `slmbench evaluate --task T --model .../model-q8_0.gguf` knows it). Then the quantize gate every
+task shares (stages/core/gate.py): on `check_rows` test rows, drawn with the MLM's `seed` (a seeded
+sample, in id order), the merged model (transformers) and the GGUF (llama.cpp) both answer greedily
+with the task's `GATE_DECODING` (a label set: constrained; EdgeFuncCall: free, because the two
+runtimes' JSON grammars differ in the whitespace they allow, which a constrained comparison would
+count against the file); each row's agreement is `AGREEMENT` ("exact": the same answer, 1 or 0;
+"prefix": the share of the merged answer the GGUF reproduces from its start). The file fails when
+its mean agreement is below `min_agreement` (a broken file), or when its primary metric
+(`PRIMARY`, scored by `score_row`) is below the merged model's by more than `max_drop` and a
+paired test (McNemar) calls the drop significant. A failed gate keeps no GGUF. quantize.json has the gate's figures in
 the one metrics layout and the file's size."""
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from typing import Any
 
 from stages.core.records import atomic_dir, write_json
 from stages.pipeline.common import task_recipe
-from stages.pipeline.runner import answer, label_set
+from stages.pipeline.runner import LABELS, answer, constraint_of
 
-PARTS = ("PARAMS_KEY", "PRIMARY", "bootstrap", "read_rows", "mlm", "prompt", "constraint", "score_row")
+PARTS = ("PRIMARY", "GATE_DECODING", "AGREEMENT", "bootstrap", "read_rows", "resolve", "mlm", "mlm_key", "prompt", "constraint", "score_row")
+AGREEMENTS = ("exact", "prefix")
 LABELS_FILE = "labels.json"
 
 
@@ -31,24 +35,28 @@ def check_sample(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[str
     return sorted(random.Random(seed).sample(rows, min(n, len(rows))), key=lambda r: r["id"])
 
 
-def gate_gguf(t: Any, label: str, merged: Path, gguf: Path, rows: list[dict[str, Any]], labels: list[str], cfg: Any, samples: int, seed: int) -> dict[str, Any]:
-    """Answer `rows` with the merged model and the GGUF under the label set, and apply the quantize
-    gate (stages/core/gate.py) on the task's primary metric; the gate's figures (less `n`)."""
-    from stages.core.gate import CheckRows, GateRule, check, figures
+def gate_gguf(t: Any, name: str, label: str, merged: Path, gguf: Path, rows: list[dict[str, Any]], c: dict[str, Any], cfg: Any, samples: int, seed: int) -> dict[str, Any]:
+    """Answer `rows` with the merged model and the GGUF under the task's gate decoding, and apply the
+    quantize gate (stages/core/gate.py) on the task's primary metric; the gate's figures (less `n`)."""
+    from stages.core.errors import SLMBenchError
+    from stages.core.gate import CheckRows, GateRule, check, figures, prefix_share
 
-    ref = answer(t, Path(merged), rows, labels, cfg)
-    got = answer(t, Path(gguf), rows, labels, cfg)
+    if t.AGREEMENT not in AGREEMENTS:
+        raise SLMBenchError(f"stages/tasks/{t.NAME}: AGREEMENT is {t.AGREEMENT!r}; expected one of {', '.join(AGREEMENTS)}")
+    agree = prefix_share if t.AGREEMENT == "prefix" else (lambda a, b: float(a == b))
+    ref = answer(t, Path(merged), rows, c, cfg, t.GATE_DECODING)
+    got = answer(t, Path(gguf), rows, c, cfg, t.GATE_DECODING)
     checked = CheckRows(
         label,
         [str(r["id"]) for r in rows],
         [float(t.score_row(r, a)[t.PRIMARY]) for r, a in zip(rows, ref, strict=True)],
         [float(t.score_row(r, b)[t.PRIMARY]) for r, b in zip(rows, got, strict=True)],
-        [float(a == b) for a, b in zip(ref, got, strict=True)],
+        [agree(a, b) for a, b in zip(ref, got, strict=True)],
         ref,
         got,
     )
     fig = figures(checked, samples, seed)
-    check(checked, GateRule(cfg.min_agreement, cfg.max_drop, f"{t.PARAMS_KEY}.mlm"), fig)
+    check(checked, GateRule(cfg.min_agreement, cfg.max_drop, t.mlm_key(name)), fig)
     return {k: v for k, v in fig.items() if k != "n"}
 
 
@@ -59,8 +67,8 @@ def main(task: str, name: str, params_path: Path, merged: Path, test_file: Path,
     t, p, recipe = task_recipe(task, name, params_path, PARTS)
     cfg = t.mlm(p, name)
     samples, seed = t.bootstrap(p)
-    labels = label_set(t, recipe, constraint)
-    rows = check_sample(t.read_rows(Path(test_file)), cfg.check_rows, cfg.seed)
+    c = constraint_of(t, recipe, constraint)
+    rows = check_sample(t.resolve(t.read_rows(Path(test_file)), p, constraint), cfg.check_rows, cfg.seed)
     result: dict[str, Any] = {}
     with atomic_dir(Path(out_dir)) as staging:
         gguf = staging / gguf_name(cfg.qtype)
@@ -68,10 +76,11 @@ def main(task: str, name: str, params_path: Path, merged: Path, test_file: Path,
             f16 = Path(tmp) / "model-f16.gguf"
             to_f16(Path(merged), f16)
             quantize_file(f16, gguf, cfg.qtype.upper(), cfg.threads)
-        (staging / LABELS_FILE).write_text(json.dumps(labels, indent=1) + "\n", encoding="utf-8")
+        if LABELS in c:
+            (staging / LABELS_FILE).write_text(json.dumps(c[LABELS], indent=1) + "\n", encoding="utf-8")
         size = gguf.stat().st_size
         result = {"qtype_" + cfg.qtype.lower(): 1, "size_bytes": size, "size_mb": round(size / 1e6, DIGITS), "check_n": len(rows)}
         if rows:
-            result.update(gate_gguf(t, f"{task}-quantize {name}: {gguf.name}", Path(merged), gguf, rows, labels, cfg, samples, seed))
+            result.update(gate_gguf(t, name, f"{task}-quantize {name}: {gguf.name}", Path(merged), gguf, rows, c, cfg, samples, seed))
     write_json(Path(metrics), result)
     return result

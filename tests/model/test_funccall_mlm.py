@@ -30,7 +30,7 @@ from stages.tasks.funccall.catalogue import FORMAT_CHECKER
 from stages.tasks.funccall.generate_stage import main as generate_main
 from stages.tasks.funccall.prompt import chat_messages, tool_text
 from stages.tasks.funccall.rows import read_call_rows, write_call_rows
-from stages.train.funccall_mlm_quantize import quantize_main
+from stages.pipeline.quantize import main as quantize_main
 from stages.train.train import encode_chats
 
 pytestmark = pytest.mark.slow
@@ -99,7 +99,7 @@ def mlm(tiny_model_dir: Path, repo_root: Path, rows: dict[str, Any], tmp_path_fa
         "funccall", "edgefunccall", params, rows["dir"] / "train.jsonl", tiny_model_dir, out / "adapter", out / "merged", out / "train.json", out / "live",
         holdout=[rows["dir"] / "test.jsonl"],
     )  # the generic train stage, with the test rows as the held-out file
-    quantized = quantize_main(params, out / "merged", rows["dir"] / "test.jsonl", out / "gguf", out / "quantize.json")
+    quantized = quantize_main("funccall", "edgefunccall", params, out / "merged", rows["dir"] / "test.jsonl", out / "gguf", out / "quantize.json")
     return {"dir": out, "train": train, "quantize": quantized, "params": params}
 
 
@@ -118,6 +118,7 @@ def test_train_and_quantize_stages(mlm: dict[str, Any], rows: dict[str, Any], tm
     assert mlm["train"]["train_rows"] == 8 and mlm["train"]["steps"] == 2 and mlm["train"]["holdout_leaks"] == 0 and mlm["train"]["holdout_rows"] == 8
     q = json.loads((mlm["dir"] / "quantize.json").read_text(encoding="utf-8"))
     assert q["size_bytes"] == (mlm["dir"] / "gguf" / "model-q8_0.gguf").stat().st_size and q["check_n"] == 4
+    assert sorted(f.name for f in (mlm["dir"] / "gguf").iterdir()) == ["model-q8_0.gguf"], "a per-row JSON-schema task has no label set to write"
     assert q["agreement_ci95"][0] <= q["agreement"] <= q["agreement_ci95"][1]
     if q["agreement"] < 1.0:  # the bar fails the stage and keeps no GGUF
         raw = yaml.safe_load(mlm["params"].read_text(encoding="utf-8"))
@@ -125,7 +126,7 @@ def test_train_and_quantize_stages(mlm: dict[str, Any], rows: dict[str, Any], tm
         strict = tmp_path / "params.yaml"
         strict.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
         with pytest.raises(SLMBenchError, match="below the floor funccall.mlm.min_agreement 1.0 .*worst row"):
-            quantize_main(strict, mlm["dir"] / "merged", rows["dir"] / "test.jsonl", tmp_path / "gguf", tmp_path / "quantize.json")
+            quantize_main("funccall", "edgefunccall", strict, mlm["dir"] / "merged", rows["dir"] / "test.jsonl", tmp_path / "gguf", tmp_path / "quantize.json")
         assert not (tmp_path / "gguf").exists() and not (tmp_path / "quantize.json").exists()
 
 

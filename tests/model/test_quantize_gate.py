@@ -65,11 +65,12 @@ def test_intent_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[st
     intent = registry.pipeline_task("intent", "--task", PARTS)
     _, rows, labels = banking_rows(n_labels=6, train_per_label=1, test_per_label=4)
     cfg = dataclasses.replace(P.intent_mlm(real_params), threads=1, parallel=4, batch_size=4)
-    fig = gate_gguf(intent, "intent honest", files["merged"], files["honest"], rows, labels, cfg, 200, 1)
+    c = {"labels": sorted(set(labels))}
+    fig = gate_gguf(intent, "banking77", "intent honest", files["merged"], files["honest"], rows, c, cfg, 200, 1)
     assert fig["agreement"] >= cfg.min_agreement and fig["agreement_ci95"][0] <= fig["agreement"] <= fig["agreement_ci95"][1]
     assert fig["agreement_n"] == fig["score_n"] == fig["score_merged_n"] == fig["score_diff_n"] > 0, "each figure with its n"
     with pytest.raises(SLMBenchError) as err:
-        gate_gguf(intent, "intent broken", files["merged"], files["broken"], rows, labels, cfg, 200, 1)
+        gate_gguf(intent, "banking77", "intent broken", files["merged"], files["broken"], rows, c, cfg, 200, 1)
     msg = str(err.value)
     assert msg.count("\n") == 0 and msg.startswith("intent broken: agrees with the merged model on") and "intent.mlm.min_agreement" in msg, msg
 
@@ -77,15 +78,18 @@ def test_intent_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[st
 def test_funccall_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[str, Path], real_params: Any, repo_root: Path, tmp_path: Path) -> None:
     from stages.tasks.funccall.generate_stage import main as generate_main
     from stages.tasks.funccall.rows import read_call_rows
-    from stages.train.funccall_mlm_quantize import gate_gguf
+    from stages.pipeline.quantize import PARTS, gate_gguf
+    from stages.tasks import registry
 
     generate_main(repo_root / "tools", tmp_path / "generated.jsonl", tmp_path / "generate.json", seed=5, rows=30, test_fraction=0.25)
     rows = read_call_rows(tmp_path / "generated.jsonl")[:6]
     cfg = dataclasses.replace(P.funccall_mlm(real_params), threads=1, parallel=4, batch_size=4, max_new_tokens=24)
-    fig = gate_gguf("funccall honest", files["merged"], files["honest"], rows, cfg, 200, 1)
+    funccall = registry.pipeline_task("funccall", "--task", PARTS)
+    c = {"json_schema": "per_row"}
+    fig = gate_gguf(funccall, "edgefunccall", "funccall honest", files["merged"], files["honest"], rows, c, cfg, 200, 1)
     assert fig["agreement"] >= cfg.min_agreement
     with pytest.raises(SLMBenchError, match=r"^funccall broken: agrees with the merged model on [0-9.]+ of 6 check rows, below the floor funccall.mlm.min_agreement"):
-        gate_gguf("funccall broken", files["merged"], files["broken"], rows, cfg, 200, 1)
+        gate_gguf(funccall, "edgefunccall", "funccall broken", files["merged"], files["broken"], rows, c, cfg, 200, 1)
 
 
 def test_edgejson_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[str, Path], real_params: Any, repo_root: Path, catalog: dict[str, Any]) -> None:

@@ -21,6 +21,8 @@ TITLE = "EdgeIntent"
 PARAMS_KEY = "intent"  # its settings: intent.datasets.<name>, intent.mlm
 METRICS = ("accuracy",)  # what score_row gives; macro F1 and the out-of-scope figures are its evaluate stage's
 PRIMARY = "accuracy"  # the metric the quantize gate compares
+GATE_DECODING = "constrained"  # the gate's answers: one label of the set
+AGREEMENT = "exact"  # a row agrees when the GGUF gives the merged model's label
 
 
 def recipe(p: Params, name: str) -> IntentRecipe:
