@@ -19,11 +19,9 @@ from typing import Annotated, Any
 import typer
 
 from stages.commands.base_model import base_model
-from stages.commands.card import card
 from stages.commands.common import ParamsOpt, friendly
 from stages.commands.evaluate_release import evaluate_release
 from stages.commands.funccall_bfcl import funccall_bfcl
-from stages.commands.funccall_card import funccall_card
 from stages.commands.funccall_generate import funccall_generate
 from stages.commands.funccall_mlm_evaluate import funccall_mlm_evaluate
 from stages.commands.generate import generate
@@ -57,7 +55,6 @@ app.command("intent-mlm-evaluate")(intent_mlm_evaluate)
 app.command("funccall-generate")(funccall_generate)
 app.command("funccall-bfcl")(funccall_bfcl)
 app.command("funccall-mlm-evaluate")(funccall_mlm_evaluate)
-app.command("funccall-card")(funccall_card)
 # The generic stages of a task that provides the pipeline's parts (stages/tasks/registry.py: PIPELINE_PARTS)
 app.command("task-prepare")(task_prepare)
 app.command("task-validate")(task_validate)
@@ -168,7 +165,7 @@ def evaluate(
 
 app.command("leaderboard")(leaderboard)
 app.command("report")(report)
-app.command("card")(card)
+app.command("card")(task_card)  # the same command: every task's card is written by the generic stage
 
 
 @app.command("check-data")

@@ -15,23 +15,19 @@ from stages.commands.common import ParamsOpt, friendly
 
 @friendly
 def report(
-    datasets_dir: Annotated[Path, typer.Option(help="Folder with one metrics folder per dataset version (quality.json, split.json).")] = Path("metrics/datasets"),
-    models_dir: Annotated[Path, typer.Option(help="Folder with one metrics folder per model (eval.json, quantize.json).")] = Path("metrics/models"),
+    root: Annotated[Path, typer.Option(help="The project folder whose metrics/ every task's section reads.")] = Path("."),
     out: Annotated[Path, typer.Option(help="Markdown report to write.")] = Path("metrics/report.md"),
     release: Annotated[Path, typer.Option(help="release.json to write: the release dataset's figures under stable keys.")] = Path("metrics/release.json"),
     quality: Annotated[Path, typer.Option(help="Per-version quality rows (JSON) for the plot.")] = Path("metrics/dataset_quality.json"),
-    intent_dir: Annotated[Path | None, typer.Option(help="EdgeIntent metrics: one folder per intent dataset (eval.json).")] = None,
-    funccall_dir: Annotated[Path | None, typer.Option(help="EdgeFuncCall metrics: one folder per dataset (quality.json, split.json, mlm/eval.json, train.json, quantize.json).")] = None,
-    tasks_dir: Annotated[Path | None, typer.Option(help="Metrics of the tasks run by the generic stages: metrics/tasks/<task>/<dataset>/ (each task's report_lines reads its own).")] = None,
     params: ParamsOpt = Path("params.yaml"),
 ) -> None:
-    """Write the release summary: every model's scores and quantization check, every dataset version's quality, EdgeIntent's tables.
+    """Write the release summary: every registered task's section (its report_lines), in leaderboard order.
 
-    Example: slmbench report --datasets-dir metrics/datasets --models-dir metrics/models --out metrics/report.md
+    Example: slmbench report --root . --out metrics/report.md --release metrics/release.json --quality metrics/dataset_quality.json
     """
     from stages.evaluate import report as stage
 
-    stage.main(params, datasets_dir, models_dir, out, release, quality, intent_dir, funccall_dir, tasks_dir)
+    stage.main(params, root, out, release, quality)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ PARTS = {
     "evaluator_args": "the EVALUATOR's arguments from EvalOptions",
     "decoding_of": "the decoding an evaluation used, as a submission records it",
     "headline": "the one-line summary of an evaluation result",
+    "report_lines": "report_lines(p, root): its section of the release report (metrics/report.md), from the metrics files under root",
 }
 
 
@@ -75,7 +76,7 @@ PIPELINE_PARTS = {
     "row_schema": "row_schema(row, cfg): a row's answer schema, for a task whose constraint is a per-row JSON schema",
     "score_row": "score_row(row, answer): its per-row scores, metric -> value in [0, 1] (aggregated as means with 95% intervals)",
     "bootstrap": "bootstrap(p): (resamples, seed) of every 95% interval its stages write, from params",
-    "card_lines": "card_lines(recipe): its section of the model card (markdown lines)",
+    "card": "card(p, name, recipe, eval, train, quantize, quality): (its model card's text, the rows of its plot or None), from those metrics files (quality: {} when the stage got none)",
 }
 
 

@@ -154,7 +154,7 @@ def test_bad_params_value_is_one_line_naming_the_key(tmp_path: Path, repo_root: 
     """Any stage that loads params refuses these before it writes anything (here: the report)."""
     params = _params_with(tmp_path, repo_root, edit)
     outs = [tmp_path / n for n in ("report.md", "release.json", "quality.json")]
-    args = ["report", "--datasets-dir", str(tmp_path), "--models-dir", str(tmp_path), "--params", str(params)]
+    args = ["report", "--root", str(tmp_path), "--params", str(params)]
     result = CliRunner().invoke(app, [*args, "--out", str(outs[0]), "--release", str(outs[1]), "--quality", str(outs[2])])
     line = _one_line_error(result)
     assert key in line and str(params) in line, line

@@ -335,9 +335,9 @@ def test_every_stage_declares_what_it_reads(stages: list[Stage], repo_root: Path
         ("quantize@", "evaluate.bootstrap_seed", "params key evaluate.bootstrap_seed is read but not declared"),
         ("validate@v2", "datasets.v2", "params key datasets.* is read but not declared"),
         ("evaluate@", "schemas", "reads the schemas folder schemas (schemas_dir) but does not depend on it"),
-        ("report", "metrics/models", "reads metrics/models (on its command line)"),
+        ("funccall_card@", "metrics/funccall/edgefunccall/quality.json", "reads metrics/funccall/edgefunccall/quality.json (on its command line)"),
         ("generate@", "stages/inference/teacher_vllm.py", "code stages/inference/teacher_vllm.py is imported but not a dep"),
-        ("card@", "stages/commands/card.py", "code stages/commands/card.py is imported but not a dep"),
+        ("card@", "stages/commands/task_card.py", "code stages/commands/task_card.py is imported but not a dep"),
         ("report", "stages/commands/common.py", "code stages/commands/common.py is imported but not a dep"),
         ("funccall_mlm_evaluate@", "stages/commands/bfcl.py", "code stages/commands/bfcl.py is imported but not a dep"),
         ("funccall_mlm_train@", "stages/tasks/funccall/pipeline.py", "code stages/tasks/funccall/pipeline.py is imported but not a dep"),
@@ -388,7 +388,7 @@ def test_a_stage_on_the_cli_or_a_stale_code_dep_is_caught(stages: list[Stage], r
     assert any("dep stages/cli.py is code the stage does not import" in line for line in missing(listed, repo_root, real_params))
     folder = dataclasses.replace(card, deps=[*card.deps, "stages/train"])
     assert any("dep stages/train is a folder with code the stage does not import" in line for line in missing(folder, repo_root, real_params))
-    on_cli = dataclasses.replace(card, cmd=card.cmd.replace("python -m stages.commands.card", "python -m stages.cli card"))
+    on_cli = dataclasses.replace(card, cmd=card.cmd.replace("python -m stages.commands.task_card", "python -m stages.cli card"))
     with pytest.raises(AssertionError, match="does not run a stages.commands module"):
         missing(on_cli, repo_root, real_params)
 

@@ -124,7 +124,7 @@ def test_intent_and_funccall_figures_keep_the_layout() -> None:
 
 
 def test_the_release_figures_and_the_funccall_plot_keep_the_layout(tmp_path: Path) -> None:
-    from stages.evaluate.funccall_card import score_rows
+    from stages.tasks.funccall.card import score_rows
     from stages.evaluate.report import release_metrics
 
     (tmp_path / "v4").mkdir()

@@ -1,4 +1,4 @@
-"""The card and the release summary format what the metrics files hold: each quality figure with its
+"""The cards and the release summary format what the metrics files hold: each quality figure with its
 95% interval and n when given, n/a when a key is absent, from the nested metrics layout (docs/design.md)."""
 
 from __future__ import annotations
@@ -7,7 +7,11 @@ import dataclasses
 import json
 from pathlib import Path
 
-from stages.evaluate import card, figures, report
+from stages.evaluate import report
+from stages.tasks.edgejson import card, figures
+from stages.tasks.edgejson.report import report_lines as edgejson_section
+from stages.tasks.funccall.report import report_lines as funccall_section
+from stages.tasks.intent.report import report_lines as intent_section
 
 EVAL = {
     "gguf_q8_0": {
@@ -59,8 +63,10 @@ def test_card_and_summary_do_not_crash_on_missing_files(tmp_path: Path, real_par
     text = card.model_card(name, m, "embedded:x", "v3", "gguf_q8_0", EVAL, {"steps": 1}, {}, {"rows_accepted": 800})
     assert "gguf_q8_0 constrained: json_exact 0.413 [0.333, 0.493], n=150" in text
     assert "0.900, n=60" in text  # the tier table
-    summary = report.summary(real_params, tmp_path / "datasets", tmp_path / "models")
+    summary = report.summary(real_params, tmp_path)
     assert all(f"| {v}" in summary for v in real_params.datasets)
+    assert summary.startswith("# SLMBench release report\n\nModels train on dataset") and summary.endswith("\n")
+    assert summary.index("## Dataset versions") < summary.index("## EdgeIntent") < summary.index("## EdgeFuncCall"), "every task's section, in leaderboard order"
     assert report.release_metrics("v3", tmp_path) == {}
     (tmp_path / "v3").mkdir()
     (tmp_path / "v3" / "quality.json").write_text(json.dumps({"rows_accepted": 800, "reject_rate": 0.02, "gate_passed": True}), encoding="utf-8")
@@ -89,17 +95,17 @@ def test_unseen_schemas_come_first_in_the_card_and_the_summary(tmp_path: Path, r
     text = card.model_card(name, real_params.models[name], "embedded:x", "v3", "gguf_q8_0", UNSEEN, {}, {}, {})
     unseen_at = text.index("test_unseen): gguf_q8_0 constrained: json_exact 0.125 [0.050, 0.200], n=160")
     assert unseen_at < text.index("test_seen): gguf_q8_0 constrained: json_exact 0.413") < text.index(" | test_seen | ")
-    (tmp_path / "models" / name).mkdir(parents=True)
-    (tmp_path / "models" / name / "eval.json").write_text(json.dumps(UNSEEN), encoding="utf-8")
-    summary = report.summary(real_params, tmp_path / "datasets", tmp_path / "models")
+    (tmp_path / "metrics" / "models" / name).mkdir(parents=True)
+    (tmp_path / "metrics" / "models" / name / "eval.json").write_text(json.dumps(UNSEEN), encoding="utf-8")
+    summary = "\n".join(edgejson_section(real_params, tmp_path))
     assert summary.index("| test_unseen | 160 |") < summary.index("| test_seen | 150 |") < summary.index("### Every variant on test_seen")
 
 
 def test_the_intent_section_reads_every_models_figures_and_training_time(tmp_path: Path) -> None:
     from stages.core import params as P
 
-    folder = tmp_path / "clinc150"
-    folder.mkdir()
+    folder = tmp_path / "metrics" / "intent" / "clinc150"
+    folder.mkdir(parents=True)
     nlm = {"n": 3100, "accuracy": 0.9, "accuracy_ci95": [0.89, 0.91], "macro_f1": 0.91, "macro_f1_ci95": [0.9, 0.92], "in_scope_accuracy": 0.915,
            "in_scope_accuracy_ci95": [0.904, 0.924], "oos_recall": 0.72, "oos_recall_ci95": [0.63, 0.8], "size_mb": 8.96, "latency_ms_p50": 0.14, "peak_rss_mb": 80.5}  # fmt: skip
     mlm = {"n": 850, "accuracy": 0.5, "accuracy_ci95": [0.46, 0.54], "size_mb": 144.8, "latency_ms_p50": 190.0, "latency_ms_p95": 240.0, "peak_rss_mb": 650.0}
@@ -110,7 +116,7 @@ def test_the_intent_section_reads_every_models_figures_and_training_time(tmp_pat
     (folder / "baselines_train.json").write_text(json.dumps({"majority": {"wall_s": 0.002}}), encoding="utf-8")
     recipe = {"task": "intent", "format": "clinc150", "min_chars": 2, "max_chars": 512, "min_per_class": 20, "drop_conflicts": True, "max_reject_rate": 0.01}
     p = dataclasses.replace(P.load(Path("params.yaml")), intent=P.build(P.IntentParams, {"datasets": {"clinc150": recipe}}, "intent"))
-    lines = report.intent_section(p, tmp_path)
+    lines = intent_section(p, tmp_path)
     assert lines[0] == "## EdgeIntent" and "| model | accuracy | macro F1 | in-scope accuracy | oos recall |" in "\n".join(lines)
     rows = [line for line in lines if line.startswith(("| nlm", "| majority", "| mlm"))]
     assert rows[0].startswith("| majority | 0.006 | - | - | - | 3100 |"), rows  # the baselines first; a missing figure is a dash
@@ -120,9 +126,9 @@ def test_the_intent_section_reads_every_models_figures_and_training_time(tmp_pat
 
 def test_the_funccall_section_reads_every_row_set_and_decoding(tmp_path: Path) -> None:
     from stages.core import params as P
-    from stages.evaluate import funccall_card
+    from stages.tasks.funccall import card as funccall_card
 
-    folder = tmp_path / "edgefunccall"
+    folder = tmp_path / "metrics" / "funccall" / "edgefunccall"
     (folder / "mlm").mkdir(parents=True)
     fig = {"n": 601, "ast_accuracy": 0.46, "ast_accuracy_ci95": [0.42, 0.5], "irrelevance_accuracy": 0.7, "irrelevance_accuracy_ci95": [0.6, 0.8], "tokens_per_s": 25.5}
     bfcl = {"n": 100, "ast_accuracy": 0.2, "ast_accuracy_ci95": [0.12, 0.28]}
@@ -131,10 +137,35 @@ def test_the_funccall_section_reads_every_row_set_and_decoding(tmp_path: Path) -
     (folder / "mlm" / "train.json").write_text(json.dumps({"wall_s": 444.2, "train_rows": 480}), encoding="utf-8")
     (folder / "quality.json").write_text(json.dumps({"rows_in": 3000, "rows_accepted": 3000, "catalogue_version": "1", "catalogue_sha256": "9198" * 16}), encoding="utf-8")
     p = P.load(Path("params.yaml"))
-    lines = report.funccall_section(p, tmp_path)
+    lines = funccall_section(p, tmp_path)
     assert lines[0] == "## EdgeFuncCall" and "### edgefunccall" in lines and any("catalogue version 1, sha256 919891989198" in line for line in lines)
     rows = [line for line in lines if line.startswith(("| edgefunccall", "| bfcl"))]
     assert rows[0].startswith("| edgefunccall | constrained | 601 | 0.460 [0.420, 0.500] | - | - | 0.700 [0.600, 0.800] |")  # our split first
     assert rows[1].startswith("| bfcl_multiple | free | 100 | 0.200 [0.120, 0.280] |") and rows[2].startswith("| bfcl_multiple | constrained | 100 | 0.300")
     assert [r["rows"] for r in funccall_card.score_rows(ev)] == ["edgefunccall / constrained", "bfcl_multiple / free", "bfcl_multiple / constrained"]
-    assert report.funccall_section(dataclasses.replace(p, funccall=P.FuncCallParams()), tmp_path) == []
+    assert funccall_section(dataclasses.replace(p, funccall=P.FuncCallParams()), tmp_path) == []
+
+
+def test_the_generic_card_stage_writes_each_tasks_card_and_plot_or_one_line(tmp_path: Path, repo_root: Path) -> None:
+    """The card stage runs EdgeJSON's and EdgeFuncCall's card parts on metrics files; a plot given to
+    a task that draws none, or withheld from one that draws one, is one line and writes nothing."""
+    from typer.testing import CliRunner
+
+    from stages.cli import app
+
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "eval.json").write_text(json.dumps(UNSEEN), encoding="utf-8")
+    (m / "train.json").write_text(json.dumps({"steps": 3}), encoding="utf-8")
+    (m / "quantize.json").write_text(json.dumps({}), encoding="utf-8")
+    (m / "quality.json").write_text(json.dumps({"rows_accepted": 800}), encoding="utf-8")
+    name = "smollm2-135m-lora"
+    args = ["card", "--task", "edgejson", "--name", name, "--params", str(repo_root / "params.yaml"), *(f"--{k}={m / (k + '.json')}" for k in ("eval", "train", "quantize", "quality"))]
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "README.md")])
+    assert r.exit_code == 2 and r.output.strip() == "error: --plot: the task 'edgejson' draws a plot; give --plot exactly when it draws one", r.output
+    assert not (tmp_path / "README.md").exists()
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "README.md"), "--plot", str(tmp_path / "tiers.json")])
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert text.startswith("---\n") and f"# {name}" in text and "json_exact 0.125 [0.050, 0.200], n=160" in text
+    assert json.loads((tmp_path / "tiers.json").read_text(encoding="utf-8"))[0]["tier"] == "simple"

@@ -342,14 +342,14 @@ def test_a_cli_edit_changes_no_stage(project: Project) -> None:
     assert after == before, f"an edit to stages/cli.py changed stages:\n{json.dumps(after, indent=1)}"
     assert f"train@{MODEL}" not in before and "split@v2" not in before, before  # up to date, so an edit there would show
 
-    card = root / "stages" / "commands" / "card.py"
+    card = root / "stages" / "commands" / "task_card.py"
     text = card.read_text(encoding="utf-8")
     try:
         card.write_text(text + "\n# edited by the DVC tests\n", encoding="utf-8")
         changed = status()
     finally:
         card.write_text(text, encoding="utf-8")
-    assert {"changed deps": {"stages/commands/card.py": "modified"}} in changed.get(f"card@{MODEL}", []), changed
+    assert {"changed deps": {"stages/commands/task_card.py": "modified"}} in changed.get(f"card@{MODEL}", []), changed
     assert status() == before
 
 
@@ -588,7 +588,7 @@ def test_new_entries_run_their_own_stages_and_the_summary_only(grown: Grown) -> 
 
 
 def test_both_models_and_every_version_are_reported(grown: Grown) -> None:
-    from stages.evaluate.figures import figure, group, load
+    from stages.tasks.edgejson.figures import figure, group, load
 
     report = (grown.root / "metrics" / "report.md").read_text(encoding="utf-8")
     for model in (MODEL, SECOND):
@@ -792,7 +792,7 @@ def add_sentiment_task(root: Path) -> None:
     folder = root / "stages" / "tasks" / "sentiment"
     folder.mkdir()
     (folder / "__init__.py").write_text('"""ToySentiment: a toy task (tests/fixtures/sentiment)."""\n', encoding="utf-8")
-    for name in ("task.py", "pipeline.py", "reviews.jsonl"):
+    for name in ("task.py", "pipeline.py", "card.py", "reviews.jsonl"):
         shutil.copy2(FIXTURE / name, folder / name)
 
     def section(p: dict[str, Any]) -> None:

@@ -10,28 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from stages.core.catalog import entry_of, load_catalog, with_generated
-from stages.core.errors import SLMBenchError
 from stages.core.params import ModelParams, Params
 from stages.core.records import read_rows, write_rows  # noqa: F401 (the interface's row reader and writer)
 from stages.inference.prompt import answer_text, chat_messages
-
-NAME = "edgejson"
-TITLE = "EdgeJSON"
-
-
-def recipe(p: Params, name: str) -> ModelParams:
-    """The model `name` of `models:`; one line naming the key and the models there otherwise."""
-    if name not in p.models:
-        raise SLMBenchError(f"params.yaml: no model {name!r} under models; expected one of {', '.join(p.models)}")
-    return p.models[name]
-
-
-def mlm(p: Params, name: str) -> ModelParams:
-    return recipe(p, name)
-
-
-def mlm_key(name: str) -> str:
-    return f"models.{name}"
+from stages.tasks.edgejson.model_entry import NAME, TITLE, mlm, mlm_key, recipe  # noqa: F401 (the interface's lookup of a model)
 
 
 def resolve(rows: list[dict[str, Any]], p: Params, source: Path | None) -> list[dict[str, Any]]:

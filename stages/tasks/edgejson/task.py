@@ -8,6 +8,7 @@ from typing import Any
 from stages.core.board import figure, folder_params, new_row, new_table, read_json
 from stages.core.params import Params
 from stages.core.records import read_rows, write_rows  # noqa: F401 (the interface's row reader and writer)
+from stages.tasks.edgejson.report import report_lines  # noqa: F401 (the interface's report section)
 
 NAME = "edgejson"
 TITLE = "EdgeJSON"

@@ -10,6 +10,7 @@ from stages.core.board import figure, folder_params, lora_label, new_row, new_ta
 from stages.core.params import Params
 from stages.core.records import write_rows  # noqa: F401 (the interface's row writer)
 from stages.tasks.intent.rows import read_intent_jsonl as read_rows  # noqa: F401 (the interface's row reader)
+from stages.tasks.intent.report import report_lines  # noqa: F401 (the interface's report section)
 
 NAME = "intent"
 TITLE = "EdgeIntent"

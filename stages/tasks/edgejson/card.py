@@ -1,18 +1,17 @@
-"""`slmbench card --model smollm2-135m-lora --eval metrics/models/smollm2-135m-lora/eval.json ... --out models/smollm2-135m-lora/README.md`.
-
-card@<model>, one stage per entry under `models:`, writes the model's card (`models/<model>/README.md`,
-a Hugging Face model card) and `metrics/models/<model>/tier_scores.json` (the data of its per-tier
-plot) from its train, quantize and eval metrics and the quality figures of the dataset it trained
-on. It reads only its own entry of params.yaml, so editing another model does not rerun it.
+"""EdgeJSON's card parts (stages/tasks/registry.py: PIPELINE_PARTS), for the generic card stage
+(stages/pipeline/card.py, whose TASK_MODULE is `card`): card@<model>, one stage per entry under
+`models:`, writes the model's card (`models/<model>/README.md`, a Hugging Face model card) and
+`metrics/models/<model>/tier_scores.json` (the data of its per-tier plot) from its train, quantize
+and eval metrics and the quality figures of the dataset it trained on.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from stages.core.params import ModelParams
-from stages.evaluate.figures import TIERS, UNSEEN, check_table, figure, fmt, group, load, scored, sizes, split_table, table, tier_table, with_n
+from stages.core.params import ModelParams, Params
+from stages.tasks.edgejson.figures import TIERS, UNSEEN, check_table, figure, fmt, group, scored, sizes, split_table, table, tier_table, with_n
+from stages.tasks.edgejson.model_entry import NAME, TITLE, recipe  # noqa: F401 (the stage's lookup: a model of `models:`)
 
 
 def tier_rows(model: str, ev: dict[str, Any]) -> list[dict[str, Any]]:
@@ -111,18 +110,9 @@ def model_card(
     )
 
 
-def main(model: str, params_path: Path, eval_path: Path, train_path: Path, quantize_path: Path, quality_path: Path, out: Path, tiers_out: Path) -> None:
-    from stages.core import params as P
-    from stages.core.errors import SLMBenchError
-    from stages.core.records import atomic_open, write_json
 
-    p = P.load(params_path)
-    if model not in p.models:
-        raise SLMBenchError(f"params.yaml: no model {model!r} under models; expected one of {', '.join(p.models)}")
-    m = p.models[model]
-    ev = load(Path(eval_path))
-    tr, qz, quality = load(Path(train_path)), load(Path(quantize_path)), load(Path(quality_path))
-    card = model_card(model, m, p.bases[m.base], p.release.dataset, p.evaluate.release_variant, ev, tr, qz, quality)
-    write_json(tiers_out, tier_rows(model, ev))
-    with atomic_open(out) as fh:
-        fh.write(card)
+
+def card(p: Params, name: str, m: ModelParams, ev: dict[str, Any], tr: dict[str, Any], qz: dict[str, Any], quality: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The model card, and the rows of its per-tier plot."""
+    text = model_card(name, m, p.bases[m.base], p.release.dataset, p.evaluate.release_variant, ev, tr, qz, quality)
+    return text, tier_rows(name, ev)

@@ -1,17 +1,9 @@
-"""The EdgeFuncCall tables the report and the model card share: which row sets and figures, in
-which order, and a figure with its interval as a cell."""
+"""The EdgeFuncCall tables its report section and its model card share: which row sets and figures,
+in which order (a figure with its interval as a cell: stages.core.markdown.ci)."""
 
 from __future__ import annotations
 
 from typing import Any
-
-
-def ci(m: dict[str, Any], key: str) -> str:
-    """`0.912 [0.899, 0.924]`, or a dash when the figure is absent."""
-    if m.get(key) is None:
-        return "-"
-    lo, hi = m.get(f"{key}_ci95") or (None, None)
-    return f"{m[key]:.3f} [{lo:.3f}, {hi:.3f}]" if lo is not None else f"{m[key]:.3f}"
 
 
 FUNCCALL_SETS = ("edgefunccall", "bfcl_simple_python", "bfcl_multiple", "bfcl_irrelevance")  # the order of the EdgeFuncCall table

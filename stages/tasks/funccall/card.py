@@ -1,8 +1,9 @@
-"""`slmbench funccall-card`: the funccall_card stage. EdgeFuncCall's MLM gets its model card
-(`models/funccall/README.md`, a Hugging Face model card in git) and the data of its score plot
-(`metrics/funccall/mlm/scores.json`: AST accuracy with its interval per row set and decoding, for
-`dvc plots`), from its eval, train and quantize figures and the quality figures of its data.
-Every figure is copied from those files, none typed here.
+"""EdgeFuncCall's card parts (stages/tasks/registry.py: PIPELINE_PARTS), for the generic card stage
+(stages/pipeline/card.py, whose TASK_MODULE is `card`): the funccall_card stage gives its MLM its
+model card (`models/funccall/<dataset>/README.md`, a Hugging Face model card in git) and the data of
+its score plot (`metrics/funccall/<dataset>/mlm/scores.json`: AST accuracy with its interval per
+row set and decoding, for `dvc plots`), from its eval, train and quantize figures and the quality
+figures of its data. Every figure is copied from those files, none typed here.
 """
 
 from __future__ import annotations
@@ -10,9 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from stages.core.records import atomic_open, write_json
-from stages.evaluate.figures import fmt, load
-from stages.evaluate.funccall_tables import FUNCCALL_FIGURES, ci, funccall_rows
+from stages.core import params as P
+from stages.core.markdown import ci, fmt
+from stages.core.params import FuncCallData, Params
+from stages.tasks.funccall.tables import FUNCCALL_FIGURES, funccall_rows
+
+NAME = "funccall"
+TITLE = "EdgeFuncCall"
 
 
 def score_rows(ev: dict[str, Any]) -> list[dict[str, Any]]:
@@ -30,7 +35,7 @@ def score_rows(ev: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def card(base: str, ev: dict[str, Any], tr: dict[str, Any], qz: dict[str, Any], quality: dict[str, Any]) -> str:
+def card_text(base: str, ev: dict[str, Any], tr: dict[str, Any], qz: dict[str, Any], quality: dict[str, Any]) -> str:
     head = ["rows", "decoding", "n", *(h for h, _ in FUNCCALL_FIGURES)]
     table = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for name, decoding, m in funccall_rows(ev):
@@ -70,12 +75,11 @@ def card(base: str, ev: dict[str, Any], tr: dict[str, Any], qz: dict[str, Any], 
     )
 
 
-def main(params_path: Path, eval_file: Path, train_file: Path, quantize_file: Path, quality_file: Path, out: Path, scores: Path) -> None:
-    from stages.core import params as P
+def recipe(p: Params, name: str) -> FuncCallData:
+    return P.funccall_data(p, name)
 
-    p = P.load(params_path)
+
+def card(p: Params, name: str, r: FuncCallData, ev: dict[str, Any], tr: dict[str, Any], qz: dict[str, Any], quality: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The MLM's card (one MLM setting for every dataset: `funccall.mlm`), and the rows of its score plot."""
     cfg = P.funccall_mlm(p)
-    ev = load(Path(eval_file))
-    write_json(Path(scores), score_rows(ev))
-    with atomic_open(Path(out)) as fh:
-        fh.write(card(p.bases[cfg.base], ev, load(Path(train_file)), load(Path(quantize_file)), load(Path(quality_file))))
+    return card_text(p.bases[cfg.base], ev, tr, qz, quality), score_rows(ev)

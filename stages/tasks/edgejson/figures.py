@@ -1,5 +1,5 @@
-"""Figures from the pipeline's metrics files, formatted for Markdown: shared by `card` (stages/evaluate/card.py)
-and `report` (stages/evaluate/report.py), which read params; this module reads none.
+"""EdgeJSON's figures from its metrics files, formatted for Markdown: shared by its model card
+(stages/evaluate/card.py) and its report section (report_lines in task.py); this module reads no params.
 
 The metrics files are nested objects (the one metrics layout, docs/design.md): eval.json is
 `{<variant>: {<decoding>: figures}}` (and the same under `test_unseen`), quantize.json
@@ -10,11 +10,10 @@ as n/a, and a figure without an interval shows bare.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from stages.core.catalog import TIERS
+from stages.core.markdown import fmt, load  # noqa: F401 (the card's and the report's, too)
 from stages.core.params import VARIANTS
 
 QUALITY = ("json_exact", "field_f1", "schema_valid", "json_parse")
@@ -22,20 +21,6 @@ SPEED = ("tokens_per_s", "latency_ms_p50", "latency_ms_p95", "peak_rss_mb", "siz
 # quantize.json's greedy-check figures, in each type's object
 CHECK_FIGURES = ("exact_agreement", "prefix_agreement", "json_exact")
 UNSEEN = "test_unseen"  # eval.json's object of the figures on test_unseen
-
-
-def load(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def fmt(v: Any) -> str:
-    if v is None:
-        return "n/a"
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, float) and abs(v) < 10:
-        return f"{v:.3f}"
-    return f"{v:g}" if isinstance(v, (int, float)) else str(v)
 
 
 def figure(d: dict[str, Any], key: str) -> str:
