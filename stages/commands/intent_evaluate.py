@@ -23,7 +23,6 @@ def intent_evaluate(
     out: Annotated[Path, typer.Option(help="eval.json to write: every model's figures.")],
     per_class: Annotated[Path, typer.Option(help="Per-class F1 of every model (JSON).")],
     plot: Annotated[Path, typer.Option(help="Accuracy against size, one point per model (JSON).")],
-    card: Annotated[Path | None, typer.Option(help="The NLM's model card (markdown) to write.")] = None,
     mlm_eval: Annotated[Path | None, typer.Option(help="The MLM's eval.json (intent-mlm-evaluate --out), put in the same table.")] = None,
     mlm_per_class: Annotated[Path | None, typer.Option(help="The MLM's per-class F1 (intent-mlm-evaluate --per-class).")] = None,
     params: ParamsOpt = Path("params.yaml"),
@@ -36,7 +35,7 @@ def intent_evaluate(
     """
     from stages.evaluate import intent_stage as stage
 
-    r = stage.main(name, params, test, labels, nlm, baselines, out, per_class, plot, card, mlm_eval, mlm_per_class)
+    r = stage.main(name, params, test, labels, nlm, baselines, out, per_class, plot, mlm_eval, mlm_per_class)
     figures = ", ".join(f"{m} {v['accuracy']:.3f}" for m, v in r["models"].items())
     typer.echo(f"intent-evaluate {name}: n={r['n']} accuracy {figures}", err=True)
 

@@ -31,65 +31,9 @@ def measure_baseline(predict: Callable[[Sequence[str]], list[str]], texts: list[
     return predict(texts), single_query_latencies(predict, timed, timed[:WARMUP])
 
 
-# Credit the card gives each source dataset; its licence requires attribution in a model card.
-SOURCES = {
-    "banking77": "BANKING77 (CC BY 4.0): Casanueva et al., 2020, \"Efficient Intent Detection with Dual Sentence Encoders\", PolyAI-LDN/task-specific-datasets",
-    "clinc150": "CLINC150 (CC BY 3.0): Larson et al., 2019, \"An Evaluation Dataset for Intent Classification and Out-of-Scope Prediction\", clinc/oos-eval",
-}
-
-
-def card(name: str, fmt: str, result: dict[str, Any]) -> str:
-    """The NLM's model card (markdown): what it is, its data and licence, and its figures on the test split."""
-    def cell(v: Any) -> str:
-        return "n/a" if v is None else f"{v:.3f}"
-
-    def with_ci(m: dict[str, Any], k: str) -> str:
-        if k not in m:
-            return "-"
-        lo, hi = m[f"{k}_ci95"]
-        return f"{m[k]:.3f} [{lo:.3f}, {hi:.3f}]"
-
-    keys = [k for k in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall") if k in result["models"]["nlm"]]
-    lines = [
-        "---",
-        "license: cc-by-4.0" if fmt == "banking77" else "license: cc-by-3.0",
-        "library_name: onnx",
-        "tags: [slmbench, edgeintent, nlm, intent-classification, onnx]",
-        "---",
-        "",
-        f"# NLM-Intent, {name}",
-        "",
-        "A nano intent classifier (SLMBench's NLM-Intent): hashed word and character n-grams, an int8 embedding table and one "
-        "linear layer, in ONNX. It runs in onnxruntime or in a browser with onnxruntime-web; its deployed files are `model.onnx` "
-        "and `nlm.json`. Written by the `intent_evaluate` stage from `metrics/intent/" + name + "/eval.json`; nothing here is typed by hand.",
-        "",
-        "The `mlm` row is SLMBench's MLM for the same dataset: SmolLM2-135M-Instruct with a LoRA adapter, answering with the label "
-        "under a label-set grammar, in GGUF for llama.cpp (`models/intent/" + name + "/mlm/gguf`).",
-        "",
-        "## Data",
-        "",
-        f"Trained on the training split of {SOURCES.get(fmt, fmt)}. The models and this card carry that dataset's licence and credit.",
-        "",
-        f"## On the test split ({result['n']} rows), every model side by side",
-        "",
-        "| model | n | " + " | ".join(keys) + " | size MB | p50 ms | p95 ms |",
-        "|---" * (len(keys) + 5) + "|",
-    ]
-    for model, m in result["models"].items():
-        lines.append(f"| {model} | {m.get('n', '-')} | " + " | ".join(with_ci(m, k) for k in keys) + f" | {cell(m.get('size_mb'))} | {cell(m.get('latency_ms_p50'))} | {cell(m.get('latency_ms_p95'))} |")
-    lines += [
-        "",
-        "The MLM is scored on the test rows its `n` counts (`intent.mlm.test_rows`: the same number from each class, and every "
-        "out-of-scope row). Intervals are 95% bootstrap intervals over the test rows. Latency is one query at a time (the NLM and the baselines on one "
-        "thread, the MLM on `intent.mlm.threads`), on the machine that ran the stage; compare models within this table, not across machines.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
 def main(
     name: str, params_path: Path, test_file: Path, labels_file: Path, nlm_dir: Path, baselines_dir: Path, out: Path, per_class_out: Path, plot_out: Path,
-    card_out: Path | None = None, mlm_eval: Path | None = None, mlm_per_class: Path | None = None,
+    mlm_eval: Path | None = None, mlm_per_class: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     from stages.core import params as P
     from stages.evaluate.intent import evaluate_model, latency_summary
@@ -133,11 +77,6 @@ def main(
     write_json(out, result)
     write_json(per_class_out, per_class)
     write_json(plot_out, [{"model": m, "size_mb": v["size_mb"], "accuracy": v["accuracy"]} for m, v in models.items()])
-    if card_out is not None:
-        from stages.core.records import atomic_open
-
-        with atomic_open(Path(card_out)) as fh:
-            fh.write(card(name, P.intent_recipe(p, name).format, result))
     return result
 
 

@@ -18,11 +18,15 @@ PARTS = ("card",)
 TASK_MODULE = "card"  # a task's card parts: stages/tasks/<task>/card.py where it has one, else its pipeline.py
 
 
-def main(task: str, name: str, params_path: Path, eval_file: Path, train_file: Path, quantize_file: Path, out: Path, quality: Path | None = None, plot: Path | None = None) -> str:
-    """`quality`: the data's quality.json, for a card that quotes it; `plot`: where the rows of the task's plot go."""
+def main(
+    task: str, name: str, params_path: Path, eval_file: Path, train_file: Path | None, quantize_file: Path | None, out: Path, quality: Path | None = None, plot: Path | None = None
+) -> str:
+    """`train_file`, `quantize_file`, `quality`: the metrics files the task's card quotes ({} for one
+    not given: EdgeIntent's NLM card quotes its eval.json only); `plot`: where the rows of the task's plot go."""
     t, p, recipe = task_recipe(task, name, params_path, PARTS, TASK_MODULE)
-    ev, tr, qz = read_json(Path(eval_file)), read_json(Path(train_file)), read_json(Path(quantize_file))
-    text, rows = t.card(p, name, recipe, ev, tr, qz, read_json(Path(quality)) if quality is not None else {})
+    ev = read_json(Path(eval_file))
+    tr, qz, ql = ({} if f is None else read_json(Path(f)) for f in (train_file, quantize_file, quality))
+    text, rows = t.card(p, name, recipe, ev, tr, qz, ql)
     if (rows is None) != (plot is None):
         made = "draws a plot" if rows is not None else "draws no plot"
         raise SLMBenchError(f"--plot: the task {task!r} {made}; give --plot exactly when it draws one")

@@ -57,9 +57,9 @@ def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> P
 
 
 def test_intent_stages_run_from_a_source_to_scored_models(project: Path) -> None:
-    out = dvc(project, "repro", "intent_evaluate@tiny").stdout
+    out = dvc(project, "repro", "intent_card@tiny").stdout
     stages = ("intent_import", "intent_validate", "intent_split", "intent_nlm", "intent_baselines", "intent_mlm_train", "intent_mlm_quantize",
-              "intent_mlm_evaluate", "intent_evaluate")  # fmt: skip
+              "intent_mlm_evaluate", "intent_evaluate", "intent_card")  # fmt: skip
     assert stages_run(out) == {f"{s}@tiny" for s in stages} | {"base_model@tiny-llama"}
     ev = json.loads((project / "metrics/intent/tiny/eval.json").read_text(encoding="utf-8"))
     assert set(ev["models"]) == {"majority", "tfidf_lr", "nlm", "mlm"}
@@ -75,13 +75,14 @@ def test_intent_stages_run_from_a_source_to_scored_models(project: Path) -> None
     assert {p["model"] for p in points} == set(ev["models"])
     card = (project / "models/intent/tiny/README.md").read_text(encoding="utf-8")
     assert f"{ev['models']['nlm']['accuracy']:.3f}" in card and "| nlm | 18 |" in card and "| mlm | 6 |" in card
+    assert card.index("| majority |") < card.index("| tfidf_lr |") < card.index("| nlm |") < card.index("| mlm |"), "the baselines first, as in the report"
     quality = json.loads((project / "metrics/intent/tiny/quality.json").read_text(encoding="utf-8"))
     split = json.loads((project / "metrics/intent/tiny/split.json").read_text(encoding="utf-8"))
     assert quality["gate"]["passed"] is True and quality["gate"]["expectations"]["classes.min_per_class"] is True
     assert split["train_rows"] + split["test_rows"] == 72
     test = [json.loads(line) for line in (project / "data/intent/tiny/test.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["label"] for r in test} == set(CLASSES)
-    assert "changed" not in dvc(project, "status", "intent_evaluate@tiny", "--with-deps").stdout
+    assert "changed" not in dvc(project, "status", "intent_card@tiny", "--with-deps").stdout
 
 
 def test_one_tasks_changes_leave_the_others_stages_up_to_date(project: Path) -> None:

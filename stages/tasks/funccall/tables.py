@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 FUNCCALL_SETS = ("edgefunccall", "bfcl_simple_python", "bfcl_multiple", "bfcl_irrelevance")  # the order of the EdgeFuncCall table
 FUNCCALL_FIGURES = (
     ("AST accuracy", "ast_accuracy"),

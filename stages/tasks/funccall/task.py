@@ -8,9 +8,9 @@ from typing import Any
 from stages.core import params as P
 from stages.core.board import figure, folder_params, lora_label, new_row, new_table, read_json
 from stages.core.params import Params
+from stages.tasks.funccall.report import report_lines  # noqa: F401 (the interface's report section)
 from stages.tasks.funccall.rows import read_call_rows as read_rows  # noqa: F401 (the interface's row reader)
 from stages.tasks.funccall.rows import write_call_rows as write_rows  # noqa: F401 (the interface's row writer)
-from stages.tasks.funccall.report import report_lines  # noqa: F401 (the interface's report section)
 
 NAME = "funccall"
 TITLE = "EdgeFuncCall"

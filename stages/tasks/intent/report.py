@@ -7,8 +7,7 @@ from pathlib import Path
 
 from stages.core.markdown import ci, fmt, load
 from stages.core.params import Params
-
-INTENT_MODELS = ("majority", "tfidf_lr", "nlm", "mlm")  # the order of an EdgeIntent table: baselines, then the models
+from stages.tasks.intent.card import INTENT_MODELS
 
 
 def report_lines(p: Params, root: Path) -> list[str]:

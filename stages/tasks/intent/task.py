@@ -9,8 +9,8 @@ from stages.core import params as P
 from stages.core.board import figure, folder_params, lora_label, new_row, new_table, read_json
 from stages.core.params import Params
 from stages.core.records import write_rows  # noqa: F401 (the interface's row writer)
-from stages.tasks.intent.rows import read_intent_jsonl as read_rows  # noqa: F401 (the interface's row reader)
 from stages.tasks.intent.report import report_lines  # noqa: F401 (the interface's report section)
+from stages.tasks.intent.rows import read_intent_jsonl as read_rows  # noqa: F401 (the interface's row reader)
 
 NAME = "intent"
 TITLE = "EdgeIntent"
