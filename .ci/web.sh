@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # onnxruntime-web for the NLM's browser page (web/intent/): fetched once from the npm registry
 # with `npm pack` (never a CDN at run time) into the venv, from where build_site
-# (stages/evaluate/web.py) copies it into each built site. Only the wasm backend's three files
+# (stages/tasks/intent/page.py) copies it into each built site. Only the wasm backend's three files
 # are kept: ort.wasm.min.js (defines the global `ort`), and the glue module and binary it loads
 # (ort-wasm-simd-threaded.mjs, .wasm), plus the package's package.json (version; MIT licence).
 # Safe to rerun: skipped when the files are there.

@@ -5,10 +5,10 @@ funccall_mlm_quantize@edgefunccall` first):
 
 - generation: the dataset's recipe generated here (stages/tasks/funccall/generate_stage.py), rows/s;
 - the tuned MLM (the stage's Q8_0 GGUF, models/funccall/<name>/mlm/gguf) and the untuned base
-  (`funccall.mlm.base`, converted here to a Q8_0 GGUF the same way: stages/train/gguf_convert.py),
+  (`funccall.mlm.base`, converted here to a Q8_0 GGUF the same way: stages/inference/gguf_convert.py),
   each on our test split and on BFCL's simple (Python), multiple and irrelevance categories, free
   and constrained: every figure of stages/tasks/funccall/metrics.py with its n and 95% interval,
-  generated tokens/s and rows/s (stages/evaluate/funccall.py; llama.cpp, `funccall.mlm.threads`
+  generated tokens/s and rows/s (stages/tasks/funccall/evaluation.py; llama.cpp, `funccall.mlm.threads`
   threads, `funccall.mlm.parallel` sequences per step).
 
 Each row set is the first `--rows` rows of a shuffle seeded with `funccall.mlm.seed`
@@ -55,7 +55,7 @@ def generation_speed(name: str, params: Any, work: Path) -> dict[str, Any]:
 def base_gguf(params: Any, work: Path) -> Path:
     """The untuned base as a Q8_0 GGUF, converted as the quantize stage converts the tuned model."""
     from stages.core import params as P
-    from stages.train.gguf_convert import quantize_file, to_f16
+    from stages.inference.gguf_convert import quantize_file, to_f16
 
     cfg = P.funccall_mlm(params)
     src = ROOT / "models" / "base" / cfg.base
@@ -80,7 +80,7 @@ def main() -> None:
 
     from stages.core import params as P
     from stages.core.records import write_json
-    from stages.evaluate.funccall import evaluate_calls
+    from stages.tasks.funccall.evaluation import evaluate_calls
     from stages.tasks.funccall.rows import first_of_shuffle, read_call_rows
 
     params = P.load(ROOT / "params.yaml")

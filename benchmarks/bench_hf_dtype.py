@@ -25,8 +25,8 @@ def main() -> None:
     from stages.core import params as P
     from stages.core.catalog import load_catalog
     from stages.core.records import read_rows
-    from stages.evaluate.evaluate import length_order, select_rows
     from stages.inference.hf import HFRunner, render_prompts
+    from stages.tasks.edgejson.evaluation import length_order, select_rows
     from stages.tasks.edgejson.scoring import score_row
 
     p = P.load(args.params)

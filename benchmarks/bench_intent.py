@@ -8,12 +8,12 @@ Models: the majority class; TF-IDF (word 1-2 + char_wb 2-5) + logistic regressio
 (stages/train/intent_baselines.py); the NLM (stages/train/nlm.py) at its default size and at
 2^15 buckets (`nlm_small`). Each gets the task's figures with 95% bootstrap intervals
 (stages/tasks/intent/metrics.py), training seconds, the size of its saved files, and
-single-query latency p50/p95 (the NLM's from stages/evaluate/intent.py: onnxruntime, 1 thread,
+single-query latency p50/p95 (the NLM's from stages/tasks/intent/nlm_evaluation.py: onnxruntime, 1 thread,
 in a spawned process that also gives its peak RSS; the baselines' in this process, scikit-learn).
 With --browser-rows > 0, the default NLM also runs in headless Chromium (onnxruntime-web wasm,
 1 thread; tests/browser.py) on that many test rows: agreement with Python row for row, and p50/p95.
 
-The MLM (SmolLM2-135M + LoRA, Q8_0 GGUF, label-constrained; stages/evaluate/intent_mlm.py, with
+The MLM (SmolLM2-135M + LoRA, Q8_0 GGUF, label-constrained; stages/tasks/intent/mlm_evaluation.py, with
 `intent.mlm.threads` threads) is scored on the rows its stage scores (`intent.mlm.test_rows`, the
 same draw). `--mlm stage` scores the GGUF `dvc repro` built (models/intent/<d>/mlm/gguf) and takes
 its training seconds from the stage's metrics/intent/<d>/mlm/train.json (`train_s_from` says so);
@@ -57,7 +57,7 @@ def load_split(name: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def mlm_run(name: str, train_rows: list, test_rows: list, labels: list[str], args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """The MLM: trained here (--mlm train) or the stage's GGUF (--mlm stage), scored on the stage's test rows."""
     from stages.core import params as P
-    from stages.evaluate.intent_mlm import evaluate_lm
+    from stages.tasks.intent.mlm_evaluation import evaluate_lm
     from stages.tasks.intent.prompt import answer_text, chat_messages
     from stages.tasks.intent.rows import draw
 
@@ -65,7 +65,7 @@ def mlm_run(name: str, train_rows: list, test_rows: list, labels: list[str], arg
     scored = sorted(draw(test_rows, cfg.test_rows, cfg.seed), key=lambda r: r["id"])
     out: dict[str, Any] = {}
     if args.mlm == "train":
-        from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
+        from stages.inference.gguf_convert import gguf_name, quantize_file, to_f16
         from stages.train.train import run
 
         picked = draw(train_rows, cfg.train_rows, cfg.seed)
@@ -90,7 +90,7 @@ def mlm_run(name: str, train_rows: list, test_rows: list, labels: list[str], arg
 
 
 def single_query_latency(predict: Any, texts: list[str], warmup: int = 10) -> dict[str, Any]:
-    from stages.evaluate.intent import latency_summary, single_query_latencies
+    from stages.inference.measure import latency_summary, single_query_latencies
 
     return latency_summary(single_query_latencies(predict, texts, texts[:warmup]))
 
@@ -107,7 +107,7 @@ def browser_run(model_dir: Path, texts: list[str], work: Path) -> dict[str, Any]
     sys.path.insert(0, str(ROOT / "tests"))
     import browser
 
-    from stages.evaluate.web import build_site
+    from stages.tasks.intent.page import build_site
 
     site = build_site(model_dir, work / "site")
 
@@ -137,8 +137,8 @@ def browser_run(model_dir: Path, texts: list[str], work: Path) -> dict[str, Any]
 
 
 def run_dataset(name: str, train_rows: list, test_rows: list, args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from stages.evaluate.intent import evaluate_model
     from stages.inference.nlm_runtime import load_nlm
+    from stages.tasks.intent.nlm_evaluation import evaluate_model
     from stages.train import intent_baselines as B
     from stages.train.nlm import NLMConfig, export, train
 

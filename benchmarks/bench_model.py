@@ -154,8 +154,8 @@ def gguf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: in
 
 
 def hf_speeds(path: Path, prompts: list[str], schemas: list[dict], max_new: int, threads: int, batches: list[int]) -> dict[str, Any]:
-    from stages.evaluate.evaluate import length_order
     from stages.inference.hf import HFRunner
+    from stages.tasks.edgejson.evaluation import length_order
 
     runner = HFRunner(path, threads)
     runner.generate(prompts[:1], 4, 1)  # load and warm up
@@ -232,9 +232,9 @@ def main() -> None:
     from stages.core import params as P
     from stages.core.catalog import load_catalog, with_generated
     from stages.core.records import read_rows, write_json
-    from stages.evaluate.evaluate import constraint_schema, select_rows
     from stages.inference.gguf import render_prompts_gguf
     from stages.inference.hf import render_prompts
+    from stages.tasks.edgejson.evaluation import constraint_schema, select_rows
 
     p = P.load(Path("params.yaml"))
     cfg = p.models[a.model]
@@ -257,13 +257,13 @@ def main() -> None:
         gguf = a.gguf or Path(f"models/{a.model}/gguf/model-q8_0.gguf")
         with tempfile.TemporaryDirectory(prefix="bench-gguf-") as tmp:
             if a.gguf is None and not gguf.is_file():  # no pipeline GGUF: convert --hf as the quantize stage does
-                from stages.train.quantize import quantize_file, to_f16
+                from stages.tasks.edgejson.quantize import quantize_file, to_f16
 
                 print(f"converting {hf} to GGUF Q8_0 in a temporary directory", flush=True)
                 to_f16(hf, Path(tmp) / "model-f16.gguf")
                 gguf = Path(tmp) / "model-q8_0.gguf"
                 quantize_file(Path(tmp) / "model-f16.gguf", gguf, "Q8_0", threads)
-                result["gguf_source"] = f"{hf.name} converted to Q8_0 (stages.train.quantize.to_f16, quantize_file)"
+                result["gguf_source"] = f"{hf.name} converted to Q8_0 (stages.tasks.edgejson.quantize.to_f16, quantize_file)"
             print(f"llama.cpp on {gguf.name}, {len(rows)} rows x 2 decodings", flush=True)
             prompts = render_prompts_gguf(gguf, rows, catalog)
             schemas = [constraint_schema("gguf", catalog[r["schema_id"]].schema, ev.enforce_formats) for r in rows]

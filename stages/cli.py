@@ -1,7 +1,7 @@
 """`slmbench --help`: the one CLI, the user's entry point.
 
 The commands a dvc.yaml stage runs live in stages/commands/, one module each (`python -m
-stages.commands.quantize ...` is `slmbench quantize ...`), so that a stage's code deps are its own
+stages.commands.task_quantize ...` is `slmbench task-quantize ...`), so that a stage's code deps are its own
 code and not this file; they are registered here under the same names. The commands only a user
 runs (evaluate, compare, audit, check-data, errors, intent-page) are defined here.
 
@@ -20,18 +20,13 @@ import typer
 
 from stages.commands.base_model import base_model
 from stages.commands.common import ParamsOpt, friendly
-from stages.commands.evaluate_release import evaluate_release
 from stages.commands.funccall_bfcl import funccall_bfcl
 from stages.commands.funccall_generate import funccall_generate
-from stages.commands.funccall_mlm_evaluate import funccall_mlm_evaluate
 from stages.commands.generate import generate
 from stages.commands.intent_baselines import intent_baselines
-from stages.commands.intent_evaluate import intent_evaluate
 from stages.commands.intent_import import intent_import
-from stages.commands.intent_mlm_evaluate import intent_mlm_evaluate
 from stages.commands.intent_nlm import intent_nlm
 from stages.commands.leaderboard import leaderboard
-from stages.commands.quantize import quantize
 from stages.commands.report import report
 from stages.commands.task_card import task_card
 from stages.commands.task_evaluate import task_evaluate
@@ -50,12 +45,9 @@ app.command("generate")(generate)
 app.command("intent-import")(intent_import)
 app.command("intent-nlm")(intent_nlm)
 app.command("intent-baselines")(intent_baselines)
-app.command("intent-evaluate")(intent_evaluate)
-app.command("intent-mlm-evaluate")(intent_mlm_evaluate)
 app.command("funccall-generate")(funccall_generate)
 app.command("funccall-bfcl")(funccall_bfcl)
-app.command("funccall-mlm-evaluate")(funccall_mlm_evaluate)
-# The generic stages of a task that provides the pipeline's parts (stages/tasks/registry.py: PIPELINE_PARTS)
+# The generic stages, for every task (stages/tasks/registry.py: PIPELINE_PARTS)
 app.command("task-prepare")(task_prepare)
 app.command("task-validate")(task_validate)
 app.command("task-split")(task_split)
@@ -76,15 +68,13 @@ def intent_page(
     Example: slmbench intent-page --model models/intent/banking77/nlm --out build/intent
     && python -m http.server 8000 --bind 127.0.0.1 --directory build/intent
     """
-    from stages.evaluate.web import build_site
+    from stages.tasks.intent.page import build_site
 
     typer.echo(f"intent-page: {build_site(model, out)} (serve it over http; a file:// page cannot fetch the model)", err=True)
 
 
 app.command("base-model")(base_model)
 app.command("train")(task_train)  # the same command: every task trains through the generic stage
-app.command("quantize")(quantize)
-app.command("evaluate-release")(evaluate_release)
 
 
 def run_evaluator(task: Any, options: Any) -> tuple[dict[str, Any], str]:

@@ -1,7 +1,7 @@
 """`slmbench compare gguf_q4/free gguf_q8_0/free --predictions models/<model>/predictions.jsonl`:
 two variant/decodings on the same rows, with a paired test per metric.
 
-Each side is VARIANT/DECODING in a predictions file (`evaluate-release` writes one per model,
+Each side is VARIANT/DECODING in a predictions file (the evaluate stage writes one per model,
 with every row's scores). The second side may come from another file (`--predictions-b`: another
 model, or the same file at another revision as `PATH@REV`, read through DVC). Rows pair by id;
 only rows both sides scored count. Per metric: n, both means, the difference (b - a) with its
@@ -56,7 +56,7 @@ def read_predictions(root: Path, spec: str) -> tuple[str, list[dict[str, Any]]]:
     for lineno, row in jsonl_objects(text, spec):
         missing = [k for k in ("id", "variant", "decoding", *METRICS) if k not in row]
         if missing:
-            raise SLMBenchError(f"{spec}:{lineno}: a prediction without {', '.join(missing)}; expected a file written by `slmbench evaluate-release`")
+            raise SLMBenchError(f"{spec}:{lineno}: a prediction without {', '.join(missing)}; expected a file written by `slmbench task-evaluate --task edgejson --evaluation release`")
         rows.append(row)
     return spec, rows
 

@@ -259,7 +259,7 @@ class FuncCallMLMParams(ModelParams):
     bfcl_rows: int = 0  # rows scored per BFCL category, the first of a seeded shuffle (0: every row)
     decodings: list[str] = dataclasses.field(default_factory=lambda: ["free", "constrained"])  # how the test split is scored
     qtype: str = "Q8_0"  # the GGUF type made and scored
-    check_rows: int = 96  # test rows the GGUF and the merged model both answer, constrained, for the quantize gate (0: no check)
+    check_rows: int = 96  # test rows the GGUF and the merged model both answer, with the gate decoding (free: stages/tasks/funccall/pipeline.py GATE_DECODING), for the quantize gate (0: no check)
     min_agreement: float = 0.5  # the gate's floor: mean share of each merged answer the GGUF reproduces from its start (a broken file's bar; stages/core/gate.py)
     max_drop: float = 0.05  # the gate: the GGUF fails when its AST accuracy on those rows is below the merged model's by more than this, significantly
     max_calls: int = 4  # calls an answer may hold (the grammar's bound)

@@ -1,4 +1,4 @@
-"""Intervals and paired tests over scored rows: `slmbench evaluate-release` and `slmbench evaluate`
+"""Intervals and paired tests over scored rows: `slmbench task-evaluate --task edgejson --evaluation release` and `slmbench evaluate`
 put a 95% interval next to every quality figure, and `slmbench compare A B --predictions FILE`
 tests a difference between two variants on the rows both scored.
 

@@ -1,5 +1,5 @@
-"""Greedy llama.cpp decoding of many sequences at once: `slmbench evaluate-release` runs its
-GGUF variants through this (see stages/evaluate/evaluate.py), and `python benchmarks/bench_model.py`
+"""Greedy llama.cpp decoding of many sequences at once: `slmbench task-evaluate --task edgejson --evaluation release` runs its
+GGUF variants through this (see stages/tasks/edgejson/evaluation.py), and `python benchmarks/bench_model.py`
 measures it against one request at a time.
 
 One decode step of a 135M model reads every weight once whatever the number of sequences in

@@ -1,6 +1,6 @@
 """The quantize stage, for every pipeline task: merged safetensors -> GGUF f16 (llama.cpp's
 convert_hf_to_gguf.py) -> the task MLM's `qtype` with `llama_model_quantize`
-(stages/train/gguf_convert.py), and, for a label-set task, the label set beside it as labels.json
+(stages/inference/gguf_convert.py), and, for a label-set task, the label set beside it as labels.json
 (so `slmbench evaluate --task T --model .../model-q8_0.gguf` knows it). Then the quantize gate every
 task shares (stages/core/gate.py): on `check_rows` test rows, drawn with the MLM's `seed` (a seeded
 sample, in id order), the merged model (transformers) and the GGUF (llama.cpp) both answer greedily
@@ -11,7 +11,11 @@ count against the file); each row's agreement is `AGREEMENT` ("exact": the same 
 its mean agreement is below `min_agreement` (a broken file), or when its primary metric
 (`PRIMARY`, scored by `score_row`) is below the merged model's by more than `max_drop` and a
 paired test (McNemar) calls the drop significant. A failed gate keeps no GGUF. quantize.json has the gate's figures in
-the one metrics layout and the file's size."""
+the one metrics layout and the file's size.
+
+A task whose conversion does not fit that one file provides its own `quantize` part (TASK_MODULE:
+stages/tasks/<task>/quantize.py), on the same shared gate: EdgeJSON writes several GGUF types and its
+base's Q8_0 (`--base`), and gates each type on per-schema check rows."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from stages.core.records import atomic_dir, write_json
 from stages.pipeline.common import task_recipe
 from stages.pipeline.runner import LABELS, answer, constraint_of
 
+TASK_MODULE = "quantize"  # a task's own conversion: stages/tasks/<task>/quantize.py where it has one, else its pipeline.py
 PARTS = ("PRIMARY", "GATE_DECODING", "AGREEMENT", "bootstrap", "read_rows", "resolve", "mlm", "mlm_key", "prompt", "constraint", "score_row")
 AGREEMENTS = ("exact", "prefix")
 LABELS_FILE = "labels.json"
@@ -60,11 +65,23 @@ def gate_gguf(t: Any, name: str, label: str, merged: Path, gguf: Path, rows: lis
     return {k: v for k, v in fig.items() if k != "n"}
 
 
-def main(task: str, name: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path, constraint: Path | None = None) -> dict[str, Any]:
+def main(
+    task: str, name: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path, constraint: Path | None = None, base: Path | None = None
+) -> dict[str, Any]:
+    """quantize.json's figures, after the GGUF files are written to `out_dir` and gated. `base`: the
+    base checkpoint, for a task whose own `quantize` converts it too."""
+    from stages.core.errors import SLMBenchError
     from stages.core.stats import DIGITS
-    from stages.train.gguf_convert import gguf_name, quantize_file, to_f16
+    from stages.inference.gguf_convert import gguf_name, quantize_file, to_f16
 
-    t, p, recipe = task_recipe(task, name, params_path, PARTS)
+    t, _, _ = task_recipe(task, name, params_path, (), TASK_MODULE)
+    if hasattr(t, "quantize"):
+        if constraint is not None:
+            raise SLMBenchError(f"--constraint: the task {task!r} reads its decoding constraint from its rows; give no --constraint")
+        return dict(t.quantize(name, Path(params_path), Path(merged), Path(test_file), Path(out_dir), Path(metrics), base))
+    if base is not None:
+        raise SLMBenchError(f"--base: the task {task!r} converts no base model; give no --base")
+    t, p, recipe = task_recipe(task, name, params_path, PARTS, TASK_MODULE)
     cfg = t.mlm(p, name)
     samples, seed = t.bootstrap(p)
     c = constraint_of(t, recipe, constraint)

@@ -47,7 +47,8 @@ PARTS = {
 # defines in its stages/tasks/<task>/pipeline.py, beside task.py. A generic stage loads only that
 # module, so a change to a task's leaderboard code reruns none of its data or model stages. Each
 # generic stage names the parts it calls; a task provides the parts of the stages it runs through.
-# A stage that names a module of its own (TASK_MODULE: validate's `gate`, split's `split`) finds its
+# A stage that names a module of its own (TASK_MODULE: validate's `gate`, split's `split`, train's `model`,
+# quantize's `quantize`, evaluate's `evaluate`, card's `card`) finds its
 # parts there when the task has that file, with NAME, TITLE and recipe, so its deps are that code.
 PIPELINE_PARTS = {
     "NAME": "the task's key, as in task.py",
@@ -76,6 +77,8 @@ PIPELINE_PARTS = {
     "row_schema": "row_schema(row, cfg): a row's answer schema, for a task whose constraint is a per-row JSON schema",
     "score_row": "score_row(row, answer): its per-row scores, metric -> value in [0, 1] (aggregated as means with 95% intervals)",
     "bootstrap": "bootstrap(p): (resamples, seed) of every 95% interval its stages write, from params",
+    "quantize": "quantize(name, params_path, merged, test, out, metrics, base): a task's own conversion and gate, where the shared one (one GGUF type gated against the merged model) does not fit (EdgeJSON: several types, its base, per-schema check rows); returns quantize.json's figures",
+    "EVALUATIONS": "name -> stages.core.evaluation.Evaluation: what the evaluate stage can score (`--evaluation`), the files each reads and writes, and its run; a task without it has the one evaluation `mlm` (its GGUF on its test rows, scored by score_row)",
     "card": "card(p, name, recipe, eval, train, quantize, quality): (its model card's text, the rows of its plot or None), from those metrics files (quality: {} when the stage got none)",
 }
 

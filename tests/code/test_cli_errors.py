@@ -213,3 +213,25 @@ def test_evaluate_data_that_is_a_directory_is_one_line(tmp_path: Path, repo_root
 def test_evaluate_negative_limit_is_refused(tmp_path: Path, repo_root: Path, rows_file: Path):
     line = _evaluate(tmp_path, repo_root, tmp_path / "model.gguf", rows_file, "--limit", "-1")
     assert "--limit" in line and "-1" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--evaluation", "nope", "--input", "model=m.gguf"], "--evaluation: the task 'intent' has no evaluation 'nope'; expected one of mlm, side_by_side"),
+        (["--input", "model=m.gguf", "--input", "test=t.jsonl"], "--input labels=PATH is missing: the evaluation intent/mlm"),
+        (["--input", "model=m.gguf", "--input", "test=t.jsonl", "--input", "labels=l.json", "--input", "nlm=x"], "--input nlm=: the evaluation intent/mlm"),
+        (["--input", "model"], "--input 'model': expected NAME=PATH"),
+        (["--input", "model=a", "--input", "model=b"], "--input model=: given twice"),
+    ],
+)
+def test_the_generic_evaluate_names_a_missing_or_unknown_file_before_it_runs(repo_root: Path, args: list[str], expected: str):
+    base = ["task-evaluate", "--task", "intent", "--name", "banking77", "--params", str(repo_root / "params.yaml"), "--output", "eval=e.json", "--output", "per_class=p.json"]
+    line = _one_line_error(CliRunner().invoke(app, base + args))
+    assert expected in line, line
+
+
+def test_the_generic_evaluate_refuses_an_unknown_task_or_dataset(repo_root: Path):
+    base = ["task-evaluate", "--params", str(repo_root / "params.yaml"), "--input", "a=b", "--output", "c=d"]
+    assert "--task: 'nope' is not a registered task" in _one_line_error(CliRunner().invoke(app, [*base, "--task", "nope", "--name", "x"]))
+    assert "nope" in _one_line_error(CliRunner().invoke(app, [*base, "--task", "intent", "--name", "nope"]))

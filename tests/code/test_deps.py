@@ -339,7 +339,7 @@ def test_every_stage_declares_what_it_reads(stages: list[Stage], repo_root: Path
         ("generate@", "stages/inference/teacher_vllm.py", "code stages/inference/teacher_vllm.py is imported but not a dep"),
         ("card@", "stages/commands/task_card.py", "code stages/commands/task_card.py is imported but not a dep"),
         ("report", "stages/commands/common.py", "code stages/commands/common.py is imported but not a dep"),
-        ("funccall_mlm_evaluate@", "stages/commands/bfcl.py", "code stages/commands/bfcl.py is imported but not a dep"),
+        ("funccall_mlm_evaluate@", "stages/tasks/funccall/evaluate.py", "code stages/tasks/funccall/evaluate.py is imported but not a dep"),
         ("funccall_mlm_train@", "stages/tasks/funccall/pipeline.py", "code stages/tasks/funccall/pipeline.py is imported but not a dep"),
     ],
 )

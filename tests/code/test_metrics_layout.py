@@ -65,7 +65,7 @@ def _edgejson_scored() -> list[dict[str, Any]]:
 
 
 def test_edgejson_eval_and_by_schema_keep_the_layout() -> None:
-    from stages.evaluate.evaluate import nest, place, with_intervals
+    from stages.tasks.edgejson.evaluation import nest, place, with_intervals
     from stages.tasks.edgejson.scoring import aggregate
 
     scored = _edgejson_scored()
@@ -84,7 +84,7 @@ def test_edgejson_eval_and_by_schema_keep_the_layout() -> None:
 
 
 def test_quantize_json_keeps_the_layout() -> None:
-    from stages.train.quantize import Agreement, summarize
+    from stages.tasks.edgejson.quantize import Agreement, summarize
 
     ref = ["a", "b", "c", "d"]
     got = ["a", "b", "x", "d"]
@@ -124,8 +124,8 @@ def test_intent_and_funccall_figures_keep_the_layout() -> None:
 
 
 def test_the_release_figures_and_the_funccall_plot_keep_the_layout(tmp_path: Path) -> None:
-    from stages.tasks.funccall.card import score_rows
     from stages.evaluate.report import release_metrics
+    from stages.tasks.funccall.card import score_rows
 
     (tmp_path / "v4").mkdir()
     (tmp_path / "v4" / "quality.json").write_text(json.dumps({"rows_accepted": 10, "reject_rate": 0.1}), encoding="utf-8")

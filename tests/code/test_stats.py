@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from stages.cli import app
 from stages.core.stats import bootstrap_intervals, mcnemar_exact, paired_test
-from stages.evaluate.evaluate import plan_rows, select_rows, stratified_order, with_intervals
+from stages.tasks.edgejson.evaluation import plan_rows, select_rows, stratified_order, with_intervals
 from stages.tasks.edgejson.scoring import aggregate
 
 

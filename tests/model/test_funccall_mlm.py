@@ -19,18 +19,18 @@ from typer.testing import CliRunner
 from stages.cli import app
 from stages.core import params as P
 from stages.core.errors import SLMBenchError
-from stages.evaluate.funccall import evaluate_calls
 from stages.inference.call_lm import CallLM
 from stages.inference.tool_calls import answer_schema, answer_text
+from stages.pipeline.quantize import main as quantize_main
 from stages.pipeline.train import leaks
 from stages.pipeline.train import main as train_main
 from stages.tasks import registry
 from stages.tasks.funccall.bfcl import category_files
 from stages.tasks.funccall.catalogue import FORMAT_CHECKER
+from stages.tasks.funccall.evaluation import evaluate_calls
 from stages.tasks.funccall.generate_stage import main as generate_main
 from stages.tasks.funccall.prompt import chat_messages, tool_text
 from stages.tasks.funccall.rows import read_call_rows, write_call_rows
-from stages.pipeline.quantize import main as quantize_main
 from stages.train.train import encode_chats
 
 pytestmark = pytest.mark.slow

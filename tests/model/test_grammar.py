@@ -67,7 +67,7 @@ def test_grammar_schema_keeps_property_names_that_look_like_keywords() -> None:
 def test_every_schema_grammar_runs_in_llama_cpp(catalog: dict[str, Any]) -> None:
     """A grammar llama.cpp cannot parse crashes the process at the first sampled token, so each
     schema's enforced grammar runs in the isolated worker on the real embedded model."""
-    from stages.evaluate.evaluate import generate_isolated
+    from stages.tasks.edgejson.evaluation import generate_isolated
 
     ids = sorted(catalog)
     schemas = [grammar_schema(catalog[s].schema, True) for s in ids]

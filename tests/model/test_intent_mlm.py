@@ -19,12 +19,12 @@ from typer.testing import CliRunner
 from stages.cli import app
 from stages.core import params as P
 from stages.core.errors import SLMBenchError
-from stages.evaluate.intent_mlm import evaluate_lm
 from stages.inference.label_lm import LabelLM
 from stages.inference.labels import gbnf_alternation, lark_alternation
+from stages.pipeline.quantize import main as quantize_main
+from stages.tasks.intent.mlm_evaluation import evaluate_lm
 from stages.tasks.intent.prompt import answer_text, chat_messages
 from stages.tasks.intent.rows import per_class_share, per_class_subset
-from stages.pipeline.quantize import main as quantize_main
 from stages.train.train import encode_chats, run
 
 pytestmark = pytest.mark.slow

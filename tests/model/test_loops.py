@@ -76,7 +76,7 @@ def test_each_runtime_stops_a_loop_with_finish_repeat(runtime: str, tiny_model_d
     if runtime == "hf":
         (g,) = HFRunner(looped, 1).generate([prompt], 200, batch_size=1)
     else:
-        from stages.train.quantize import to_f16
+        from stages.tasks.edgejson.quantize import to_f16
 
         to_f16(looped, tmp_path / "looped.gguf")
         r = GGUFRunner(tmp_path / "looped.gguf", 1, n_ctx=512)

@@ -16,7 +16,7 @@ from stages.cli import app
 from stages.core import params as P
 from stages.core.catalog import load_catalog
 from stages.tasks.edgejson.model import answer, prompt, with_schemas
-from stages.train.quantize import run as quantize_run
+from stages.tasks.edgejson.quantize import run as quantize_run
 from stages.train.train import run as train_run
 
 pytestmark = pytest.mark.slow
@@ -118,7 +118,7 @@ def test_greedy_check_fails_on_a_gguf_of_other_weights(trained: dict, quantized:
     from transformers import AutoModelForCausalLM
 
     from stages.core.errors import SLMBenchError
-    from stages.train.quantize import compare, gate, greedy_answers, to_f16
+    from stages.tasks.edgejson.quantize import compare, gate, greedy_answers, to_f16
 
     merged = trained["dir"] / "merged"
     # The tiny model's tied embeddings make it echo its last prompt token whatever its other
@@ -228,7 +228,7 @@ def _release_rows(rows: list[dict], schemas: int = 3) -> list[dict]:
 def test_release_evaluation_rows_intervals_and_predictions(trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
     """The release variant on every row, the other on the stratified subset; every figure with its
     n and an interval around it; per-row scores in the predictions; memory from each worker."""
-    from stages.evaluate.evaluate import run_release
+    from stages.tasks.edgejson.evaluation import run_release
 
     small = dict(rows_per_schema=1, max_rows=0, max_new_tokens=8, hf_batch_size=2, gguf_parallel=4, bootstrap_samples=200)
     cfg = dataclasses.replace(trained["params"].evaluate, variants=["hf_tuned", "gguf_q8_0"], **small)
@@ -266,8 +266,8 @@ def test_gguf_peak_rss_is_the_workers_own(quantized: dict) -> None:
     child's ru_maxrss starts from the parent's peak, which made every GGUF variant report the same.)"""
     import resource
 
-    from stages.evaluate.evaluate import generate_isolated
     from stages.inference.prompt import embedded_gguf
+    from stages.tasks.edgejson.evaluation import generate_isolated
 
     prompt = ["<|im_start|>user\nSay hi.<|im_end|>\n<|im_start|>assistant\n"]
     small, big = quantized["dir"] / "model-q8_0.gguf", Path(embedded_gguf("smollm2-135m-instruct"))
@@ -283,8 +283,8 @@ def test_gguf_peak_rss_is_the_workers_own(quantized: dict) -> None:
 def test_parallel_llama_cpp_decoding_gives_the_one_at_a_time_answers(quantized: dict, rows: list[dict], repo_root: Path) -> None:
     """Several sequences per decode step (free and constrained sharing each prompt, more jobs than
     slots) give the answers of one sequence at a time on the tiny model, run after run."""
-    from stages.evaluate.evaluate import constraint_schema, generate_jobs
     from stages.inference.gguf import render_prompts_gguf
+    from stages.tasks.edgejson.evaluation import constraint_schema, generate_jobs
 
     catalog = load_catalog(repo_root / "schemas")
     gguf = quantized["dir"] / "model-q8_0.gguf"
@@ -305,8 +305,8 @@ def test_decodings_of_a_prompt_share_a_sequence_until_they_part(quantized: dict,
     """A prompt's decodings run as one sequence while they pick the same tokens and fork where
     they part: two free decodings of a prompt share every token and give one answer twice; free
     and constrained give, shared, the answers they give in sequences of their own."""
-    from stages.evaluate.evaluate import constraint_schema
     from stages.inference.gguf import GGUFRunner, render_prompts_gguf
+    from stages.tasks.edgejson.evaluation import constraint_schema
 
     catalog = load_catalog(repo_root / "schemas")
     gguf = quantized["dir"] / "model-q8_0.gguf"
@@ -335,7 +335,7 @@ def test_decodings_of_a_prompt_share_a_sequence_until_they_part(quantized: dict,
 def test_a_prompt_over_the_context_is_a_failed_row_not_a_crash(runtime: str, trained: dict, quantized: dict, rows: list[dict], repo_root: Path) -> None:
     """A row whose prompt leaves no room to answer in n_ctx tokens is scored as a failure with
     finish `prompt_exceeds_context`; the worker does not crash and the other rows are scored."""
-    from stages.evaluate.evaluate import evaluate_variant
+    from stages.tasks.edgejson.evaluation import evaluate_variant
 
     long = dict(rows[0], id="too-long", prompt=rows[0]["prompt"] + " filler" * 700)
     model = quantized["dir"] / "model-q8_0.gguf" if runtime == "gguf" else trained["dir"] / "merged"

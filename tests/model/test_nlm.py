@@ -15,11 +15,11 @@ import pytest
 from intent_models import TINY, TRICKY, banking_rows, tiny_nlm
 
 from stages.core.errors import SLMBenchError
-from stages.evaluate.intent import evaluate_model
 from stages.inference import intent_baselines as R
 from stages.inference.nlm_features import FeatureSpec, Featurizer, feature_strings, fnv1a32, tokens
 from stages.inference.nlm_runtime import load_nlm
 from stages.tasks.intent.metrics import score
+from stages.tasks.intent.nlm_evaluation import evaluate_model
 from stages.train import intent_baselines as B
 from stages.train.nlm import NLMConfig, choose_threshold, export, predict_onnx, torch_logits, train
 

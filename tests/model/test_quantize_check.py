@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from stages.core.errors import SLMBenchError
-from stages.evaluate.evaluate import select_rows
 from stages.core.params import QuantizeParams
-from stages.train.quantize import Agreement, check_rows, gate, gguf_name, prefix_share, summarize
+from stages.tasks.edgejson.evaluation import select_rows
+from stages.tasks.edgejson.quantize import Agreement, check_rows, gate, gguf_name, prefix_share, summarize
 
 
 def _rows(schemas: int, per_schema: int, seed: int = 0) -> list[dict]:

@@ -23,7 +23,7 @@ from intent_models import banking_rows
 
 from stages.core import params as P
 from stages.core.errors import SLMBenchError
-from stages.train.gguf_convert import converter, quantize_file, to_f16
+from stages.inference.gguf_convert import converter, quantize_file, to_f16
 
 pytestmark = pytest.mark.slow
 
@@ -76,10 +76,10 @@ def test_intent_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[st
 
 
 def test_funccall_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[str, Path], real_params: Any, repo_root: Path, tmp_path: Path) -> None:
-    from stages.tasks.funccall.generate_stage import main as generate_main
-    from stages.tasks.funccall.rows import read_call_rows
     from stages.pipeline.quantize import PARTS, gate_gguf
     from stages.tasks import registry
+    from stages.tasks.funccall.generate_stage import main as generate_main
+    from stages.tasks.funccall.rows import read_call_rows
 
     generate_main(repo_root / "tools", tmp_path / "generated.jsonl", tmp_path / "generate.json", seed=5, rows=30, test_fraction=0.25)
     rows = read_call_rows(tmp_path / "generated.jsonl")[:6]
@@ -94,7 +94,7 @@ def test_funccall_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[
 
 def test_edgejson_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[str, Path], real_params: Any, repo_root: Path, catalog: dict[str, Any]) -> None:
     from stages.tasks.edgejson.generate import run as generate
-    from stages.train.quantize import check_rows, compare, gate, greedy_answers
+    from stages.tasks.edgejson.quantize import check_rows, compare, gate, greedy_answers
 
     rows = check_rows(generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False), 1)[:6]
     cfg = dataclasses.replace(real_params.quantize, check_max_tokens=12, threads=1)

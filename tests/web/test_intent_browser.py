@@ -1,7 +1,7 @@
 """The NLM's page in a real browser classifies as onnxruntime does in Python, row for row.
 
 A tiny NLM (6 BANKING77 classes and CLINC150's out-of-scope rows, so the threshold rule runs
-too) is built into a site (stages/evaluate/web.py: the page, onnxruntime-web from the venv, the
+too) is built into a site (stages/tasks/intent/page.py: the page, onnxruntime-web from the venv, the
 model), served by Python's http.server on 127.0.0.1, and opened in headless Chromium
 (tests/browser.py: no network beyond that one local address). In the page:
 
@@ -30,7 +30,7 @@ import pytest
 from browser import INSTALL, Browser, chromium_path
 from intent_models import TRICKY, tiny_nlm
 
-from stages.evaluate.web import build_site, runtime_dir
+from stages.tasks.intent.page import build_site, runtime_dir
 from stages.inference.nlm_runtime import load_nlm, predict_onnx
 
 pytestmark = pytest.mark.slow

@@ -168,7 +168,7 @@ def main(predictions: Path, data: list[Path]) -> dict[str, Any]:
     for lineno, row in jsonl_objects(text, str(predictions)):
         missing = [k for k in ("id", "variant", "decoding", "prediction") if k not in row]
         if missing:
-            raise SLMBenchError(f"{predictions}:{lineno}: a prediction without {', '.join(missing)}; expected a file written by `slmbench evaluate-release`")
+            raise SLMBenchError(f"{predictions}:{lineno}: a prediction without {', '.join(missing)}; expected a file written by `slmbench task-evaluate --task edgejson --evaluation release`")
         preds.append(row)
     if not data:
         raise SLMBenchError("--data: expected the test JSONL file(s) the predictions were scored on, e.g. data/v3/test.jsonl")

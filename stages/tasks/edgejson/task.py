@@ -15,7 +15,7 @@ TITLE = "EdgeJSON"
 ORDER = 1
 METRICS = ("json_exact", "field_f1", "schema_valid", "json_parse")
 BREAKDOWN = "tiers"
-EVALUATOR = "stages.evaluate.evaluate:main_any"
+EVALUATOR = "stages.tasks.edgejson.evaluation:main_any"
 TIERS = ("simple", "medium", "complex")
 
 

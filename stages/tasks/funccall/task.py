@@ -17,7 +17,7 @@ TITLE = "EdgeFuncCall"
 ORDER = 3
 METRICS = ("ast_accuracy", "name_accuracy", "argument_f1", "irrelevance_accuracy", "parallel_accuracy", "json_parse", "schema_valid")
 BREAKDOWN = "domains"
-EVALUATOR = "stages.evaluate.funccall:main_any"
+EVALUATOR = "stages.tasks.funccall.evaluation:main_any"
 DECODINGS = ("constrained", "free")
 
 

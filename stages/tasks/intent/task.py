@@ -17,7 +17,7 @@ TITLE = "EdgeIntent"
 ORDER = 2
 METRICS = ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall")
 BREAKDOWN = "class groups"
-EVALUATOR = "stages.evaluate.intent_stage:main_any"
+EVALUATOR = "stages.tasks.intent.evaluate:main_any"
 # eval.json's model keys that are not the MLM -> (display name, source, runtime, quantization, decoding);
 # the MLM's name and quantization come from params (intent.mlm: base, qtype), its runtime from eval.json.
 OTHER_MODELS = {

@@ -1,5 +1,8 @@
-"""`slmbench quantize --model smollm2-135m-lora --merged models/smollm2-135m-lora/merged --test data/v3/test.jsonl
---out models/smollm2-135m-lora/gguf --metrics metrics/models/smollm2-135m-lora/quantize.json` (dvc.yaml's quantize@<model>).
+"""EdgeJSON's own `quantize` part (stages/tasks/registry.py: PIPELINE_PARTS), which the generic quantize
+stage (stages/pipeline/quantize.py, whose TASK_MODULE is `quantize`) calls for quantize@<model>:
+`slmbench task-quantize --task edgejson --name smollm2-135m-lora --merged models/smollm2-135m-lora/merged
+--base models/base/smollm2-135m-instruct --test data/v4/test.jsonl --out models/smollm2-135m-lora/gguf
+--metrics metrics/models/smollm2-135m-lora/quantize.json`. A stage's `--name` is a model of `models:`.
 
 merged safetensors -> GGUF f16 (llama.cpp's own convert_hf_to_gguf.py, fetched from the
 llama-cpp-python sdist at setup time, never committed) -> Q8_0, `q4_type` and each of
@@ -56,7 +59,8 @@ from stages.core.params import QuantizeParams
 from stages.core.records import atomic_dir
 
 # the conversion (tests and benchmarks import these names from here too)
-from stages.train.gguf_convert import FTYPES, converter, gguf_name, quantize_file, to_f16  # noqa: F401
+from stages.inference.gguf_convert import FTYPES, converter, gguf_name, quantize_file, to_f16  # noqa: F401
+from stages.tasks.edgejson.model_entry import NAME, TITLE, recipe  # noqa: F401 (the interface's lookup of a model)
 
 BASE_GGUF = "base-q8_0.gguf"  # the untuned base in Q8_0, evaluate's gguf_base
 
@@ -272,3 +276,8 @@ def main(model: str, params_path: Path, merged: Path, test_file: Path, out_dir: 
     result = run(Path(merged), out_dir, read_rows(test_file), catalog, p.quantize, *ev, base=base)
     write_json(metrics, result)
     return result
+
+
+def quantize(name: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path, base: Path | None) -> dict[str, Any]:
+    """The part the generic stage calls: `main` for the model `name`."""
+    return main(name, params_path, merged, test_file, out_dir, metrics, base)

@@ -21,19 +21,15 @@ Timings and RSS vary from run to run; the quality figures are byte-stable for th
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing as mp
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from stages.core.errors import SLMBenchError
 from stages.core.memory import peak_rss_mb
 from stages.core.records import read_rows, write_json
 from stages.core.stats import DIGITS
+from stages.inference.measure import in_own_process, latency_summary, single_query_latencies
 from stages.inference.nlm_runtime import load_nlm
 from stages.tasks.intent.metrics import score
 from stages.tasks.intent.rows import OOS
@@ -46,36 +42,6 @@ def measure(model_path: str, texts: list[str], timed: list[str], warmup: int, th
     latencies = single_query_latencies(model.predict, timed, (timed or texts)[:warmup])
     peak = peak_rss_mb()
     return {"predictions": model.predict(texts), "latencies_ms": latencies, "peak_rss_mb": peak}
-
-
-def single_query_latencies(predict: Callable[[Sequence[str]], Any], timed: Sequence[str], warmup: Sequence[str]) -> list[float]:
-    """Milliseconds of `predict([text])` for each of `timed`, after one untimed call per `warmup` text:
-    one query at a time, as a page or an app asks. Every intent model is timed this way."""
-    for text in warmup:
-        predict([text])
-    latencies = []
-    for text in timed:
-        start = time.perf_counter()
-        predict([text])
-        latencies.append((time.perf_counter() - start) * 1000)
-    return latencies
-
-
-def in_own_process(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...], isolate: bool = True) -> dict[str, Any]:
-    """`fn(*args)` in a freshly spawned process (`isolate`), so that the peak RSS it reads is its own
-    runtime's, nothing of the caller's; in this process otherwise (tests)."""
-    if not isolate:
-        return fn(*args)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
-
-
-def latency_summary(latencies_ms: Sequence[float]) -> dict[str, Any]:
-    v = np.asarray(latencies_ms, dtype=np.float64)
-    if not v.size:
-        return {"latency_n": 0}
-    p50, p95 = np.percentile(v, [50, 95])
-    return {"latency_n": int(v.size), "latency_ms_p50": round(float(p50), 3), "latency_ms_p95": round(float(p95), 3)}
 
 
 def evaluate_model(

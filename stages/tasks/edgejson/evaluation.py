@@ -1,4 +1,4 @@
-"""`slmbench evaluate-release --model smollm2-135m-lora ...` (the stage) and
+"""`slmbench task-evaluate --task edgejson --name smollm2-135m-lora --evaluation release ...` (the stage) and
 `slmbench evaluate --model PATH --data FILE.jsonl --schemas DIR` (any model, any EdgeJSON file).
 
 Which rows: the release variant (`evaluate.release_variant`, gguf_q8_0) is scored on every test

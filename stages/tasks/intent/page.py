@@ -1,4 +1,4 @@
-"""The NLM's browser page as a self-contained folder: serve it with any static HTTP server.
+"""EdgeIntent's NLM in the browser: its page as a self-contained folder (`slmbench intent-page`); serve it with any static HTTP server.
 
     build_site(Path("models/nlm-banking77"), Path("site/intent/banking77"))
 
@@ -23,7 +23,7 @@ from stages.inference.nlm_runtime import CONFIG_FILE, MODEL_FILE, model_files
 
 PAGE_FILES = ("index.html", "app.js", "featurize.js")
 RUNTIME_FILES = ("ort.wasm.min.js", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm", "onnxruntime-web.package.json")
-PAGE_DIR = Path(__file__).resolve().parents[2] / "web" / "intent"  # the repo's web/intent (editable install)
+PAGE_DIR = Path(__file__).resolve().parents[3] / "web" / "intent"  # the repo's web/intent (editable install)
 
 
 def runtime_dir() -> Path:

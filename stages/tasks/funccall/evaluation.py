@@ -88,8 +88,8 @@ def evaluate_calls(
     from jsonschema import Draft202012Validator, FormatChecker
 
     from stages.core.records import write_rows
-    from stages.evaluate.intent import in_own_process
     from stages.inference.label_lm import model_kind
+    from stages.inference.measure import in_own_process
 
     model_kind(Path(model_path))  # one line for a file that is neither, before any worker starts
     if not rows:

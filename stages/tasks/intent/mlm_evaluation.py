@@ -1,5 +1,5 @@
 """Scoring EdgeIntent's MLM (a GGUF file or an HF directory answering with one label), as the NLM is
-scored (stages/evaluate/intent.py), so the two sit in one table:
+scored (stages/tasks/intent/nlm_evaluation.py), so the two sit in one table:
 
 - quality over every row: stages/tasks/intent/metrics.py's `score` on the constrained labels
   (llama.cpp with a GBNF alternation, or transformers with llguidance's; stages/inference/label_lm.py),
@@ -31,8 +31,8 @@ from stages.tasks.intent.rows import OOS
 def measure(model_path: str, labels: list[str], texts: list[str], timed: list[str], warmup: int, threads: int, parallel: int, batch_size: int) -> dict[str, Any]:
     """Single-query latencies over `timed` (ms), this process's peak RSS while answering them, then
     the labels of `texts` (many per step, so after the RSS reading)."""
-    from stages.evaluate.intent import single_query_latencies
     from stages.inference.label_lm import LabelLM
+    from stages.inference.measure import single_query_latencies
 
     lm = LabelLM(Path(model_path), labels, threads=threads, parallel=parallel, batch_size=batch_size)
     latencies = single_query_latencies(lambda ts: lm.predict([chat_messages(t) for t in ts]), timed, (timed or texts)[:warmup])
@@ -57,8 +57,8 @@ def evaluate_lm(
 ) -> dict[str, Any]:
     """Metrics of a label-answering LM on intent rows ("text", "label"); written to `out` when given.
     Per-class F1 goes to `per_class_out` when given, and under "per_class_f1" in the result."""
-    from stages.evaluate.intent import in_own_process, latency_summary
     from stages.inference.label_lm import model_kind
+    from stages.inference.measure import in_own_process, latency_summary
 
     kind = model_kind(Path(model_path))  # one line for a file that is neither, before any worker starts
     if not rows:

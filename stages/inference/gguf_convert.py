@@ -1,6 +1,6 @@
 """HF safetensors -> GGUF: llama.cpp's own convert_hf_to_gguf.py (fetched from the llama-cpp-python
 sdist at setup time, never committed) to f16, then `llama_cpp.llama_model_quantize` to a type.
-Shared by EdgeJSON's quantize stage (stages/train/quantize.py), EdgeFuncCall's and the generic
+Shared by EdgeJSON's quantize stage (stages/tasks/edgejson/quantize.py), EdgeFuncCall's and the generic
 quantize stage (stages/pipeline/quantize.py); no quantization math is written here.
 """
 
