@@ -23,6 +23,16 @@ length-grouped batches, `stages.train.train.micro_batches`):
     of the CPU flash kernel, and `torch.compile` of the loss module (opt-in: its compilation is
     the first micro-batch's time, `first_micro_batch_seconds`, which a short run pays in full).
     `speedup_over_stage_setup` is each lever's ratio to the stage's setup in the same run.
+    Two levers cut the FLOPs of a token rather than their rate: `top_layers_N`, LoRA on the top N
+    of the model's layers only (the same modules and rank), so the backward pass stops at the
+    lowest adapted layer; and `cached_top_N`, the same adapters with the frozen lower layers'
+    output computed once per example (no gradient) and reused by every later epoch, so an epoch
+    after the first runs only the top N layers, forward and backward. Its timed step is such a
+    later epoch's; the one-off pass that fills the cache is timed apart (`cache_seconds`), and
+    `epochs_to_amortize` is E in `tokens_per_s_over_epochs` (the cache pass shared by E epochs).
+    `cached_loss_max_abs_diff` checks the split forward against the whole model's on the first
+    micro-batch. These change what is trained, so equal quality is a task's test figures after
+    the same examples, not the loss here; `loss_first_micro_batch` is recorded for each setup.
 
 FLOPs per real (non-padding) token of one training step, stated so the ratio can be checked:
     4 x P (P: the model's parameters, 134.5M for SmolLM2-135M; forward 2 x P and the backward
@@ -107,6 +117,7 @@ def main() -> None:
         "weights and optimizer state in fp32), math_sdpa (attention through matrix products instead of the CPU flash kernel), "
         "compile (torch.compile of the loss module; its compile time is the first micro-batch's), comma-separated; '' for none",
     )
+    ap.add_argument("--epochs", type=int, default=3, help="epochs over which the cached_top_N lever's cache pass is amortized")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_train.json")
     a = ap.parse_args()
     os.chdir(ROOT)
@@ -144,9 +155,17 @@ def main() -> None:
     # answer-only loss (`stages.train.train.answer_loss_module`)
     # (precision, dropout, loss, lever): the levers change the stage's own setup one at a time
     levers = [x for x in a.levers.split(",") if x]
-    unknown = sorted(set(levers) - {"bf16_weights", "math_sdpa", "compile"})
+
+    def top_of(lever: str) -> int:
+        """N of a top_layers_N or cached_top_N lever (0 for the others)."""
+        for prefix in ("top_layers_", "cached_top_"):
+            if lever.startswith(prefix) and lever[len(prefix) :].isdigit() and 0 < int(lever[len(prefix) :]) <= mcfg.num_hidden_layers:
+                return int(lever[len(prefix) :])
+        return 0
+
+    unknown = sorted(x for x in set(levers) - {"bf16_weights", "math_sdpa", "compile"} if not top_of(x))
     if unknown:
-        sys.exit(f"--levers: unknown {', '.join(unknown)}; expected bf16_weights, math_sdpa or compile")
+        sys.exit(f"--levers: unknown {', '.join(unknown)}; expected bf16_weights, math_sdpa, compile, top_layers_N or cached_top_N (N of 1..{mcfg.num_hidden_layers})")
     setups = [] if a.stage_only else [(prec, drop, "all", "") for prec in precisions for drop in dict.fromkeys((0.05, 0.0, cfg.dropout))]
     setups += [(prec, cfg.dropout, "answer", "") for prec in precisions]
     setups += [(stage_precision, cfg.dropout, "answer", lever) for lever in levers]
@@ -157,21 +176,54 @@ def main() -> None:
     gemm = gemm_rates(mcfg, a.gemm_tokens, dtypes=("bfloat16", "float32") if native else ("float32",))  # emulated bf16 GEMMs take minutes
     print("  " + ", ".join(f"{d} {g['model_shape_gflop_s']} GFLOP/s" for d, g in gemm.items() if isinstance(g, dict)), flush=True)
 
-    def step(model: Any, opt: Any, batch: Any, prec: str, loss_kind: str = "all", net: Any = None, lever: str = "") -> None:
+    def lower_output(model: Any, batch: Any, prec: str, n_top: int) -> Any:
+        """The hidden states entering the top `n_top` layers (no gradient): what cached_top_N keeps per example."""
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"):
+            core = model.get_base_model()
+            layers = core.model.layers
+            core.model.layers = torch.nn.ModuleList(list(layers)[: mcfg.num_hidden_layers - n_top])
+            try:
+                return core.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True).hidden_states[-1]
+            finally:
+                core.model.layers = layers
+
+    def upper_loss(model: Any, hidden: Any, batch: Any, n_top: int) -> Any:
+        """The stage's answer-only loss from `hidden` (the lower layers' cached output) through the top `n_top` layers."""
+        import torch.nn.functional as F
+
+        core = model.get_base_model()
+        layers = core.model.layers
+        core.model.layers = torch.nn.ModuleList(list(layers)[-n_top:])
+        try:
+            out = core.model(inputs_embeds=hidden, attention_mask=batch["attention_mask"]).last_hidden_state
+        finally:
+            core.model.layers = layers
+        target = batch["labels"][:, 1:]
+        keep = target != -100
+        logits = core.lm_head(out[:, :-1][keep]).float()
+        return F.cross_entropy(logits, target[keep], reduction="sum") / int(keep.sum())
+
+    def step(model: Any, opt: Any, batch: Any, prec: str, loss_kind: str = "all", net: Any = None, lever: str = "", hidden: Any = None) -> float:
         attention = sdpa_kernel(SDPBackend.MATH) if lever == "math_sdpa" else contextlib.nullcontext()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"), attention:
-            if loss_kind == "answer":
+            if hidden is not None:
+                loss = upper_loss(model, hidden, batch, top_of(lever))
+            elif loss_kind == "answer":
                 loss = (net or answer_loss_module(model))(**batch, num_items_in_batch=int((batch["labels"][:, 1:] != -100).sum()))
             else:
                 loss = model(**batch).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
+        return float(loss.detach())
 
     def fresh(drop: float, lever: str = "") -> tuple[Any, Any, Any]:
         torch.manual_seed(cfg.seed)
         core = AutoModelForCausalLM.from_pretrained(base, dtype=torch.bfloat16 if lever == "bf16_weights" else torch.float32)
-        m = get_peft_model(core, lora_config(dataclasses.replace(cfg, dropout=drop)))
+        lc = lora_config(dataclasses.replace(cfg, dropout=drop))
+        if top_of(lever):  # the top N layers only: peft's layers_to_transform
+            lc.layers_to_transform = list(range(mcfg.num_hidden_layers - top_of(lever), mcfg.num_hidden_layers))
+        m = get_peft_model(core, lc)
         for q in m.parameters():
             if q.requires_grad:
                 q.data = q.data.float()  # LoRA weights (and so AdamW's state) in fp32 whatever the base's dtype
@@ -182,16 +234,31 @@ def main() -> None:
     timed = batches[1:]
     seconds: dict[str, list[float]] = {name[s]: [] for s in setups}
     first: dict[str, list[float]] = {name[s]: [] for s in setups}
+    first_loss: dict[str, float] = {}
+    cache_seconds: dict[str, list[float]] = {}
+    cache_check: dict[str, float] = {}
     for r in range(a.rounds):
         for s in setups if r % 2 == 0 else setups[::-1]:
             prec, drop, loss_kind, lever = s
             model, opt, net = fresh(drop, lever)
-            t0 = time.perf_counter()
-            step(model, opt, batches[0], prec, loss_kind, net, lever)  # allocation (and compilation), not timed
-            first[name[s]].append(time.perf_counter() - t0)
-            for b in timed:
+            cached: list[Any] = [None] * len(batches)
+            if lever.startswith("cached_top_"):  # the one-off pass that fills the cache: timed apart
                 t0 = time.perf_counter()
-                step(model, opt, b, prec, loss_kind, net, lever)
+                cached = [lower_output(model, b, prec, top_of(lever)) for b in batches]
+                cache_seconds.setdefault(name[s], []).append(time.perf_counter() - t0)
+                if name[s] not in cache_check:  # the split forward equals the whole model's
+                    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16"):
+                        b0 = batches[0]
+                        whole = answer_loss_module(model)(**b0, num_items_in_batch=int((b0["labels"][:, 1:] != -100).sum()))
+                        split = upper_loss(model, cached[0], b0, top_of(lever))
+                    cache_check[name[s]] = abs(float(whole) - float(split))
+            t0 = time.perf_counter()
+            loss0 = step(model, opt, batches[0], prec, loss_kind, net, lever, cached[0])  # allocation (and compilation), not timed
+            first[name[s]].append(time.perf_counter() - t0)
+            first_loss.setdefault(name[s], round(loss0, 4))
+            for b, h in zip(timed, cached[1:], strict=True):
+                t0 = time.perf_counter()
+                step(model, opt, b, prec, loss_kind, net, lever, h)
                 seconds[name[s]].append(time.perf_counter() - t0)
             print(f"round {r}: {name[s]}: {sum(seconds[name[s]][-len(timed) :]):.1f} s (first micro-batch {first[name[s]][-1]:.1f} s)", flush=True)
 
@@ -239,7 +306,17 @@ def main() -> None:
             "achieved_over_fp32_gemm": round(gflops / gemm["float32"]["model_shape_gflop_s"], 3),
             **({"speedup_over_" + ref: round(sum(seconds[ref]) / sum(s), 3)} if ref in seconds else {}),
             "first_micro_batch_seconds": round(max(first[name]), 2),
+            "loss_first_micro_batch": first_loss[name],
         }
+        if name in cache_seconds:  # the cache pass covers all micro-batches, timed and not: count the timed ones' share
+            per_round = sum(cache_seconds[name]) / len(cache_seconds[name]) * len(timed) / len(batches)
+            epoch_s = sum(s) / a.rounds
+            result["setups"][name].update(
+                cache_seconds=round(per_round, 2),
+                epochs_to_amortize=a.epochs,
+                tokens_per_s_over_epochs=round(tokens / a.rounds * a.epochs / (per_round + a.epochs * epoch_s), 1),
+                cached_loss_max_abs_diff=round(cache_check[name], 6),
+            )
         if name in shares:
             result["setups"][name]["mask_draw_share_of_profiled_step"] = shares[name]
         if name != stage_setup and name.startswith(stage_setup):
