@@ -47,10 +47,11 @@ def train_speeds(base: Path, rows: list, catalog: dict, cfg: Any, steps: int) ->
     excluded, and the two alternate order over two rounds, so neither gains from running second."""
 
     import torch
+    from edgejson_examples import encode
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
-    from stages.train.train import TokenCounter, collator, encode, lora_config, train_loop
+    from stages.train.train import TokenCounter, collator, lora_config, train_loop
 
     torch.set_num_threads(cfg.threads)
     tok = AutoTokenizer.from_pretrained(base)

@@ -20,13 +20,14 @@ def one(model: str, attn: str) -> None:
     import time
 
     import torch
+    from edgejson_examples import encode
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from stages.core import params as P
     from stages.core.catalog import load_catalog, with_generated
     from stages.core.records import read_rows
-    from stages.train.train import collator, encode, lora_config
+    from stages.train.train import collator, lora_config
 
     p = P.load(ROOT / "params.yaml")
     cfg = p.models[model]

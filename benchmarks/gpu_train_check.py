@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+from edgejson_examples import encode  # noqa: E402
 
 from stages.core.params import ModelParams  # noqa: E402
 from stages.core.records import read_rows  # noqa: E402
-from stages.train.train import collator, encode, lora_config, train_loop  # noqa: E402
+from stages.train.train import collator, lora_config, train_loop  # noqa: E402
 
 
 def schema_entries(schemas_dir: Path) -> dict[str, SimpleNamespace]:
