@@ -141,6 +141,7 @@ class ModelParams:
     threads: int  # torch CPU threads
     precision: str  # "auto" (bf16 autocast where the CPU has native bf16, AVX512-BF16 or AMX; else fp32), "bf16" or "fp32"
     seed: int
+    checkpoint_steps: int = 0  # a resumable checkpoint every this many optimizer steps (0: none); not part of the recipe a checkpoint must match
 
 
 @dataclass(frozen=True)
@@ -367,6 +368,8 @@ def _check_model(m: ModelParams, w: str) -> None:
     """A fine-tuned model's precision and length of training; `w` names it in the error."""
     if m.precision not in ("auto", "bf16", "fp32"):
         raise SLMBenchError(f"{w}.precision: expected auto, bf16 or fp32, got {m.precision!r}")
+    if m.checkpoint_steps < 0:
+        raise SLMBenchError(f"{w}.checkpoint_steps: expected 0 (no checkpoints) or a positive count of optimizer steps, got {m.checkpoint_steps}")
     if m.max_steps == 0 or (m.max_steps < 0 and m.epochs <= 0):
         raise SLMBenchError(f"{w}: set max_steps > 0, or max_steps: -1 with epochs > 0")
 

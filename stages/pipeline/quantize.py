@@ -1,4 +1,5 @@
-"""The quantize stage, for every pipeline task: merged safetensors -> GGUF f16 (llama.cpp's
+"""The quantize stage, for every pipeline task: the trained adapter merged into its base
+(stages/train/merge.py, written as the stage's `merged` output) -> GGUF f16 (llama.cpp's
 convert_hf_to_gguf.py) -> the task MLM's `qtype` with `llama_model_quantize`
 (stages/inference/gguf_convert.py), and, for a label-set task, the label set beside it as labels.json
 (so `slmbench evaluate --task T --model .../model-q8_0.gguf` knows it). Then the quantize gate every
@@ -66,21 +67,33 @@ def gate_gguf(t: Any, name: str, label: str, merged: Path, gguf: Path, rows: lis
 
 
 def main(
-    task: str, name: str, params_path: Path, merged: Path, test_file: Path, out_dir: Path, metrics: Path, constraint: Path | None = None, base: Path | None = None
+    task: str,
+    name: str,
+    params_path: Path,
+    adapter: Path,
+    base: Path,
+    merged: Path,
+    test_file: Path,
+    out_dir: Path,
+    metrics: Path,
+    constraint: Path | None = None,
 ) -> dict[str, Any]:
-    """quantize.json's figures, after the GGUF files are written to `out_dir` and gated. `base`: the
-    base checkpoint, for a task whose own `quantize` converts it too."""
+    """quantize.json's figures, after the adapter is merged into `base` (written to `merged`) and the
+    GGUF files are written to `out_dir` and gated. A task's own `quantize` gets `base` too, for
+    converting it (EdgeJSON's gguf_base)."""
     from stages.core.errors import SLMBenchError
     from stages.core.stats import DIGITS
     from stages.inference.gguf_convert import gguf_name, quantize_file, to_f16
+    from stages.train.merge import check_adapter_dir, merge
 
     t, _, _ = task_recipe(task, name, params_path, (), TASK_MODULE)
-    if hasattr(t, "quantize"):
-        if constraint is not None:
-            raise SLMBenchError(f"--constraint: the task {task!r} reads its decoding constraint from its rows; give no --constraint")
-        return dict(t.quantize(name, Path(params_path), Path(merged), Path(test_file), Path(out_dir), Path(metrics), base))
-    if base is not None:
-        raise SLMBenchError(f"--base: the task {task!r} converts no base model; give no --base")
+    own = hasattr(t, "quantize")
+    if own and constraint is not None:
+        raise SLMBenchError(f"--constraint: the task {task!r} reads its decoding constraint from its rows; give no --constraint")
+    check_adapter_dir(Path(adapter))
+    merge(Path(base), Path(adapter), Path(merged))
+    if own:
+        return dict(t.quantize(name, Path(params_path), Path(merged), Path(test_file), Path(out_dir), Path(metrics), Path(base)))
     t, p, recipe = task_recipe(task, name, params_path, PARTS, TASK_MODULE)
     cfg = t.mlm(p, name)
     samples, seed = t.bootstrap(p)

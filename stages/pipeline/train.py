@@ -4,7 +4,10 @@
 answer and EOS only), over the rows the task draws (`train_rows`). With held-out files (an
 outside test such as BFCL), the stage first fails, in one line, when any training row shares its
 `leak_key` with a held-out row: a test is never training data. train.json has the loop's figures,
-the rows used, the held-out rows checked, and what the task adds about the rows (`train_figures`)."""
+the rows used, the held-out rows checked, and what the task adds about the rows (`train_figures`).
+The stage writes the adapter only (the release weights a DVC remote keeps) and its checkpoint
+folder (a `persist` output: a rerun after a kill resumes from it); merging the adapter into the
+base is the quantize stage's."""
 
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ def main(
     train_file: Path,
     base_dir: Path,
     adapter: Path,
-    merged: Path,
+    checkpoint: Path,
     metrics: Path,
     live_dir: Path,
     holdout: list[Path] | None = None,
@@ -71,7 +74,7 @@ def main(
     picked = t.train_rows(rows, cfg)
     chats = [(t.prompt(r), t.answer(r)) for r in picked]  # the training chat of a row
     section, model = t.mlm_key(name).rsplit(".", 1)  # where its settings are: for errors and the training log
-    result = run(model, cfg, Path(base_dir), chats, Path(adapter), Path(merged), Path(live_dir), key=section)
+    result = run(model, cfg, Path(base_dir), chats, Path(adapter), Path(checkpoint), Path(live_dir), key=section)
     if not result:  # under torchrun only process 0 logs, saves and writes the metrics
         return result
     result = {**result, "train_rows": len(picked), "train_rows_available": len(rows), **held, **t.train_figures(picked)}

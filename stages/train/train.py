@@ -235,14 +235,28 @@ def answer_loss_module(model: Any) -> Any:
     return AnswerLoss(model)
 
 
-def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, collate: Any, on_step: Any = None, progress: bool = True) -> list[float]:
+def train_loop(
+    model: Any,
+    examples: list[dict[str, Any]],
+    cfg: ModelParams,
+    collate: Any,
+    on_step: Any = None,
+    progress: bool = True,
+    resume: dict[str, Any] | None = None,
+    on_checkpoint: Any = None,
+) -> list[float]:
     """LoRA training of `model` (a peft causal LM): AdamW, the `cfg.scheduler` schedule with warmup,
     gradient accumulation, clipping at 1.0 and bf16 autocast, as the transformers Trainer does it.
     The loss of each optimizer step is the mean over the answer tokens of all its micro-batches (the
     Trainer's `num_items_in_batch`), computed on the answer positions only (`answer_loss_module`).
     Under torchrun the loss module is wrapped in DistributedDataParallel: every process builds the
     same micro-batches and takes every world-th one, so a step covers `grad_accum x world`
-    micro-batches. Calls `on_step(step, loss, lr, grad_norm)` after each step; returns the per-step losses."""
+    micro-batches. Calls `on_step(step, loss, lr, grad_norm)` after each step; returns the per-step losses.
+
+    `resume` (a checkpoint's `load_checkpoint`) restarts at its step: the optimizer, scheduler and
+    RNG states and the trainable weights are already restored, and the micro-batches it consumed
+    are skipped, so the run goes on as the uninterrupted one would. Every `cfg.checkpoint_steps`
+    optimizer steps (and not after the last), `on_checkpoint(step, opt, sched)` saves one."""
     import torch
     import torch.distributed as dist
     from tqdm.auto import tqdm
@@ -258,9 +272,17 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     sched = get_scheduler(cfg.scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=steps)
     batches = micro_batches(examples, cfg, n_micro)
+    start = 0
+    if resume is not None:
+        start = int(resume["step"])
+        opt.load_state_dict(resume["optimizer"])
+        sched.load_state_dict(resume["scheduler"])
+        for _ in range(start * cfg.grad_accum * world):  # the micro-batches the checkpointed steps consumed
+            next(batches)
+        torch.set_rng_state(resume["rng"])
     losses: list[float] = []
     model.train()
-    bar = tqdm(range(steps), desc="train", unit="step", disable=not progress or rank != 0)
+    bar = tqdm(range(start, steps), desc="train", unit="step", disable=not progress or rank != 0, initial=start, total=steps)
     for step in bar:
         window = [b for _, b in zip(range(cfg.grad_accum * world), batches, strict=False)]
         items = sum(sum(1 for lab in f["labels"][1:] if lab != IGNORE) for b in window for f in b)
@@ -286,13 +308,127 @@ def train_loop(model: Any, examples: list[dict[str, Any]], cfg: ModelParams, col
         bar.set_postfix(loss=f"{losses[-1]:.4f}", lr=f"{lr:.2e}")
         if on_step is not None:
             on_step(step, losses[-1], lr, grad_norm)
+        if on_checkpoint is not None and cfg.checkpoint_steps > 0 and (step + 1) % cfg.checkpoint_steps == 0 and step + 1 < steps:
+            on_checkpoint(step + 1, opt, sched)
     return losses
 
 
-def run(name: str, cfg: ModelParams, base_dir: Path, chats: list[Chat], adapter_out: Path, merged_out: Path, live_dir: Path, key: str = "models") -> dict[str, Any]:
-    """Train on `chats` (any task's training chats, from stages/pipeline/train.py), then save
-    the adapter and the merged model. Under torchrun every process trains its share and process 0
-    logs and saves; the others return {}. `key` is the params section that names the model, for errors."""
+CHECKPOINT_STATE = "state.json"  # a checkpoint's step, recipe and log, and the folder of its step (`dir`)
+CHECKPOINT_WEIGHTS = "adapter.safetensors"  # in that folder: the trainable weights
+CHECKPOINT_OPTIMIZER = "optimizer.pt"  # and the optimizer, scheduler and torch RNG states, read back with torch.load(weights_only=True)
+
+
+def recipe_hash(cfg: ModelParams, base_dir: Path, examples: list[dict[str, Any]], world: int) -> str:
+    """What a checkpoint must match to be resumed: every training setting but `checkpoint_steps`,
+    the base checkpoint's files, the encoded examples and the number of processes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    settings = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "checkpoint_steps"}
+    h.update(json.dumps({"settings": settings, "world": world}, sort_keys=True).encode())
+    for f in sorted(Path(base_dir).rglob("*")):
+        if f.is_file():
+            h.update(f.relative_to(base_dir).as_posix().encode())
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 22), b""):
+                    h.update(block)
+    h.update(json.dumps([[e["input_ids"], e["labels"]] for e in examples]).encode())
+    return h.hexdigest()
+
+
+def _write_state(folder: Path, state: dict[str, Any]) -> None:
+    tmp = folder / (CHECKPOINT_STATE + ".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, folder / CHECKPOINT_STATE)
+
+
+def _drop_all_but(folder: Path, keep: set[str]) -> None:
+    for f in folder.iterdir():
+        if f.name not in keep:
+            shutil.rmtree(f) if f.is_dir() else f.unlink()
+
+
+def save_checkpoint(folder: Path, model: Any, opt: Any, sched: Any, state: dict[str, Any]) -> None:
+    """Write a checkpoint: the trainable weights (safetensors) and the optimizer, scheduler and torch
+    RNG states into a folder of its step, then `state` (step, recipe, tokens, wall time, the per-step
+    log), naming that folder, by an atomic rename, then drop the older step. A kill at any point
+    leaves state.json naming a complete step folder, or no state.json."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"step-{int(state['step']):06d}"
+    with atomic_dir(folder / name) as staging:
+        weights = {n: p.detach().cpu().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+        save_file(weights, str(staging / CHECKPOINT_WEIGHTS))
+        torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "rng": torch.get_rng_state()}, staging / CHECKPOINT_OPTIMIZER)
+    _write_state(folder, {**state, "dir": name})
+    _drop_all_but(folder, {CHECKPOINT_STATE, name})
+
+
+def finish_checkpoint(folder: Path, state: dict[str, Any]) -> None:
+    """After a finished run the checkpoint folder keeps its state only (`complete`: the run it
+    records ended; the adapter is the stage's output), small enough to keep in the DVC remote."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_state(folder, {**state, "complete": True})
+    _drop_all_but(folder, {CHECKPOINT_STATE})
+
+
+def load_checkpoint(folder: Path, recipe: str, name: str, model: Any) -> dict[str, Any] | None:
+    """The checkpoint in `folder` to resume, its trainable weights loaded into `model`; None, with one
+    line saying why, when there is none to resume: no folder, a finished run, or another recipe."""
+    import torch
+    from safetensors.torch import load_file
+
+    state_file = Path(folder) / CHECKPOINT_STATE
+    if not state_file.is_file():
+        return None
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        print(f"train {name}: {state_file} is unreadable ({e}); training starts over", file=sys.stderr, flush=True)
+        return None
+    if state.get("complete"):
+        print(f"train {name}: {folder} records a finished run; training starts over", file=sys.stderr, flush=True)
+        return None
+    if state.get("recipe") != recipe:
+        print(f"train {name}: the checkpoint in {folder} is from another recipe (its params, base or training rows differ); training starts over", file=sys.stderr, flush=True)
+        return None
+    step_dir = Path(folder) / str(state.get("dir", ""))
+    if not state.get("dir") or not (step_dir / CHECKPOINT_WEIGHTS).is_file() or not (step_dir / CHECKPOINT_OPTIMIZER).is_file():
+        print(f"train {name}: {state_file} names no complete step folder; training starts over", file=sys.stderr, flush=True)
+        return None
+    weights = load_file(str(step_dir / CHECKPOINT_WEIGHTS))
+    params = dict(model.named_parameters())
+    if set(weights) != {n for n, p in params.items() if p.requires_grad}:
+        print(f"train {name}: the checkpoint in {folder} holds other trainable weights; training starts over", file=sys.stderr, flush=True)
+        return None
+    with torch.no_grad():
+        for n, w in weights.items():
+            params[n].copy_(w)
+    extra = torch.load(step_dir / CHECKPOINT_OPTIMIZER, weights_only=True)
+    print(f"train {name}: resuming from the checkpoint in {folder} at step {state['step']} of {state['steps']}", file=sys.stderr, flush=True)
+    return {**state, **extra}
+
+
+def run(
+    name: str,
+    cfg: ModelParams,
+    base_dir: Path,
+    chats: list[Chat],
+    adapter_out: Path,
+    checkpoint_dir: Path,
+    live_dir: Path,
+    key: str = "models",
+) -> dict[str, Any]:
+    """Train on `chats` (any task's training chats, from stages/pipeline/train.py), then save the
+    adapter; merging it into the base is the quantize stage's (stages/train/merge.py). Every
+    `checkpoint_steps` optimizer steps a checkpoint goes to `checkpoint_dir`; a rerun after a kill
+    resumes from it when its recipe matches (`recipe_hash`). Under torchrun every process trains
+    its share and process 0 logs and saves; the others return {}, and no checkpoint is written.
+    `key` is the params section that names the model, for errors."""
     import torch
     import torch.distributed as dist
     from dvclive import Live
@@ -328,24 +464,42 @@ def run(name: str, cfg: ModelParams, base_dir: Path, chats: list[Chat], adapter_
     examples, dropped = encode_chats(chats, tok, cfg.max_length)
     if not examples:
         raise SLMBenchError(f"train {name}: no example fits max_length {cfg.max_length}")
+    steps, _ = plan(len(examples), cfg, world)
+    recipe = recipe_hash(cfg, Path(base_dir), examples, world) if rank == 0 else ""
+    resume = load_checkpoint(Path(checkpoint_dir), recipe, name, model) if world == 1 else None
     counter = collator(tok)
+    log: list[list[float]] = [list(x) for x in resume["log"]] if resume else []
+    counter.tokens = int(resume["tokens"]) if resume else 0
+    wall_before = float(resume["wall_s"]) if resume else 0.0
     live = None
     if rank == 0:
         shutil.rmtree(live_dir, ignore_errors=True)
         live = Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=False, report=None)
         # The words of the precision choice live here, beside train.json's numbers.
         live.log_params({"model": name, "processes": world, **dataclasses.asdict(cfg), "precision_setting": setting, "precision_reason": reason})
+        for loss, lr, grad_norm in log:  # a resumed run's curve starts with the checkpointed steps
+            live.log_metric("loss", loss)
+            live.log_metric("learning_rate", lr)
+            live.log_metric("grad_norm", grad_norm)
+            live.next_step()
 
     def log_step(step: int, loss: float, lr: float, grad_norm: float) -> None:
+        log.append([loss, lr, grad_norm])
         if live is not None:
             live.log_metric("loss", loss)
             live.log_metric("learning_rate", lr)
             live.log_metric("grad_norm", grad_norm)
             live.next_step()
 
+    def state(step: int) -> dict[str, Any]:
+        return {"step": step, "steps": steps, "recipe": recipe, "tokens": counter.tokens, "wall_s": round(wall_before + time.perf_counter() - start, 3), "log": log}
+
+    def checkpoint(step: int, opt: Any, sched: Any) -> None:
+        save_checkpoint(Path(checkpoint_dir), model, opt, sched, state(step))
+
     start = time.perf_counter()
-    losses = train_loop(model, examples, cfg, counter, on_step=log_step)
-    wall = time.perf_counter() - start
+    train_loop(model, examples, cfg, counter, on_step=log_step, resume=resume, on_checkpoint=checkpoint if world == 1 else None)
+    wall = wall_before + time.perf_counter() - start
     tokens = torch.tensor(counter.tokens, device=device)
     if world > 1:
         dist.all_reduce(tokens)
@@ -354,19 +508,22 @@ def run(name: str, cfg: ModelParams, base_dir: Path, chats: list[Chat], adapter_
         return {}
     live.end()
     _save_atomic(model, None, adapter_out)
-    merged = model.merge_and_unload()
-    _save_atomic(merged, tok, merged_out)
+    final = state(steps)
+    final.pop("log")
+    finish_checkpoint(Path(checkpoint_dir), {**final, "wall_s": round(wall, 3), "resumed_at": int(resume["step"]) if resume else 0})
+    all_losses = [x[0] for x in log]
     return {
-        "steps": len(losses),
+        "steps": len(all_losses),
         "processes": world,
         "examples": len(examples),
         "examples_dropped": dropped,
         "tokens": int(tokens),
         "tokens_per_s": round(int(tokens) / wall, 2),
-        "final_loss": round(losses[-1], 6),
-        "mean_loss_last_5": round(sum(losses[-5:]) / len(losses[-5:]), 6),
-        "train_loss": round(sum(losses) / len(losses), 6),
+        "final_loss": round(all_losses[-1], 6),
+        "mean_loss_last_5": round(sum(all_losses[-5:]) / len(all_losses[-5:]), 6),
+        "train_loss": round(sum(all_losses) / len(all_losses), 6),
         "wall_s": round(wall, 2),
+        "resumed_at_step": int(resume["step"]) if resume else 0,
         "peak_rss_mb": peak_rss_mb(),
         "trainable_params": int(trainable),
         # Numbers only (a DVC metrics file): 1 when training ran under bf16 autocast, 1 when the

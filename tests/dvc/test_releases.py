@@ -2,8 +2,8 @@
 that the `releases` fixture (conftest.py: the project released on v2, then on v3) is built once
 per test run, on one worker.
 
-1. End to end (base model to report): push to a DVC remote and pull into a fresh clone, and run
-   experiments. The base is a tiny random Llama (a local directory, one of the three base kinds);
+1. End to end (base model to report): the release weights pushed to the DVC remote inside the
+   repository, pulled into a fresh clone that re-scores them without training, and experiments. The base is a tiny random Llama (a local directory, one of the three base kinds);
    everything else is the real pipeline: dvc, peft, llama.cpp conversion and quantization, GGUF
    generation.
 2. Dataset versions across git revisions, the DVC way, as a user runs it: `dvc metrics diff`,
@@ -99,25 +99,71 @@ def test_full_graph_in_a_temp_repo(releases: Releases) -> None:
     assert "loss" in plots
 
 
-def test_push_then_pull_into_a_fresh_clone(releases: Releases, tmp_path: Path) -> None:
-    """A local-directory remote: push, clone fresh, pull; the clone is up to date and repro runs nothing."""
+TIMING = re.compile(r"latency|tokens_per_s|peak_rss|wall|_s$|per_s")  # keys of figures that vary run to run
+
+
+def quality_figures(d: Any, path: str = "") -> dict[str, Any]:
+    """Every leaf of a metrics file but its timings, by dotted path."""
+    if isinstance(d, dict):
+        return {k: v for key, val in d.items() if not TIMING.search(key) for k, v in quality_figures(val, f"{path}.{key}" if path else key).items()}
+    return {path: d}
+
+
+def test_release_weights_pull_and_repro_in_a_fresh_clone(releases: Releases, tmp_path: Path) -> None:
+    """The main job on a fresh clone: the release's adapter and checkpoint state are pushed to the DVC
+    remote inside the repository (.dvc/config) and committed; a clone pulls them (`dvc pull
+    --allow-missing`: every other output is `push: false`), and `dvc repro` skips training, rebuilds
+    the rest from the data up, and scores the model to the committed metrics."""
     root = releases.root
-    remote = tmp_path / "remote"
-    dvc(root, "remote", "add", "-d", "local", str(remote))
-    run(["git", "commit", "-q", "-am", "DVC remote"], root)
     pushed = dvc(root, "push").stdout
-    assert remote.is_dir() and any(remote.rglob("*")), pushed
+    remote = root / "models" / "remote"
+    objects = sorted(p for p in remote.rglob("*") if p.is_file())
+    lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))["stages"]
+    kept = {o["path"]: o["md5"] for o in lock[f"train@{MODEL}"]["outs"] if o["path"].startswith("models/")}  # its cached outputs; its metrics are git's
+    assert set(kept) == {f"models/{MODEL}/adapter", f"models/{MODEL}/checkpoint"}, kept
+    # the remote holds the train stage's outputs only: the two folders' listings and their files
+    adapter_files = sorted(p.name for p in (root / "models" / MODEL / "adapter").iterdir())
+    assert len(objects) == 2 + len(adapter_files) + 1, (pushed, objects)
+    assert {f"{p.parent.name}{p.name}" for p in objects} >= {h for h in kept.values()}, objects
+    run(["git", "add", "models/remote"], root)
+    run(["git", "commit", "-q", "-m", "release weights in the in-repo DVC remote"], root)
+
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(root), str(clone)], tmp_path)
     shutil.copytree(root / ".venv", clone / ".venv", symlinks=True)  # what the setup puts there (vega: the leaderboard's dependency)
-    assert not (clone / "models" / MODEL / "gguf").exists()  # outputs are DVC's, not git's
-    dvc(clone, "pull")
-    assert (clone / "models" / MODEL / "gguf" / "model-q8_0.gguf").stat().st_size > 0
-    assert (clone / "data" / "v3" / "test.jsonl").read_bytes() == (root / "data" / "v3" / "test.jsonl").read_bytes()
-    status = dvc(clone, "status", "--json").stdout
-    assert json.loads(status) == {}, status
+    assert not (clone / "models" / MODEL / "adapter").exists() and not (clone / "models" / MODEL / "gguf").exists()
+    pulled = dvc(clone, "pull", "--allow-missing").stdout
+    assert (clone / "models" / MODEL / "adapter" / "adapter_model.safetensors").read_bytes() == (root / "models" / MODEL / "adapter" / "adapter_model.safetensors").read_bytes(), pulled
+    assert not (clone / "models" / MODEL / "gguf").exists(), "a GGUF is rebuilt, never kept in the remote"
     out = dvc(clone, "repro").stdout
-    assert "Running stage" not in out and "Data and pipelines are up to date" in out, out
+    ran = stages_run(out)
+    assert f"train@{MODEL}" not in ran and f"Stage 'train@{MODEL}' didn't change, skipping" in out, out
+    assert {"base_model@tiny", f"quantize@{MODEL}", f"evaluate@{MODEL}", f"card@{MODEL}", "report", "leaderboard"} <= ran, out
+    for name in (f"metrics/models/{MODEL}/eval.json", f"metrics/models/{MODEL}/quantize.json", f"metrics/models/{MODEL}/train.json"):
+        got, want = (json.loads((d / name).read_text(encoding="utf-8")) for d in (clone, root))
+        assert quality_figures(got) == quality_figures(want), name
+    assert (clone / "models" / MODEL / "predictions.jsonl").read_bytes() == (root / "models" / MODEL / "predictions.jsonl").read_bytes()
+    assert json.loads(dvc(clone, "status", "--json").stdout) == {}
+
+    # an adapter whose bytes were altered in the remote: DVC's hash check refuses it
+    weights = next(p for p in objects if p.stat().st_size == (root / "models" / MODEL / "adapter" / "adapter_model.safetensors").stat().st_size)
+    tampered = tmp_path / "tampered"
+    run(["git", "clone", "-q", str(root), str(tampered)], tmp_path)
+    obj = tampered / weights.relative_to(root)
+    data = bytearray(obj.read_bytes())
+    data[-1] ^= 0xFF
+    obj.chmod(0o644)
+    obj.write_bytes(bytes(data))
+    refused = dvc(tampered, "pull", "-v", f"models/{MODEL}/adapter", check=False)  # .dvc/config: the remote's `verify = true`
+    assert refused.returncode != 0, refused.stdout
+    cached = tampered / ".dvc" / "cache" / obj.relative_to(tampered / "models" / "remote")
+    assert f"corrupted cache file '{cached}'" in refused.stdout, refused.stdout
+    assert re.search(rf"Checkout failed for following targets:\s+models/{MODEL}/adapter", refused.stdout), refused.stdout
+    assert not (tampered / "models" / MODEL / "adapter" / "adapter_model.safetensors").exists() and not cached.exists()
+    # the main job's pull skips it too, and repro would then train the model again rather than use it
+    assert dvc(tampered, "pull", "--allow-missing").returncode == 0
+    assert not (tampered / "models" / MODEL / "adapter" / "adapter_model.safetensors").exists()
+    assert f"train@{MODEL}" in json.loads(dvc(tampered, "status", "--json").stdout)
 
 
 def _exp_params(root: Path, name: str) -> tuple[dict[str, Any], dict[str, Any]]:

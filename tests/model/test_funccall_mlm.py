@@ -96,10 +96,10 @@ def mlm(tiny_model_dir: Path, repo_root: Path, rows: dict[str, Any], tmp_path_fa
     params = out / "params.yaml"
     params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     train = train_main(
-        "funccall", "edgefunccall", params, rows["dir"] / "train.jsonl", tiny_model_dir, out / "adapter", out / "merged", out / "train.json", out / "live",
+        "funccall", "edgefunccall", params, rows["dir"] / "train.jsonl", tiny_model_dir, out / "adapter", out / "checkpoint", out / "train.json", out / "live",
         holdout=[rows["dir"] / "test.jsonl"],
     )  # the generic train stage, with the test rows as the held-out file
-    quantized = quantize_main("funccall", "edgefunccall", params, out / "merged", rows["dir"] / "test.jsonl", out / "gguf", out / "quantize.json")
+    quantized = quantize_main("funccall", "edgefunccall", params, out / "adapter", tiny_model_dir, out / "merged", rows["dir"] / "test.jsonl", out / "gguf", out / "quantize.json")
     return {"dir": out, "train": train, "quantize": quantized, "params": params}
 
 
@@ -114,7 +114,7 @@ def test_training_learns_the_answer_and_eos_only(tiny_model_dir: Path, rows: dic
     assert dropped == 0 and tok.decode(learned) == answer_text(r["calls"], r["tools"]) + tok.eos_token
 
 
-def test_train_and_quantize_stages(mlm: dict[str, Any], rows: dict[str, Any], tmp_path: Path) -> None:
+def test_train_and_quantize_stages(mlm: dict[str, Any], rows: dict[str, Any], tiny_model_dir: Path, tmp_path: Path) -> None:
     assert mlm["train"]["train_rows"] == 8 and mlm["train"]["steps"] == 2 and mlm["train"]["holdout_leaks"] == 0 and mlm["train"]["holdout_rows"] == 8
     q = json.loads((mlm["dir"] / "quantize.json").read_text(encoding="utf-8"))
     assert q["size_bytes"] == (mlm["dir"] / "gguf" / "model-q8_0.gguf").stat().st_size and q["check_n"] == 4
@@ -126,7 +126,7 @@ def test_train_and_quantize_stages(mlm: dict[str, Any], rows: dict[str, Any], tm
         strict = tmp_path / "params.yaml"
         strict.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
         with pytest.raises(SLMBenchError, match="below the floor funccall.mlm.min_agreement 1.0 .*worst row"):
-            quantize_main("funccall", "edgefunccall", strict, mlm["dir"] / "merged", rows["dir"] / "test.jsonl", tmp_path / "gguf", tmp_path / "quantize.json")
+            quantize_main("funccall", "edgefunccall", strict, mlm["dir"] / "adapter", tiny_model_dir, tmp_path / "merged", rows["dir"] / "test.jsonl", tmp_path / "gguf", tmp_path / "quantize.json")
         assert not (tmp_path / "gguf").exists() and not (tmp_path / "quantize.json").exists()
 
 

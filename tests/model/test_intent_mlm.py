@@ -64,7 +64,7 @@ def test_training_examples_learn_the_label_and_eos_only(tiny_model_dir: Path) ->
 
 @pytest.fixture(scope="module")
 def mlm(tiny_model_dir: Path, repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Two LoRA steps on 6 BANKING77 classes, merged, converted and quantized to Q8_0 by the stage."""
+    """Two LoRA steps on 6 BANKING77 classes; the quantize stage merges the adapter, converts and quantizes to Q8_0."""
     out = tmp_path_factory.mktemp("intent-mlm")
     train_rows, test_rows, labels = banking_rows(n_labels=6, train_per_label=4, test_per_label=3)
     raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
@@ -73,11 +73,11 @@ def mlm(tiny_model_dir: Path, repo_root: Path, tmp_path_factory: pytest.TempPath
     params = out / "params.yaml"
     params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     cfg = P.intent_mlm(P.load(params))
-    metrics = run("mlm", cfg, tiny_model_dir, [(chat_messages(r["text"]), answer_text(r["label"])) for r in train_rows], out / "adapter", out / "merged", out / "live", key="intent")
+    metrics = run("mlm", cfg, tiny_model_dir, [(chat_messages(r["text"]), answer_text(r["label"])) for r in train_rows], out / "adapter", out / "checkpoint", out / "live", key="intent")
     test_file, labels_file = out / "test.jsonl", out / "labels.json"
     test_file.write_text("".join(json.dumps(r) + "\n" for r in test_rows), encoding="utf-8")
     labels_file.write_text(json.dumps(labels), encoding="utf-8")
-    quantized = quantize_main("intent", "banking77", params, out / "merged", test_file, out / "gguf", out / "quantize.json", labels_file)
+    quantized = quantize_main("intent", "banking77", params, out / "adapter", tiny_model_dir, out / "merged", test_file, out / "gguf", out / "quantize.json", labels_file)
     return {"dir": out, "train": metrics, "quantize": quantized, "test": test_rows, "labels": labels, "test_file": test_file, "params": params}
 
 

@@ -17,6 +17,7 @@ from stages.core import params as P
 from stages.core.catalog import load_catalog
 from stages.tasks.edgejson.model import answer, prompt, with_schemas
 from stages.tasks.edgejson.quantize import run as quantize_run
+from stages.train.merge import merge
 from stages.train.train import run as train_run
 
 pytestmark = pytest.mark.slow
@@ -38,8 +39,9 @@ def trained(tiny_model_dir: Path, rows: list[dict], repo_root: Path, tmp_path_fa
     out = tmp_path_factory.mktemp("trained")
     small = [r for r in rows if r["complexity"] == "simple"][:6]
     chats = [(prompt(r), answer(r)) for r in with_schemas(small, load_catalog(repo_root / "schemas"))]
-    m1 = train_run("tiny", cfg, tiny_model_dir, chats, out / "adapter", out / "merged", out / "live")
-    m2 = train_run("tiny", cfg, tiny_model_dir, chats, out / "adapter2", out / "merged2", out / "live2")
+    m1 = train_run("tiny", cfg, tiny_model_dir, chats, out / "adapter", out / "checkpoint", out / "live")
+    m2 = train_run("tiny", cfg, tiny_model_dir, chats, out / "adapter2", out / "checkpoint2", out / "live2")
+    merge(tiny_model_dir, out / "adapter", out / "merged")  # the quantize stage's first step
     return {"dir": out, "m1": m1, "m2": m2, "cfg": cfg, "params": p}
 
 

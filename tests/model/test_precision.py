@@ -75,7 +75,7 @@ def test_train_under_auto_records_the_choice(tiny_model_dir: Path, repo_root: Pa
     tiny = dict(r=4, alpha=8, max_steps=1, batch_size=2, grad_accum=1, warmup_steps=0, threads=1)
     cfg = dataclasses.replace(real_params.models["smollm2-135m-lora"], precision="auto", **tiny)
     chats = [(prompt(r), answer(r)) for r in with_schemas(rows, catalog)]
-    m = train_run("tiny", cfg, tiny_model_dir, chats, tmp_path / "adapter", tmp_path / "merged", tmp_path / "live")
+    m = train_run("tiny", cfg, tiny_model_dir, chats, tmp_path / "adapter", tmp_path / "checkpoint", tmp_path / "live")
     native = cpu_has_native_bf16()
     assert (m["bf16"], m["native_bf16"], m["precision_auto"]) == (int(native), int(native), 1)
     logged = yaml.safe_load((tmp_path / "live" / "params.yaml").read_text())

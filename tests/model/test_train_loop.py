@@ -79,6 +79,23 @@ def test_accumulated_micro_batches_match_one_batch(tiny_model_dir: Path, repo_ro
     assert loss_wrong != pytest.approx(loss_one, rel=1e-5)
 
 
+def _stage_inputs(repo_root: Path, real_params: Any, tmp_path: Path, n: int) -> tuple[Path, dict[str, Any]]:
+    """A train file of `n` generated v3 rows for the train stage's command, and params.yaml's content to edit."""
+    import yaml
+
+    from stages.core.catalog import load_catalog
+    from stages.core.records import write_rows
+    from stages.tasks.edgejson.generate import run as generate
+
+    catalog = load_catalog(repo_root / "schemas")
+    rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:n]
+    train = tmp_path / "train.jsonl"
+    write_rows(train, rows)
+    raw = yaml.safe_load((repo_root / "params.yaml").read_text())
+    raw["schemas_dir"] = str(repo_root / "schemas")
+    return train, raw
+
+
 @pytest.mark.slow
 def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_dir: Path, repo_root: Path, real_params, tmp_path: Path) -> None:
     """`torchrun --nproc-per-node 2` (gloo on CPU) with accumulation 1 covers the same micro-batches per
@@ -91,16 +108,7 @@ def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_d
     import yaml
     from safetensors.torch import load_file
 
-    from stages.core.catalog import load_catalog
-    from stages.core.records import write_rows
-    from stages.tasks.edgejson.generate import run as generate
-
-    catalog = load_catalog(repo_root / "schemas")
-    rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:8]
-    train = tmp_path / "train.jsonl"
-    write_rows(train, rows)
-    raw = yaml.safe_load((repo_root / "params.yaml").read_text())
-    raw["schemas_dir"] = str(repo_root / "schemas")
+    train, raw = _stage_inputs(repo_root, real_params, tmp_path, 8)
     model = dict(raw["models"]["smollm2-135m-lora"], r=4, alpha=8, dropout=0.0, max_steps=2, batch_size=2, warmup_steps=0, precision="fp32", threads=1)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
@@ -110,7 +118,7 @@ def test_torchrun_two_processes_match_one_process_with_accumulation(tiny_model_d
         params.write_text(yaml.safe_dump(raw))
         out = tmp_path / tag
         cmd = [*launcher, "-m", "stages.cli", "train", "--task", "edgejson", "--name", "smollm2-135m-lora", "--train", str(train), "--base", str(tiny_model_dir)]
-        cmd += ["--adapter", str(out / "adapter"), "--merged", str(out / "merged"), "--metrics", str(out / "train.json"), "--live", str(out / "live")]
+        cmd += ["--adapter", str(out / "adapter"), "--checkpoint", str(out / "checkpoint"), "--metrics", str(out / "train.json"), "--live", str(out / "live")]
         cmd += ["--params", str(params)]
         try:
             res = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=240)
@@ -166,3 +174,71 @@ def test_answer_only_loss_is_the_transformers_loss(tiny_model_dir: Path, repo_ro
     row, col = (changed["labels"][:, 1:] != IGNORE).nonzero()[0].tolist()
     changed["labels"][row, col + 1] = (changed["labels"][row, col + 1] + 1) % tok.vocab_size
     assert float(answer_loss_module(model)(**changed, num_items_in_batch=items)) != pytest.approx(ref, rel=1e-5)
+
+
+@pytest.mark.slow
+def test_a_killed_training_resumes_from_its_checkpoint_to_the_same_adapter(tiny_model_dir: Path, repo_root: Path, real_params, tmp_path: Path) -> None:
+    """The train stage killed (SIGKILL) after a checkpoint, then rerun, resumes there and ends with
+    the adapter, loss curve and step count of an uninterrupted run (LoRA dropout on, so the RNG
+    state must be restored too). A checkpoint from another recipe is not resumed: one line says why."""
+    import json
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    train, raw = _stage_inputs(repo_root, real_params, tmp_path, 16)
+    model = dict(raw["models"]["smollm2-135m-lora"], r=4, alpha=8, dropout=0.1, max_steps=16, batch_size=2, grad_accum=1, warmup_steps=2, precision="fp32", threads=1, checkpoint_steps=2)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+    def command(tag: str, settings: dict) -> list[str]:
+        raw["models"]["smollm2-135m-lora"] = settings
+        params = tmp_path / f"params-{tag}.yaml"
+        params.write_text(yaml.safe_dump(raw))
+        out = tmp_path / "run"  # one output place: a rerun sees the killed run's checkpoint
+        cmd = [sys.executable, "-m", "stages.commands.task_train", "--task", "edgejson", "--name", "smollm2-135m-lora", "--train", str(train), "--base", str(tiny_model_dir)]
+        return [*cmd, "--adapter", str(out / "adapter"), "--checkpoint", str(out / "checkpoint"), "--metrics", str(out / "train.json"), "--live", str(out / "live"), "--params", str(params)]
+
+    def finish(cmd: list[str]) -> tuple[str, dict, bytes, str]:
+        res = subprocess.run(cmd, cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+        out = tmp_path / "run"
+        curve = (out / "live" / "plots" / "metrics" / "loss.tsv").read_text()
+        return res.stderr, json.loads((out / "train.json").read_text()), (out / "adapter" / "adapter_model.safetensors").read_bytes(), curve
+
+    _, whole, whole_adapter, whole_curve = finish(command("whole", model))
+    state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
+    assert state["complete"] and state["step"] == 16 and sorted(p.name for p in (tmp_path / "run" / "checkpoint").iterdir()) == ["state.json"]
+    assert whole["resumed_at_step"] == 0 and whole["steps"] == 16
+    shutil.rmtree(tmp_path / "run" / "adapter")
+
+    proc = subprocess.Popen(command("whole", model), cwd=repo_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    state_file = tmp_path / "run" / "checkpoint" / "state.json"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if state_file.is_file() and not json.loads(state_file.read_text()).get("complete"):
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, f"the run ended ({proc.returncode}) before a checkpoint could be killed: {proc.stderr.read()[-1500:]}"
+    killed_at = json.loads(state_file.read_text())["step"]
+    assert 2 <= killed_at < 16 and not (tmp_path / "run" / "adapter").exists()
+    saved = tmp_path / "saved-checkpoint"
+    shutil.copytree(tmp_path / "run" / "checkpoint", saved)
+
+    log, resumed, resumed_adapter, resumed_curve = finish(command("whole", model))
+    assert f"resuming from the checkpoint in {tmp_path / 'run' / 'checkpoint'} at step {killed_at} of 16" in log
+    assert resumed["resumed_at_step"] == killed_at
+    assert resumed_adapter == whole_adapter, "a resumed run ends with the uninterrupted run's adapter"
+    assert resumed_curve == whole_curve and resumed["final_loss"] == whole["final_loss"] and resumed["tokens"] == whole["tokens"]
+
+    shutil.rmtree(tmp_path / "run" / "checkpoint")
+    shutil.copytree(saved, tmp_path / "run" / "checkpoint")
+    log, other, _, _ = finish(command("other-lr", dict(model, lr=model["lr"] / 2)))
+    assert "is from another recipe (its params, base or training rows differ); training starts over" in log
+    assert other["resumed_at_step"] == 0 and other["steps"] == 16
