@@ -142,36 +142,52 @@ class ModelParams:
     precision: str  # "auto" (bf16 autocast where the CPU has native bf16, AVX512-BF16 or AMX; else fp32), "bf16" or "fp32"
     seed: int
     checkpoint_steps: int = 0  # a resumable checkpoint every this many optimizer steps (0: none); not part of the recipe a checkpoint must match
+    top_layers: int = 0  # LoRA on the top N decoder layers only (0: every layer): the backward pass stops at the lowest adapted layer
+    cache_lower: bool = False  # with top_layers: each example's output of the frozen lower layers is kept from its first pass and reused in every later epoch
 
 
-@dataclass(frozen=True)
-class IntentMLMParams(ModelParams):
-    """EdgeIntent's MLM, one per dataset under `intent.datasets`: a LoRA fine-tune whose answer is
-    the label (ModelParams' settings), the rows it trains on, its GGUF and how evaluate runs it."""
+@dataclass(frozen=True, kw_only=True)
+class MLMScoring:
+    """How a task's trained MLM is quantized, gated and scored: `<task>.mlm_scoring` (for a task run
+    by the generic stages, `tasks.<task>.mlm_scoring`), apart from its training recipe (`mlm`) so
+    that a change here reruns quantize and evaluate, never training."""
 
-    train_rows: int = 0  # about this many training rows, the same number from each class, drawn with `seed` (0: every row)
-    test_rows: int = 0  # about this many test rows scored, the same number from each class, drawn with `seed`; out-of-scope keeps all its rows (0: every row)
-    latency_queries: int = 100  # test rows timed one query at a time
-    qtype: str = "Q8_0"  # the GGUF type made and scored
-    check_rows: int = 300  # test rows the GGUF and the merged model both label for the quantize gate (0: no check)
-    min_agreement: float = 0.5  # the gate's floor: the share of those labels the GGUF must reproduce (a broken file's bar; stages/core/gate.py)
-    max_drop: float = 0.05  # the gate: the GGUF fails when its accuracy on those rows is below the merged model's by more than this, significantly
-    parallel: int = 16  # llama.cpp sequences per decode step when scoring
-
-
-@dataclass(frozen=True)
-class MLMParams(ModelParams):
-    """The LoRA language model of a task run by the generic stages (stages/pipeline/): the
-    fine-tune (ModelParams' settings), the rows it trains on and is scored on, its GGUF, the
-    quantize gate's rows and bounds, and how the runner decodes. Read from `tasks.<task>.mlm`."""
-
-    train_rows: int = 0  # training rows, the task's own draw (0: every row)
     test_rows: int = 0  # test rows scored, the task's own draw (0: every row)
     qtype: str = "Q8_0"  # the GGUF type made and scored
     check_rows: int = 300  # test rows the GGUF and the merged model both answer for the quantize gate (0: no check)
     min_agreement: float = 0.5  # the gate's floor: the share of the merged model's answers the GGUF reproduces (stages/core/gate.py)
     max_drop: float = 0.05  # the gate: the GGUF fails when its primary metric is below the merged model's by more than this, significantly
     parallel: int = 16  # llama.cpp sequences per decode step when scoring
+
+
+@dataclass(frozen=True)
+class MLMTraining(ModelParams):
+    """The training recipe of a task's LoRA language model (`<task>.mlm`, or `tasks.<task>.mlm`):
+    ModelParams' settings and the rows it trains on. All the train stage reads."""
+
+    train_rows: int = 0  # training rows, the task's own draw (0: every row)
+
+
+@dataclass(frozen=True)
+class MLMParams(MLMTraining, MLMScoring):
+    """The LoRA language model of a task run by the generic stages (stages/pipeline/): its training
+    recipe (`tasks.<task>.mlm`) and how it is quantized and scored (`tasks.<task>.mlm_scoring`),
+    together: what the quantize and evaluate stages read."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntentMLMScoring(MLMScoring):
+    """How EdgeIntent's trained MLM is quantized, gated and scored (`intent.mlm_scoring`)."""
+
+    test_rows: int = 0  # about this many test rows scored, the same number from each class, drawn with the MLM's `seed`; out-of-scope keeps all its rows (0: every row)
+    latency_queries: int = 100  # test rows timed one query at a time
+
+
+@dataclass(frozen=True)
+class IntentMLMParams(MLMTraining, IntentMLMScoring):
+    """EdgeIntent's MLM, one per dataset under `intent.datasets`: a LoRA fine-tune whose answer is
+    the label, trained on about `train_rows` rows, the same number from each class, drawn with
+    `seed` (`intent.mlm`), with its GGUF, gate and scoring (`intent.mlm_scoring`)."""
 
 
 @dataclass(frozen=True)
@@ -225,7 +241,8 @@ class IntentParams:
     datasets: dict[str, IntentRecipe] = dataclasses.field(default_factory=dict)
     nlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # the NLM's settings (stages/train/nlm.py: NLMConfig; absent keys take its defaults)
     tfidf: dict[str, Any] = dataclasses.field(default_factory=dict)  # the TF-IDF + LR baseline's (stages/train/intent_baselines.py: TfidfLRConfig)
-    mlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # the MLM's (IntentMLMParams, checked by `intent_mlm`)
+    mlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # the MLM's training recipe (MLMTraining, checked by `intent_mlm_training`)
+    mlm_scoring: dict[str, Any] = dataclasses.field(default_factory=dict)  # how it is quantized and scored (IntentMLMScoring; `intent_mlm` checks both)
     bootstrap_samples: int = 1000  # resamples of the test rows for each 95% interval
     bootstrap_seed: int = 0
     latency_queries: int = 200  # test rows timed one query at a time per model
@@ -250,19 +267,14 @@ class FuncCallData:
     teacher_fraction: float = 0.0  # share of rows whose request the teacher paraphrases (stages/tasks/funccall/teacher.py; none while teacher.backend is none)
 
 
-@dataclass(frozen=True)
-class FuncCallMLMParams(ModelParams):
-    """EdgeFuncCall's MLM: a LoRA fine-tune answering with the calls as JSON (ModelParams' settings),
-    the rows it trains on, its GGUF and how evaluate runs it."""
+@dataclass(frozen=True, kw_only=True)
+class FuncCallMLMScoring(MLMScoring):
+    """How EdgeFuncCall's trained MLM is quantized, gated and scored (`funccall.mlm_scoring`)."""
 
-    train_rows: int = 0  # training rows, the first of a seeded shuffle (0: every row)
     test_rows: int = 0  # test rows scored, the first of a seeded shuffle (0: every row)
     bfcl_rows: int = 0  # rows scored per BFCL category, the first of a seeded shuffle (0: every row)
     decodings: list[str] = dataclasses.field(default_factory=lambda: ["free", "constrained"])  # how the test split is scored
-    qtype: str = "Q8_0"  # the GGUF type made and scored
     check_rows: int = 96  # test rows the GGUF and the merged model both answer, with the gate decoding (free: stages/tasks/funccall/pipeline.py GATE_DECODING), for the quantize gate (0: no check)
-    min_agreement: float = 0.5  # the gate's floor: mean share of each merged answer the GGUF reproduces from its start (a broken file's bar; stages/core/gate.py)
-    max_drop: float = 0.05  # the gate: the GGUF fails when its AST accuracy on those rows is below the merged model's by more than this, significantly
     max_calls: int = 4  # calls an answer may hold (the grammar's bound)
     max_new_tokens: int = 160  # generation cap per answer, tokens
     n_ctx: int = 2048  # llama.cpp context per sequence, tokens (BFCL's longest prompts)
@@ -270,11 +282,19 @@ class FuncCallMLMParams(ModelParams):
 
 
 @dataclass(frozen=True)
+class FuncCallMLMParams(MLMTraining, FuncCallMLMScoring):
+    """EdgeFuncCall's MLM: a LoRA fine-tune answering with the calls as JSON, trained on the first
+    `train_rows` rows of a seeded shuffle (`funccall.mlm`), with its GGUF, gate and scoring
+    (`funccall.mlm_scoring`)."""
+
+
+@dataclass(frozen=True)
 class FuncCallParams:
     """EdgeFuncCall: its datasets (one per tool catalogue or recipe), BFCL as the outside test, the MLM (one per dataset)."""
 
     datasets: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # name -> FuncCallData, checked by `funccall_data`
-    mlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # FuncCallMLMParams, checked by `funccall_mlm`
+    mlm: dict[str, Any] = dataclasses.field(default_factory=dict)  # the MLM's training recipe (MLMTraining, checked by `funccall_mlm_training`)
+    mlm_scoring: dict[str, Any] = dataclasses.field(default_factory=dict)  # how it is quantized and scored (FuncCallMLMScoring; `funccall_mlm` checks both)
     bfcl: list[str] = dataclasses.field(default_factory=lambda: ["simple_python", "multiple", "irrelevance"])  # BFCL v4 categories converted and scored
     bootstrap_samples: int = 1000  # resamples of the scored rows for each 95% interval
     bootstrap_seed: int = 0
@@ -370,6 +390,10 @@ def _check_model(m: ModelParams, w: str) -> None:
         raise SLMBenchError(f"{w}.precision: expected auto, bf16 or fp32, got {m.precision!r}")
     if m.checkpoint_steps < 0:
         raise SLMBenchError(f"{w}.checkpoint_steps: expected 0 (no checkpoints) or a positive count of optimizer steps, got {m.checkpoint_steps}")
+    if m.top_layers < 0:
+        raise SLMBenchError(f"{w}.top_layers: expected 0 (every layer) or the number of top decoder layers that get adapters, got {m.top_layers}")
+    if m.cache_lower and m.top_layers == 0:
+        raise SLMBenchError(f"{w}.cache_lower: needs top_layers > 0 (with every layer adapted there are no frozen lower layers to keep)")
     if m.max_steps == 0 or (m.max_steps < 0 and m.epochs <= 0):
         raise SLMBenchError(f"{w}: set max_steps > 0, or max_steps: -1 with epochs > 0")
 
@@ -475,23 +499,50 @@ def recipe(p: Params, version: str) -> Recipe:
 MLM_QTYPES = ("Q8_0", "Q4_K_M", "Q4_0")
 
 
-def intent_mlm(p: Params) -> IntentMLMParams:
-    """`intent.mlm` as IntentMLMParams: one line for an unknown or missing key, a wrong type, a base
-    outside `bases` or a GGUF type the quantize stage does not make."""
-    w = "params.yaml: intent.mlm"
-    m = build(IntentMLMParams, p.intent.mlm, "intent.mlm")
+def _training(p: Params, raw: Any, where: str) -> MLMTraining:
+    """A task MLM's training recipe (`raw`, the section `where`) checked: one line for an unknown or
+    missing key, a wrong type, a base outside `bases`, a bad precision or length of training."""
+    w = f"params.yaml: {where}"
+    m = build(MLMTraining, raw, where)
     if m.base not in p.bases:
         raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
     _check_model(m, w)
-    if min(m.train_rows, m.test_rows, m.check_rows, m.latency_queries) < 0 or m.parallel < 1:
-        raise SLMBenchError(f"{w}: train_rows, test_rows, check_rows and latency_queries: expected 0 or more; parallel: 1 or more")
-    if m.qtype.upper() not in MLM_QTYPES:
-        raise SLMBenchError(f"{w}.qtype: expected one of {', '.join(MLM_QTYPES)}, got {m.qtype!r}")
-    if not 0.0 <= m.min_agreement <= 1.0:
-        raise SLMBenchError(f"{w}.min_agreement: expected a share in [0, 1], got {m.min_agreement}")
-    if not 0.0 <= m.max_drop <= 1.0:
-        raise SLMBenchError(f"{w}.max_drop: expected a share in [0, 1], got {m.max_drop}")
+    if m.train_rows < 0:
+        raise SLMBenchError(f"{w}.train_rows: expected 0 (every row) or more, got {m.train_rows}")
     return m
+
+
+def _with_scoring(cls: type[T], training: MLMTraining, scoring_cls: type, raw: Any, where: str) -> T:
+    """`cls` (a task's MLM settings): `training` and its scoring section (`raw`, the section
+    `where`, as `scoring_cls`), checked: counts, a GGUF type the quantize stage makes, shares in [0, 1]."""
+    w = f"params.yaml: {where}"
+    s = build(scoring_cls, {} if raw is None else raw, where)
+    counts = {k: v for k, v in dataclasses.asdict(s).items() if k.endswith(("_rows", "_queries"))}
+    bad = [k for k, v in counts.items() if v < 0]
+    if bad:
+        raise SLMBenchError(f"{w}.{bad[0]}: expected 0 or more, got {counts[bad[0]]}")
+    for key in ("parallel", "max_calls", "max_new_tokens", "n_ctx"):
+        if getattr(s, key, 1) < 1:
+            raise SLMBenchError(f"{w}.{key}: expected 1 or more, got {getattr(s, key)}")
+    if s.qtype.upper() not in MLM_QTYPES:
+        raise SLMBenchError(f"{w}.qtype: expected one of {', '.join(MLM_QTYPES)}, got {s.qtype!r}")
+    for key in ("min_agreement", "max_drop"):
+        if not 0.0 <= getattr(s, key) <= 1.0:
+            raise SLMBenchError(f"{w}.{key}: expected a share in [0, 1], got {getattr(s, key)}")
+    decodings = getattr(s, "decodings", list(DECODINGS))
+    if not decodings or [d for d in decodings if d not in DECODINGS]:
+        raise SLMBenchError(f"{w}.decodings: expected some of {', '.join(DECODINGS)}, got {decodings}")
+    return cls(**dataclasses.asdict(training), **dataclasses.asdict(s))
+
+
+def intent_mlm_training(p: Params) -> MLMTraining:
+    """`intent.mlm`: the training recipe of EdgeIntent's MLM, all its train stage reads."""
+    return _training(p, p.intent.mlm, "intent.mlm")
+
+
+def intent_mlm(p: Params) -> IntentMLMParams:
+    """`intent.mlm` and `intent.mlm_scoring`: EdgeIntent's MLM as quantize and evaluate read it."""
+    return _with_scoring(IntentMLMParams, _training(p, p.intent.mlm, "intent.mlm"), IntentMLMScoring, p.intent.mlm_scoring, "intent.mlm_scoring")
 
 
 def intent_recipe(p: Params, name: str) -> IntentRecipe:
@@ -527,26 +578,14 @@ def funccall_data(p: Params, name: str) -> FuncCallData:
     return d
 
 
+def funccall_mlm_training(p: Params) -> MLMTraining:
+    """`funccall.mlm`: the training recipe of EdgeFuncCall's MLM, all its train stage reads."""
+    return _training(p, p.funccall.mlm, "funccall.mlm")
+
+
 def funccall_mlm(p: Params) -> FuncCallMLMParams:
-    """`funccall.mlm` as FuncCallMLMParams: one line for an unknown or missing key, a wrong type, a
-    base outside `bases`, a GGUF type the quantize stage does not make or an unknown decoding."""
-    w = "params.yaml: funccall.mlm"
-    m = build(FuncCallMLMParams, p.funccall.mlm, "funccall.mlm")
-    if m.base not in p.bases:
-        raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
-    _check_model(m, w)
-    if min(m.train_rows, m.test_rows, m.bfcl_rows, m.check_rows) < 0 or min(m.parallel, m.max_calls, m.max_new_tokens, m.n_ctx) < 1:
-        raise SLMBenchError(f"{w}: train_rows, test_rows, bfcl_rows and check_rows: expected 0 or more; parallel, max_calls, max_new_tokens, n_ctx: 1 or more")
-    if m.qtype.upper() not in MLM_QTYPES:
-        raise SLMBenchError(f"{w}.qtype: expected one of {', '.join(MLM_QTYPES)}, got {m.qtype!r}")
-    if not 0.0 <= m.min_agreement <= 1.0:
-        raise SLMBenchError(f"{w}.min_agreement: expected a share in [0, 1], got {m.min_agreement}")
-    if not 0.0 <= m.max_drop <= 1.0:
-        raise SLMBenchError(f"{w}.max_drop: expected a share in [0, 1], got {m.max_drop}")
-    bad = [d for d in m.decodings if d not in DECODINGS]
-    if bad or not m.decodings:
-        raise SLMBenchError(f"{w}.decodings: expected some of {', '.join(DECODINGS)}, got {m.decodings}")
-    return m
+    """`funccall.mlm` and `funccall.mlm_scoring`: EdgeFuncCall's MLM as quantize and evaluate read it."""
+    return _with_scoring(FuncCallMLMParams, _training(p, p.funccall.mlm, "funccall.mlm"), FuncCallMLMScoring, p.funccall.mlm_scoring, "funccall.mlm_scoring")
 
 
 def task_section(p: Params, task: str) -> dict[str, Any]:
@@ -565,22 +604,15 @@ def task_bootstrap(p: Params, task: str) -> tuple[int, int]:
     return samples, seed
 
 
+def task_mlm_training(p: Params, task: str) -> MLMTraining:
+    """`tasks.<task>.mlm`: the training recipe of a pipeline task's MLM, all its train stage reads."""
+    return _training(p, task_section(p, task).get("mlm"), f"tasks.{task}.mlm")
+
+
 def task_mlm(p: Params, task: str) -> MLMParams:
-    """`tasks.<task>.mlm` as MLMParams: one line for an unknown or missing key, a wrong type, a base
-    outside `bases`, a GGUF type the quantize stage does not make or a share outside [0, 1]."""
-    w = f"params.yaml: tasks.{task}.mlm"
-    m = build(MLMParams, task_section(p, task).get("mlm"), f"tasks.{task}.mlm")
-    if m.base not in p.bases:
-        raise SLMBenchError(f"{w}.base: {m.base!r} is not one of bases: {', '.join(p.bases) or '(none)'}")
-    _check_model(m, w)
-    if min(m.train_rows, m.test_rows, m.check_rows) < 0 or m.parallel < 1:
-        raise SLMBenchError(f"{w}: train_rows, test_rows and check_rows: expected 0 or more; parallel: 1 or more")
-    if m.qtype.upper() not in MLM_QTYPES:
-        raise SLMBenchError(f"{w}.qtype: expected one of {', '.join(MLM_QTYPES)}, got {m.qtype!r}")
-    for key in ("min_agreement", "max_drop"):
-        if not 0.0 <= getattr(m, key) <= 1.0:
-            raise SLMBenchError(f"{w}.{key}: expected a share in [0, 1], got {getattr(m, key)}")
-    return m
+    """`tasks.<task>.mlm` and `tasks.<task>.mlm_scoring`: a pipeline task's MLM as quantize and evaluate read it."""
+    section = task_section(p, task)
+    return _with_scoring(MLMParams, _training(p, section.get("mlm"), f"tasks.{task}.mlm"), MLMScoring, section.get("mlm_scoring"), f"tasks.{task}.mlm_scoring")
 
 
 def funccall_bfcl(p: Params) -> list[str]:

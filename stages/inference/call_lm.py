@@ -67,9 +67,13 @@ class CallLM:
         if not prompts:
             return out
         if self.kind == "gguf":
+            # Prompts in text order, so rows offered the same tools first sit next to each other and
+            # share the KV cache of that prefix (ParallelDecoder reuses the last prompt's); each
+            # answer goes back to its row.
+            order = sorted(range(len(prompts)), key=lambda i: (prompts[i], i))
             parallel = max(1, min(self.parallel, len(prompts)))
-            for j, k, g in self.runner.generate_parallel(prompts, grammars, self.max_new_tokens, parallel):
-                out[decodings[k]][j] = g
+            for j, k, g in self.runner.generate_parallel([prompts[i] for i in order], [grammars[i] for i in order], self.max_new_tokens, parallel):
+                out[decodings[k]][order[j]] = g
             return out
         for k, d in enumerate(decodings):
             out[d] = self.runner.generate(prompts, self.max_new_tokens, self.batch_size, [g[k] for g in grammars])

@@ -17,7 +17,7 @@ from stages.core.catalog import entry_of
 from stages.core.errors import SLMBenchError
 from stages.inference.generation import Generation
 from stages.inference.grammar import grammar_schema
-from stages.inference.prompt import chat_messages, check_safetensors_dir, key_order
+from stages.inference.prompt import chat_messages, check_safetensors_dir, key_order, load_tokenizer
 from stages.inference.unique_items import UniqueItemsGuard, first_duplicate, has_unique
 
 
@@ -37,14 +37,12 @@ def constraint(schema: dict[str, Any], enforce_formats: bool) -> dict[str, Any]:
 class HFRunner:
     def __init__(self, model_dir: Path, threads: int):
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         check_safetensors_dir(model_dir)
         torch.set_num_threads(threads)
-        self.tok = AutoTokenizer.from_pretrained(model_dir)
+        self.tok = load_tokenizer(model_dir)
         self.tok.padding_side = "left"
-        if self.tok.pad_token_id is None:
-            self.tok.pad_token = self.tok.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, use_safetensors=True).eval()
         self._grammars: LLGuidanceGrammars | None = None
         self._vocab: list[tuple[int, str]] | None = None

@@ -37,6 +37,17 @@ def embedded_gguf(name: str) -> Path:
     return path
 
 
+def load_tokenizer(model_dir: Path) -> Any:
+    """A model folder's tokenizer (transformers), its pad token EOS where it has none: as the train
+    stage pads, the quantize stage saves beside a merged model, and the HF runner left-pads."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
 def check_safetensors_dir(path: Path) -> None:
     """A model directory must hold safetensors weights; pickle checkpoints are refused."""
     path = Path(path)

@@ -62,7 +62,7 @@ def gate_gguf(t: Any, name: str, label: str, merged: Path, gguf: Path, rows: lis
         got,
     )
     fig = figures(checked, samples, seed)
-    check(checked, GateRule(cfg.min_agreement, cfg.max_drop, t.mlm_key(name)), fig)
+    check(checked, GateRule(cfg.min_agreement, cfg.max_drop, f"{t.mlm_key(name)}_scoring"), fig)  # the gate's bounds are in the scoring section
     return {k: v for k, v in fig.items() if k != "n"}
 
 
@@ -84,14 +84,13 @@ def main(
     from stages.core.errors import SLMBenchError
     from stages.core.stats import DIGITS
     from stages.inference.gguf_convert import gguf_name, quantize_file, to_f16
-    from stages.train.merge import check_adapter_dir, merge
+    from stages.train.merge import merge
 
     t, _, _ = task_recipe(task, name, params_path, (), TASK_MODULE)
     own = hasattr(t, "quantize")
     if own and constraint is not None:
         raise SLMBenchError(f"--constraint: the task {task!r} reads its decoding constraint from its rows; give no --constraint")
-    check_adapter_dir(Path(adapter))
-    merge(Path(base), Path(adapter), Path(merged))
+    merge(Path(base), Path(adapter), Path(merged))  # one line first when `adapter` or `base` is not a model folder
     if own:
         return dict(t.quantize(name, Path(params_path), Path(merged), Path(test_file), Path(out_dir), Path(metrics), Path(base)))
     t, p, recipe = task_recipe(task, name, params_path, PARTS, TASK_MODULE)

@@ -64,7 +64,7 @@ PIPELINE_PARTS = {
     "prepare": "prepare(recipe, source): its rows before the gate (the task's import or generator)",
     "gate": "gate(name, recipe, path, source, run_gx): its rows read and checked, its GX tables run with run_gx; a stages.core.rowgate.GateResult",
     "split_rows": "split_rows(rows, recipe, where, source): ({'train': rows, 'test': rows, and any part more}, split.json's figures), its split rule",
-    "mlm": "mlm(p, name): the settings of the language model the stage's `name` trains (a stages.core.params.ModelParams; for quantize and evaluate with check_rows, qtype, the gate's bounds, parallel)",
+    "mlm": "mlm(p, name): the settings of the language model the stage's `name` trains: in the train stage's module (model.py, where the task has one) its training recipe alone (a stages.core.params.MLMTraining, from `<section>.mlm`); for quantize and evaluate also how it is quantized and scored (`<section>.mlm_scoring`: check_rows, qtype, the gate's bounds, parallel)",
     "mlm_key": "mlm_key(name): where those settings are in params.yaml, as `section.key` (for errors and the training log)",
     "resolve": "resolve(rows, p, source): its rows, each holding what prompt, answer and constraint read (EdgeJSON: the row's schema, from the catalog and the stage's --constraint file); most tasks return them as they are",
     "train_rows": "train_rows(rows, cfg): the rows the model trains on, drawn per its settings (cfg: mlm's)",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from stages.core.errors import SLMBenchError
 from stages.core.records import atomic_dir
-from stages.inference.prompt import check_safetensors_dir
+from stages.inference.prompt import check_safetensors_dir, load_tokenizer
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
@@ -30,13 +30,11 @@ def merge(base_dir: Path, adapter: Path, out: Path) -> None:
     """Write base + adapter, merged, to `out` (atomically)."""
     import torch
     from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     check_safetensors_dir(Path(base_dir))
     check_adapter_dir(Path(adapter))
-    tok = AutoTokenizer.from_pretrained(base_dir)
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
+    tok = load_tokenizer(Path(base_dir))
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, use_safetensors=True)
     merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
     with atomic_dir(Path(out)) as staging:

@@ -37,7 +37,7 @@ from typing import Any
 from stages.core.errors import SLMBenchError
 from stages.core.params import ModelParams
 from stages.core.records import atomic_dir
-from stages.inference.prompt import check_safetensors_dir
+from stages.inference.prompt import check_safetensors_dir, load_tokenizer
 
 IGNORE = -100  # label id the loss skips
 
@@ -73,11 +73,15 @@ class TokenCounter:
         return self.collate(features)
 
 
-def lora_config(cfg: ModelParams) -> Any:
-    """The peft LoRA config of a model's params (the stage's and the benchmarks')."""
+def lora_config(cfg: ModelParams, n_layers: int = 0) -> Any:
+    """The peft LoRA config of a model's params (the stage's and the benchmarks'); with `top_layers`,
+    adapters on the top `top_layers` of the base's `n_layers` decoder layers only."""
     from peft import LoraConfig
 
-    return LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
+    config = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
+    if cfg.top_layers:
+        config.layers_to_transform = list(range(n_layers - cfg.top_layers, n_layers))
+    return config
 
 
 def collator(tok: Any) -> TokenCounter:
@@ -196,17 +200,64 @@ def check_scheduler(name: str, key: str) -> None:
         raise SLMBenchError(f"params.yaml: {key}: the schedule {name!r} needs settings beyond warmup and total steps; expected one of {', '.join(SCHEDULERS)}")
 
 
-def micro_batches(examples: list[dict[str, Any]], cfg: ModelParams, count: int) -> Iterator[list[dict[str, Any]]]:
-    """`count` micro-batches, epoch after epoch, each epoch length-grouped with its own seed."""
-    lengths = [len(e["input_ids"]) for e in examples]
+def micro_batch_indices(lengths: list[int], cfg: ModelParams, count: int) -> Iterator[list[int]]:
+    """The example indices of `count` micro-batches, epoch after epoch, each epoch length-grouped with its own seed."""
     epoch = 0
     while True:
         for batch in length_grouped_batches(lengths, cfg.batch_size, cfg.seed, epoch):
             if count <= 0:
                 return
             count -= 1
-            yield [examples[i] for i in batch]
+            yield batch
         epoch += 1
+
+
+def micro_batches(examples: list[dict[str, Any]], cfg: ModelParams, count: int) -> Iterator[list[dict[str, Any]]]:
+    """`count` micro-batches of `examples` (`micro_batch_indices`)."""
+    for batch in micro_batch_indices([len(e["input_ids"]) for e in examples], cfg, count):
+        yield [examples[i] for i in batch]
+
+
+@contextlib.contextmanager
+def decoder_layers(core: Any, part: slice, norm: bool = True) -> Iterator[None]:
+    """Run `core.model` (a transformers decoder) through `part` of its layers only, and without its
+    final norm when `norm` is False: the residual stream as the next layer would get it."""
+    import torch
+
+    layers, final = core.model.layers, core.model.norm
+    core.model.layers = torch.nn.ModuleList(list(layers)[part])
+    if not norm:
+        core.model.norm = torch.nn.Identity()
+    try:
+        yield
+    finally:
+        core.model.layers, core.model.norm = layers, final
+
+
+class LowerCache:
+    """`cache_lower`: each example's output of the frozen lower layers (no LoRA below the top
+    `top_layers`), kept from the first micro-batch that holds it and reused whenever it comes back,
+    so every epoch after the first runs the top layers only. Padding is on the right, so a real
+    token's hidden state does not depend on its batch's width; positions are the same."""
+
+    def __init__(self, core: Any, n_lower: int):
+        self.core, self.n_lower, self.kept = core, n_lower, {}
+
+    def hidden(self, idx: list[int], batch: dict[str, Any], autocast: Any) -> Any:
+        """The lower layers' output of `batch` (examples `idx`): from the kept states when every
+        example has one, else computed (no gradient) and kept for the examples that had none."""
+        import torch
+
+        mask = batch["attention_mask"].bool()
+        if all(i in self.kept for i in idx):
+            out = torch.zeros((*mask.shape, self.kept[idx[0]].shape[-1]), dtype=self.kept[idx[0]].dtype, device=mask.device)
+            out[mask] = torch.cat([self.kept[i] for i in idx])
+            return out
+        with torch.no_grad(), autocast, decoder_layers(self.core, slice(0, self.n_lower), norm=False):
+            out = self.core.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False).last_hidden_state
+        for j, i in enumerate(idx):
+            self.kept.setdefault(i, out[j][mask[j]].clone())
+        return out
 
 
 def answer_loss_module(model: Any) -> Any:
@@ -224,9 +275,14 @@ def answer_loss_module(model: Any) -> Any:
             super().__init__()
             self.lm = lm
 
-        def forward(self, input_ids: Any, attention_mask: Any, labels: Any, num_items_in_batch: Any) -> Any:
+        def forward(self, input_ids: Any, attention_mask: Any, labels: Any, num_items_in_batch: Any, lower: Any = None) -> Any:
+            """`lower`: the output of the model's first `n_lower` layers (LowerCache), which then run no more."""
             core = self.lm.get_base_model()  # the transformers model, with the LoRA layers in it
-            hidden = core.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            if lower is None:
+                hidden = core.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            else:
+                with decoder_layers(core, slice(lower[0], None)):
+                    hidden = core.model(inputs_embeds=lower[1], attention_mask=attention_mask, use_cache=False).last_hidden_state
             target = labels[:, 1:]
             keep = target != IGNORE
             logits = core.lm_head(hidden[:, :-1][keep]).float()
@@ -271,30 +327,42 @@ def train_loop(
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     sched = get_scheduler(cfg.scheduler, opt, num_warmup_steps=cfg.warmup_steps, num_training_steps=steps)
-    batches = micro_batches(examples, cfg, n_micro)
+    batches = micro_batch_indices([len(e["input_ids"]) for e in examples], cfg, n_micro)
+    core = model.get_base_model()
+    cache = LowerCache(core, core.config.num_hidden_layers - cfg.top_layers) if cfg.cache_lower else None
+
+    def autocast() -> Any:
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+
+    def lower(idx: list[int], batch: dict[str, Any]) -> dict[str, Any]:
+        return {} if cache is None else {"lower": (cache.n_lower, cache.hidden(idx, batch, autocast()))}
+
     start = 0
     if resume is not None:
         start = int(resume["step"])
         opt.load_state_dict(resume["optimizer"])
         sched.load_state_dict(resume["scheduler"])
         for _ in range(start * cfg.grad_accum * world):  # the micro-batches the checkpointed steps consumed
-            next(batches)
+            idx = next(batches)
+            if cache is not None:  # kept again as the uninterrupted run kept them: from the same micro-batches
+                cache.hidden(idx, {k: v.to(device) for k, v in getattr(collate, "collate", collate)([examples[i] for i in idx]).items()}, autocast())
         torch.set_rng_state(resume["rng"])
     losses: list[float] = []
     model.train()
     bar = tqdm(range(start, steps), desc="train", unit="step", disable=not progress or rank != 0, initial=start, total=steps)
     for step in bar:
         window = [b for _, b in zip(range(cfg.grad_accum * world), batches, strict=False)]
-        items = sum(sum(1 for lab in f["labels"][1:] if lab != IGNORE) for b in window for f in b)
+        items = sum(sum(1 for lab in examples[j]["labels"][1:] if lab != IGNORE) for b in window for j in b)
         mine = window[rank::world]
         total = torch.zeros((), device=device)
-        for i, feats in enumerate(mine):
-            batch = {k: v.to(device) for k, v in collate(feats).items()}
+        for i, idx in enumerate(mine):
+            batch = {k: v.to(device) for k, v in collate([examples[j] for j in idx]).items()}
             # DDP all-reduces only after the last micro-batch of the step, and averages over processes:
             # scale by world so the step's gradient stays the token mean over the whole window.
             with net.no_sync() if world > 1 and i < len(mine) - 1 else contextlib.nullcontext():
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
-                    loss = net(**batch, num_items_in_batch=items)
+                kept = lower(idx, batch)
+                with autocast():
+                    loss = net(**batch, num_items_in_batch=items, **kept)
                 (loss * world).backward()
             total += loss.detach()
         if world > 1:
@@ -433,16 +501,14 @@ def run(
     import torch.distributed as dist
     from dvclive import Live
     from peft import get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
+    from transformers import AutoModelForCausalLM, set_seed
 
     check_safetensors_dir(base_dir)
     check_scheduler(cfg.scheduler, f"{key}.{name}.scheduler")
     rank, world = distributed()
     torch.set_num_threads(cfg.threads)
     set_seed(cfg.seed)  # every process: the same LoRA init
-    tok = AutoTokenizer.from_pretrained(base_dir)
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
+    tok = load_tokenizer(Path(base_dir))
     device = torch.device(f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu")
     setting = cfg.precision
     native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
@@ -459,7 +525,12 @@ def run(
         )
     cfg = dataclasses.replace(cfg, precision=precision)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32, use_safetensors=True).to(device)
-    model = get_peft_model(model, lora_config(cfg))
+    n_layers = model.config.num_hidden_layers
+    if cfg.top_layers > n_layers:
+        raise SLMBenchError(f"params.yaml: {key}.{name}.top_layers: {cfg.top_layers}, but the base {base_dir} has {n_layers} decoder layers")
+    if cfg.cache_lower and world > 1:
+        raise SLMBenchError(f"params.yaml: {key}.{name}.cache_lower: not supported with {world} processes (torchrun); set it false")
+    model = get_peft_model(model, lora_config(cfg, n_layers))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     examples, dropped = encode_chats(chats, tok, cfg.max_length)
     if not examples:
@@ -477,19 +548,18 @@ def run(
         live = Live(dir=str(live_dir), save_dvc_exp=False, dvcyaml=False, report=None)
         # The words of the precision choice live here, beside train.json's numbers.
         live.log_params({"model": name, "processes": world, **dataclasses.asdict(cfg), "precision_setting": setting, "precision_reason": reason})
-        for loss, lr, grad_norm in log:  # a resumed run's curve starts with the checkpointed steps
-            live.log_metric("loss", loss)
-            live.log_metric("learning_rate", lr)
-            live.log_metric("grad_norm", grad_norm)
+    def to_live(loss: float, lr: float, grad_norm: float) -> None:
+        if live is not None:
+            for key, value in (("loss", loss), ("learning_rate", lr), ("grad_norm", grad_norm)):
+                live.log_metric(key, value)
             live.next_step()
+
+    for row in log:  # a resumed run's curve starts with the checkpointed steps
+        to_live(*row)
 
     def log_step(step: int, loss: float, lr: float, grad_norm: float) -> None:
         log.append([loss, lr, grad_norm])
-        if live is not None:
-            live.log_metric("loss", loss)
-            live.log_metric("learning_rate", lr)
-            live.log_metric("grad_norm", grad_norm)
-            live.next_step()
+        to_live(loss, lr, grad_norm)
 
     def state(step: int) -> dict[str, Any]:
         return {"step": step, "steps": steps, "recipe": recipe, "tokens": counter.tokens, "wall_s": round(wall_before + time.perf_counter() - start, 3), "log": log}

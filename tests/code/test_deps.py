@@ -340,7 +340,7 @@ def test_every_stage_declares_what_it_reads(stages: list[Stage], repo_root: Path
         ("card@", "stages/commands/task_card.py", "code stages/commands/task_card.py is imported but not a dep"),
         ("report", "stages/commands/common.py", "code stages/commands/common.py is imported but not a dep"),
         ("funccall_mlm_evaluate@", "stages/tasks/funccall/evaluate.py", "code stages/tasks/funccall/evaluate.py is imported but not a dep"),
-        ("funccall_mlm_train@", "stages/tasks/funccall/pipeline.py", "code stages/tasks/funccall/pipeline.py is imported but not a dep"),
+        ("funccall_mlm_train@", "stages/tasks/funccall/model.py", "code stages/tasks/funccall/model.py is imported but not a dep"),
     ],
 )
 def test_removing_one_dep_is_caught(stages: list[Stage], repo_root: Path, real_params: P.Params, stage: str, remove: str, expected: str) -> None:
@@ -435,3 +435,26 @@ def test_a_stage_module_runs_as_a_one_command_program(repo_root: Path) -> None:
     args = ["--task", "edgejson", "--name", "v9", "--in", "x.jsonl", "--train", "a", "--test", "b", "--part", "test_unseen=c", "--metrics", "m.json"]
     bad = subprocess.run([*run, *args], cwd=repo_root, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+
+
+def test_a_fresh_clone_pulls_only_training_and_rescores_every_model(repo_root: Path) -> None:
+    """The main job is `dvc pull --allow-missing && dvc repro`: the remote keeps the train stages'
+    outputs only, and every stage that quantizes or scores a model has a cached output the remote
+    does not keep, so a fresh clone (which lacks it) reruns the stage instead of skipping it on its
+    git-tracked metrics."""
+    from dvc.repo import Repo
+
+    repo = Repo(str(repo_root))
+    try:
+        pushed, unscored = [], []
+        for s in repo.index.stages:
+            cmd = s.cmd if isinstance(s.cmd, str) else " && ".join(s.cmd)
+            cached = [o for o in s.outs if o.use_cache]
+            pushed += [f"{s.name}: {o.def_path}" for o in cached if o.can_push and "stages.commands.task_train" not in cmd]
+            scores = any(f"stages.commands.{m} " in cmd for m in ("task_quantize", "task_evaluate"))
+            if scores and not [o for o in cached if not o.can_push]:
+                unscored.append(s.name)
+    finally:
+        repo.close()
+    assert not pushed, f"cached outputs the DVC remote would keep, outside the train stages: {pushed}"
+    assert not unscored, f"stages a fresh clone would skip on their git-tracked metrics (no cached, push: false output): {unscored}"

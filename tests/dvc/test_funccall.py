@@ -34,8 +34,8 @@ def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> P
         }  # fmt: skip
         p["bases"]["tiny-llama"] = str(tiny_model_dir)
         # (the GGUF-against-merged check is tests/model/test_funccall_mlm.py's: check_rows 0 here)
-        p["funccall"]["mlm"].update(base="tiny-llama", train_rows=8, test_rows=4, bfcl_rows=2, max_steps=1, r=4, alpha=8, batch_size=4, warmup_steps=0,
-                                    precision="fp32", check_rows=0, parallel=4, max_new_tokens=24, decodings=["free", "constrained"])  # fmt: skip
+        p["funccall"]["mlm"].update(base="tiny-llama", train_rows=8, max_steps=1, r=4, alpha=8, batch_size=4, warmup_steps=0, precision="fp32")
+        p["funccall"]["mlm_scoring"].update(test_rows=4, bfcl_rows=2, check_rows=0, parallel=4, max_new_tokens=24, decodings=["free", "constrained"])
 
     edit_params(root, one_dataset)
     git_init_commit(root, "tiny funccall dataset")

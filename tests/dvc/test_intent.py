@@ -48,8 +48,8 @@ def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> P
         # the MLM on a tiny random Llama (tests/conftest.py), two LoRA steps: the stages, not the model, are under test
         p["bases"]["tiny-llama"] = str(tiny_model_dir)
         # (the GGUF-against-merged check is tests/model/test_intent_mlm.py's: check_rows 0 here)
-        p["intent"]["mlm"].update(base="tiny-llama", train_rows=9, test_rows=6, max_steps=1, r=4, alpha=8, batch_size=4, warmup_steps=0,
-                                  precision="fp32", check_rows=0, parallel=4, latency_queries=3)  # fmt: skip
+        p["intent"]["mlm"].update(base="tiny-llama", train_rows=9, max_steps=1, r=4, alpha=8, batch_size=4, warmup_steps=0, precision="fp32")
+        p["intent"]["mlm_scoring"].update(test_rows=6, check_rows=0, parallel=4, latency_queries=3)
 
     edit_params(root, one_dataset)
     git_init_commit(root, "tiny intent source")
@@ -71,6 +71,12 @@ def test_intent_stages_run_from_a_source_to_scored_models(project: Path) -> None
         assert m["n"] == (6 if m is ev["models"]["mlm"] else ev["n"]) and m["accuracy_ci95"][0] <= m["accuracy"] <= m["accuracy_ci95"][1]
         assert m["accuracy_n"] == m["n"], "each figure with its n"
     assert ev["models"]["nlm"]["size_mb"] < 10 and ev["models"]["nlm"]["accuracy"] > ev["models"]["majority"]["accuracy"]
+    # each row's labels are kept (cached, not pushed: a fresh clone re-scores), and give the figures
+    scored = [json.loads(line) for line in (project / "models/intent/tiny/predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    mlm_rows = [json.loads(line) for line in (project / "models/intent/tiny/mlm/predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(scored) == ev["n"] and len(mlm_rows) == mlm["n"] and set(scored[0]) == {"id", "label", "majority", "tfidf_lr", "nlm"}
+    for model, rows in (("nlm", scored), ("tfidf_lr", scored), ("mlm", mlm_rows)):
+        assert round(sum(r[model] == r["label"] for r in rows) / len(rows), 6) == ev["models"][model]["accuracy"], model
     points = json.loads((project / "metrics/intent/tiny/size_accuracy.json").read_text(encoding="utf-8"))
     assert {p["model"] for p in points} == set(ev["models"])
     card = (project / "models/intent/tiny/README.md").read_text(encoding="utf-8")

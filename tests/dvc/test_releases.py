@@ -849,7 +849,8 @@ def add_sentiment_task(root: Path) -> None:
                 # the tiny random Llama of the releases repo (`bases.tiny`), one LoRA step: the stages, not the model, are under test
                 "mlm": {"base": "tiny", "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"], "lr": 0.001, "scheduler": "constant",
                         "warmup_steps": 0, "epochs": 1, "max_steps": 1, "batch_size": 4, "grad_accum": 1, "max_length": 256, "threads": 2,
-                        "precision": "fp32", "seed": 5, "qtype": "q8_0", "check_rows": 8, "parallel": 4},
+                        "precision": "fp32", "seed": 5},
+                "mlm_scoring": {"qtype": "q8_0", "check_rows": 8, "parallel": 4},
                 "bootstrap_samples": 200,
             }
         }  # fmt: skip

@@ -90,8 +90,9 @@ def mlm(tiny_model_dir: Path, repo_root: Path, rows: dict[str, Any], tmp_path_fa
     out = tmp_path_factory.mktemp("funccall-mlm")
     raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
     raw["schemas_dir"] = str(repo_root / "schemas")
-    raw["funccall"]["mlm"].update(
-        r=4, alpha=8, max_steps=2, batch_size=4, warmup_steps=0, precision="fp32", train_rows=8, check_rows=4, min_agreement=0.0, parallel=4, max_new_tokens=48
+    raw["funccall"]["mlm"].update(r=4, alpha=8, max_steps=2, batch_size=4, warmup_steps=0, precision="fp32", train_rows=8)
+    raw["funccall"]["mlm_scoring"].update(
+        check_rows=4, min_agreement=0.0, parallel=4, max_new_tokens=48
     )  # a random model's answers part between runtimes (llama.cpp's JSON grammar lets it write spaces): the bar is tested below
     params = out / "params.yaml"
     params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
@@ -122,10 +123,10 @@ def test_train_and_quantize_stages(mlm: dict[str, Any], rows: dict[str, Any], ti
     assert q["agreement_ci95"][0] <= q["agreement"] <= q["agreement_ci95"][1]
     if q["agreement"] < 1.0:  # the bar fails the stage and keeps no GGUF
         raw = yaml.safe_load(mlm["params"].read_text(encoding="utf-8"))
-        raw["funccall"]["mlm"]["min_agreement"] = 1.0
+        raw["funccall"]["mlm_scoring"]["min_agreement"] = 1.0
         strict = tmp_path / "params.yaml"
         strict.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-        with pytest.raises(SLMBenchError, match="below the floor funccall.mlm.min_agreement 1.0 .*worst row"):
+        with pytest.raises(SLMBenchError, match="below the floor funccall.mlm_scoring.min_agreement 1.0 .*worst row"):
             quantize_main("funccall", "edgefunccall", strict, mlm["dir"] / "adapter", tiny_model_dir, tmp_path / "merged", rows["dir"] / "test.jsonl", tmp_path / "gguf", tmp_path / "quantize.json")
         assert not (tmp_path / "gguf").exists() and not (tmp_path / "quantize.json").exists()
 
@@ -225,8 +226,13 @@ def test_bad_funccall_input_is_one_line(mlm: dict[str, Any], rows: dict[str, Any
 
 def test_funccall_params_are_checked(mlm: dict[str, Any]) -> None:
     p = P.load(mlm["params"])
-    for change, message in (({"qtype": "q2_k"}, "funccall.mlm.qtype"), ({"decodings": ["beam"]}, "funccall.mlm.decodings"), ({"lora_r": 4}, "unknown key funccall.mlm.lora_r")):
-        bad = dataclasses.replace(p, funccall=dataclasses.replace(p.funccall, mlm={**p.funccall.mlm, **change}))
+    for section, change, message in (
+        ("mlm_scoring", {"qtype": "q2_k"}, "funccall.mlm_scoring.qtype"),
+        ("mlm_scoring", {"decodings": ["beam"]}, "funccall.mlm_scoring.decodings"),
+        ("mlm_scoring", {"n_ctx": 0}, "funccall.mlm_scoring.n_ctx: expected 1 or more"),
+        ("mlm", {"lora_r": 4}, "unknown key funccall.mlm.lora_r"),
+    ):
+        bad = dataclasses.replace(p, funccall=dataclasses.replace(p.funccall, **{section: {**getattr(p.funccall, section), **change}}))
         with pytest.raises(SLMBenchError, match=message):
             P.funccall_mlm(bad)
     for change, message in (({"none_share": 0.6, "parallel_share": 0.5}, "none_share \\+ parallel_share"), ({"distractors": [3, 1]}, "distractors")):

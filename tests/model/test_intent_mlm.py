@@ -69,7 +69,8 @@ def mlm(tiny_model_dir: Path, repo_root: Path, tmp_path_factory: pytest.TempPath
     train_rows, test_rows, labels = banking_rows(n_labels=6, train_per_label=4, test_per_label=3)
     raw = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
     raw["schemas_dir"] = str(repo_root / "schemas")
-    raw["intent"]["mlm"].update(r=4, alpha=8, max_steps=2, batch_size=4, warmup_steps=0, precision="fp32", check_rows=6, min_agreement=0.5, parallel=4)
+    raw["intent"]["mlm"].update(r=4, alpha=8, max_steps=2, batch_size=4, warmup_steps=0, precision="fp32")
+    raw["intent"]["mlm_scoring"].update(check_rows=6, min_agreement=0.5, parallel=4)
     params = out / "params.yaml"
     params.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     cfg = P.intent_mlm(P.load(params))
@@ -147,7 +148,16 @@ def test_a_model_that_is_neither_onnx_nor_gguf_is_one_line(mlm: dict[str, Any], 
 
 def test_intent_mlm_params_are_checked(mlm: dict[str, Any]) -> None:
     p = P.load(mlm["params"])
-    for change, message in (({"qtype": "q2_k"}, "intent.mlm.qtype"), ({"base": "nope"}, "intent.mlm.base"), ({"lora_r": 4}, "unknown key intent.mlm.lora_r")):
-        bad = dataclasses.replace(p, intent=dataclasses.replace(p.intent, mlm={**p.intent.mlm, **change}))
+    for section, change, message in (
+        ("mlm_scoring", {"qtype": "q2_k"}, "intent.mlm_scoring.qtype"),
+        ("mlm", {"base": "nope"}, "intent.mlm.base"),
+        ("mlm", {"lora_r": 4}, "unknown key intent.mlm.lora_r"),
+        ("mlm", {"check_rows": 30}, "unknown key intent.mlm.check_rows"),  # a scoring key in the training recipe: one line, and training never reads it
+        ("mlm_scoring", {"epochs": 3}, "unknown key intent.mlm_scoring.epochs"),
+    ):
+        bad = dataclasses.replace(p, intent=dataclasses.replace(p.intent, **{section: {**getattr(p.intent, section), **change}}))
         with pytest.raises(SLMBenchError, match=message):
             P.intent_mlm(bad)
+    # the train stage reads the training recipe alone: a scoring change leaves it as it was
+    scored = dataclasses.replace(p, intent=dataclasses.replace(p.intent, mlm_scoring={**p.intent.mlm_scoring, "parallel": 2}))
+    assert P.intent_mlm_training(scored) == P.intent_mlm_training(p) and P.intent_mlm(scored).parallel == 2

@@ -72,7 +72,7 @@ def test_intent_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[st
     with pytest.raises(SLMBenchError) as err:
         gate_gguf(intent, "banking77", "intent broken", files["merged"], files["broken"], rows, c, cfg, 200, 1)
     msg = str(err.value)
-    assert msg.count("\n") == 0 and msg.startswith("intent broken: agrees with the merged model on") and "intent.mlm.min_agreement" in msg, msg
+    assert msg.count("\n") == 0 and msg.startswith("intent broken: agrees with the merged model on") and "intent.mlm_scoring.min_agreement" in msg, msg
 
 
 def test_funccall_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[str, Path], real_params: Any, repo_root: Path, tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_funccall_gate_passes_an_honest_q8_0_and_fails_a_broken_one(files: dict[
     c = {"json_schema": "per_row"}
     fig = gate_gguf(funccall, "edgefunccall", "funccall honest", files["merged"], files["honest"], rows, c, cfg, 200, 1)
     assert fig["agreement"] >= cfg.min_agreement
-    with pytest.raises(SLMBenchError, match=r"^funccall broken: agrees with the merged model on [0-9.]+ of 6 check rows, below the floor funccall.mlm.min_agreement"):
+    with pytest.raises(SLMBenchError, match=r"^funccall broken: agrees with the merged model on [0-9.]+ of 6 check rows, below the floor funccall.mlm_scoring.min_agreement"):
         gate_gguf(funccall, "edgefunccall", "funccall broken", files["merged"], files["broken"], rows, c, cfg, 200, 1)
 
 

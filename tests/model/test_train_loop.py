@@ -79,6 +79,59 @@ def test_accumulated_micro_batches_match_one_batch(tiny_model_dir: Path, repo_ro
     assert loss_wrong != pytest.approx(loss_one, rel=1e-5)
 
 
+def test_top_layers_with_the_lower_layers_kept_train_as_without(tiny_model_dir: Path, repo_root: Path, real_params) -> None:
+    """`top_layers: 1` puts adapters on the top layer only; `cache_lower` keeps each example's output
+    of the frozen lower layer from its first pass: the first epoch's losses are those of the same
+    run without it, and later epochs (which skip the lower layer) stay within rounding of it. The
+    lower layers' output is the residual stream before the final norm, so dropping the cache into
+    the upper layers without that distinction would change the loss (checked)."""
+    import torch
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq
+
+    from stages.core.catalog import load_catalog
+    from stages.tasks.edgejson.generate import run as generate
+    from stages.tasks.edgejson.model import answer, prompt, with_schemas
+    from stages.train.train import IGNORE, LowerCache, decoder_layers, encode_chats, lora_config, train_loop
+
+    catalog = load_catalog(repo_root / "schemas")
+    rows = generate("v3", dataclasses.replace(real_params.datasets["v3"], rows_per_schema=1), catalog, progress=False)[:6]
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    examples, _ = encode_chats([(prompt(r), answer(r)) for r in with_schemas(rows, catalog)], tok, 4096)
+    collate = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=IGNORE, return_tensors="pt")
+    tiny = dict(r=4, alpha=8, dropout=0.0, max_steps=-1, epochs=3, batch_size=2, grad_accum=1, warmup_steps=0, scheduler="constant", precision="fp32", lr=0.01, top_layers=1)
+    cfg = dataclasses.replace(real_params.models["smollm2-135m-lora"], **tiny)
+
+    def fresh() -> Any:
+        torch.manual_seed(0)
+        core = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+        return get_peft_model(core, lora_config(cfg, core.config.num_hidden_layers))
+
+    def trained(cache: bool) -> tuple[list[float], dict[str, torch.Tensor]]:
+        model = fresh()
+        losses = train_loop(model, examples, dataclasses.replace(cfg, cache_lower=cache), collate, progress=False)
+        return losses, {k: v.detach().clone() for k, v in model.named_parameters() if v.requires_grad}
+
+    plain, w_plain = trained(False)
+    kept, w_kept = trained(True)
+    assert w_plain and all(".layers.1." in k for k in w_plain), "adapters on the top layer only"
+    assert len(plain) == len(kept) == 9
+    assert kept[:3] == pytest.approx(plain[:3], rel=1e-6), "the first epoch computes what the plain run does"
+    assert kept == pytest.approx(plain, rel=1e-4)
+    for k in w_plain:
+        assert torch.allclose(w_plain[k], w_kept[k], atol=1e-5), k
+    # the kept states are the residual stream, not normed: normed, the upper layer would see other inputs
+    model = fresh()
+    batch = collate(examples[:2])
+    cache = LowerCache(model.get_base_model(), 1)
+    lower = cache.hidden([0, 1], batch, torch.autocast("cpu", enabled=False))
+    with torch.no_grad(), decoder_layers(model.get_base_model(), slice(0, 1)):
+        normed = model.get_base_model().model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False).last_hidden_state
+    assert not torch.allclose(lower, normed, atol=1e-3)
+    again = cache.hidden([1, 0], collate([examples[1], examples[0]]), torch.autocast("cpu", enabled=False))
+    assert torch.equal(again[0][batch["attention_mask"][1].bool()], lower[1][batch["attention_mask"][1].bool()])
+
+
 def _stage_inputs(repo_root: Path, real_params: Any, tmp_path: Path, n: int) -> tuple[Path, dict[str, Any]]:
     """A train file of `n` generated v3 rows for the train stage's command, and params.yaml's content to edit."""
     import yaml
@@ -177,10 +230,12 @@ def test_answer_only_loss_is_the_transformers_loss(tiny_model_dir: Path, repo_ro
 
 
 @pytest.mark.slow
-def test_a_killed_training_resumes_from_its_checkpoint_to_the_same_adapter(tiny_model_dir: Path, repo_root: Path, real_params, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lever", [{}, {"top_layers": 1, "cache_lower": True}], ids=["every_layer", "top_layer_kept_lower"])
+def test_a_killed_training_resumes_from_its_checkpoint_to_the_same_adapter(tiny_model_dir: Path, repo_root: Path, real_params, tmp_path: Path, lever: dict) -> None:
     """The train stage killed (SIGKILL) after a checkpoint, then rerun, resumes there and ends with
     the adapter, loss curve and step count of an uninterrupted run (LoRA dropout on, so the RNG
-    state must be restored too). A checkpoint from another recipe is not resumed: one line says why."""
+    state must be restored too; with `cache_lower`, the lower layers' kept outputs are rebuilt from
+    the micro-batches already seen). A checkpoint from another recipe is not resumed: one line says why."""
     import json
     import os
     import shutil
@@ -192,7 +247,7 @@ def test_a_killed_training_resumes_from_its_checkpoint_to_the_same_adapter(tiny_
     import yaml
 
     train, raw = _stage_inputs(repo_root, real_params, tmp_path, 16)
-    model = dict(raw["models"]["smollm2-135m-lora"], r=4, alpha=8, dropout=0.1, max_steps=16, batch_size=2, grad_accum=1, warmup_steps=2, precision="fp32", threads=1, checkpoint_steps=2)
+    model = dict(raw["models"]["smollm2-135m-lora"], r=4, alpha=8, dropout=0.1, max_steps=16, batch_size=2, grad_accum=1, warmup_steps=2, precision="fp32", threads=1, checkpoint_steps=2, **lever)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
     def command(tag: str, settings: dict) -> list[str]:

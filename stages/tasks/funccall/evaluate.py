@@ -3,7 +3,7 @@ evaluate stage (stages/pipeline/evaluate.py, whose TASK_MODULE is `evaluate`): `
 funccall_mlm_evaluate stage. EdgeFuncCall's MLM (its GGUF) is scored by
 stages/tasks/funccall/evaluation.py on:
 
-- the test split of our generated data, with each decoding of `funccall.mlm.decodings`
+- the test split of our generated data, with each decoding of `funccall.mlm_scoring.decodings`
   (`test_rows` > 0: the first rows of a seeded shuffle);
 - each converted BFCL category of `funccall.bfcl` (the funccall_bfcl stage's folder, `bfcl_<category>.jsonl`), free and constrained (`bfcl_rows` > 0:
   the first rows of a seeded shuffle of each), as the outside test.

@@ -25,7 +25,7 @@ def report_lines(p: Params, root: Path) -> list[str]:
         "BFCL's simple (Python), multiple and irrelevance categories, the outside test, free and constrained by each row's tools. "
         "Each figure has its n and a 95% bootstrap interval over rows; `irrelevance` is over the rows where no offered tool fits, "
         "`parallel` over the rows with two calls. By default the MLM trains on `funccall.mlm.train_rows` rows and is scored on "
-        "`funccall.mlm.bfcl_rows` rows of each BFCL category (n).",
+        "`funccall.mlm_scoring.bfcl_rows` rows of each BFCL category (n).",
         "",
     ]
     for name in p.funccall.datasets:

@@ -74,7 +74,7 @@ def card_text(name: str, fmt: str, result: dict[str, Any]) -> str:
         lines.append(f"| {model} | {m.get('n', '-')} | " + " | ".join(with_ci(m, k) for k in keys) + f" | {cell(m.get('size_mb'))} | {cell(m.get('latency_ms_p50'))} | {cell(m.get('latency_ms_p95'))} |")
     lines += [
         "",
-        "The MLM is scored on the test rows its `n` counts (`intent.mlm.test_rows`: the same number from each class, and every "
+        "The MLM is scored on the test rows its `n` counts (`intent.mlm_scoring.test_rows`: the same number from each class, and every "
         "out-of-scope row). Intervals are 95% bootstrap intervals over the test rows. Latency is one query at a time (the NLM and the baselines on one "
         "thread, the MLM on `intent.mlm.threads`), on the machine that ran the stage; compare models within this table, not across machines.",
         "",

@@ -50,8 +50,10 @@ def measure_baseline(predict: Callable[[Sequence[str]], list[str]], texts: list[
 
 def all_models(
     name: str, params_path: Path, test_file: Path, labels_file: Path, nlm_dir: Path, baselines_dir: Path, out: Path, per_class_out: Path, plot_out: Path,
-    mlm_eval: Path | None = None, mlm_per_class: Path | None = None,
+    mlm_eval: Path | None = None, mlm_per_class: Path | None = None, predictions_out: Path | None = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """Every model of a dataset side by side; each row's label from every model measured here goes to
+    `predictions_out` (JSONL: id, label, then one key per model) when given."""
     from stages.inference import intent_baselines as B
     from stages.inference.measure import latency_summary
     from stages.tasks.intent.metrics import score
@@ -65,6 +67,7 @@ def all_models(
     texts, truth = [str(r["text"]) for r in rows], [str(r["label"]) for r in rows]
     models: dict[str, dict[str, Any]] = {}
     per_class: dict[str, dict[str, float]] = {}
+    predicted: dict[str, list[str]] = {}
 
     majority_file = Path(baselines_dir) / B.MAJORITY_FILE
     majority = json.loads(majority_file.read_text(encoding="utf-8"))
@@ -75,6 +78,7 @@ def all_models(
     }
     for model, (predict, files) in baselines.items():
         preds, lat = measure_baseline(predict, texts, p.intent.latency_queries)
+        predicted[model] = [str(y) for y in preds]
         summary, f1 = score(truth, preds, labels, samples=p.intent.bootstrap_samples, seed=p.intent.bootstrap_seed)
         size = sum(f.stat().st_size for f in files)
         models[model] = {**summary, **latency_summary(lat), "size_bytes": size, "size_mb": round(size / 1e6, DIGITS)}
@@ -83,7 +87,7 @@ def all_models(
         Path(nlm_dir), rows, labels, samples=p.intent.bootstrap_samples, seed=p.intent.bootstrap_seed, latency_queries=p.intent.latency_queries
     )
     per_class["nlm"] = nlm.pop("per_class_f1")
-    nlm.pop("predictions")
+    predicted["nlm"] = [str(y) for y in nlm.pop("predictions")]
     models["nlm"] = nlm
     if mlm_eval is not None:
         mlm = json.loads(Path(mlm_eval).read_text(encoding="utf-8"))
@@ -96,14 +100,24 @@ def all_models(
     write_json(out, result)
     write_json(per_class_out, per_class)
     write_json(plot_out, [{"model": m, "size_mb": v["size_mb"], "accuracy": v["accuracy"]} for m, v in models.items()])
+    if predictions_out is not None:
+        write_predictions(Path(predictions_out), rows, predicted)
     return result
 
 
-def mlm(name: str, params_path: Path, model: Path, test_file: Path, labels_file: Path, out: Path, per_class_out: Path) -> dict[str, Any]:
+def write_predictions(path: Path, rows: Sequence[dict[str, Any]], predicted: dict[str, list[str]]) -> int:
+    """One JSONL line per scored row: its id, its true label and each model's label (key: the model)."""
+    from stages.core.records import write_rows
+
+    return write_rows(path, ({"id": str(r["id"]), "label": str(r["label"]), **{m: ys[i] for m, ys in predicted.items()}} for i, r in enumerate(rows)))
+
+
+def mlm(name: str, params_path: Path, model: Path, test_file: Path, labels_file: Path, out: Path, per_class_out: Path, predictions_out: Path | None = None) -> dict[str, Any]:
     """The `mlm` evaluation: the MLM on a dataset's test split, or with
-    `intent.mlm.test_rows` > 0 on about that many of its rows, the same number from each in-scope
+    `intent.mlm_scoring.test_rows` > 0 on about that many of its rows, the same number from each in-scope
     class, and every out-of-scope row (so oos recall keeps its n), drawn with the MLM's seed and
-    scored in id order: generation costs about 0.1 s a query on 2 cores (docs/intent.md)."""
+    scored in id order: generation costs about 0.1 s a query on 2 cores (docs/intent.md). Each
+    scored row's label goes to `predictions_out` (JSONL: id, label, mlm) when given."""
     from stages.tasks.intent.mlm_evaluation import evaluate_lm
     from stages.tasks.intent.rows import draw, read_intent_jsonl, read_labels
 
@@ -117,7 +131,9 @@ def mlm(name: str, params_path: Path, model: Path, test_file: Path, labels_file:
         latency_queries=cfg.latency_queries, threads=cfg.threads, parallel=cfg.parallel, batch_size=cfg.batch_size,
         per_class_out=Path(per_class_out),
     )  # fmt: skip
-    result.pop("predictions")
+    predicted = [str(y) for y in result.pop("predictions")]
+    if predictions_out is not None:
+        write_predictions(Path(predictions_out), scored, {"mlm": predicted})
     per_class = result.pop("per_class_f1")
     result["test_rows"] = len(rows)  # n is the rows scored: all of them, or a per-class share
     write_json(Path(out), result)
@@ -184,14 +200,15 @@ def main_any(
 
 
 def _mlm(params_path: Path, name: str, i: dict[str, Path], o: dict[str, Path]) -> str:
-    r = mlm(name, params_path, i["model"], i["test"], i["labels"], o["eval"], o["per_class"])
+    r = mlm(name, params_path, i["model"], i["test"], i["labels"], o["eval"], o["per_class"], o["predictions"])
     return f"intent {name} mlm: n={r['n']} accuracy {r['accuracy']:.3f} {r['accuracy_ci95']}, p50 {r.get('latency_ms_p50', 0):.1f} ms"
 
 
 def _models(params_path: Path, name: str, i: dict[str, Path], o: dict[str, Path]) -> str:
     r = all_models(
-        name, params_path, i["test"], i["labels"], i["nlm"], i["baselines"], o["eval"], o["per_class"], o["plot"], i.get("mlm_eval"), i.get("mlm_per_class")
-    )
+        name, params_path, i["test"], i["labels"], i["nlm"], i["baselines"], o["eval"], o["per_class"], o["plot"], i.get("mlm_eval"), i.get("mlm_per_class"),
+        o["predictions"],
+    )  # fmt: skip
     return f"intent {name} side_by_side: n={r['n']} accuracy " + ", ".join(f"{m} {v['accuracy']:.3f}" for m, v in r["models"].items())
 
 
@@ -200,7 +217,7 @@ EVALUATIONS = {
         "the MLM's GGUF on the test split, label-constrained",
         _mlm,
         {"model": "the MLM's GGUF (or an HF folder)", "test": "test JSONL (the split stage's --test)", "labels": "the label set: the grammar's alternatives"},
-        {"eval": "eval.json to write", "per_class": "per-class F1 (JSON) to write"},
+        {"eval": "eval.json to write", "per_class": "per-class F1 (JSON) to write", "predictions": "each scored row's label (JSONL: id, label, mlm)"},
     ),
     "side_by_side": Evaluation(
         "the NLM and the baselines, side by side with the MLM's figures",
@@ -210,6 +227,7 @@ EVALUATIONS = {
             "eval": "eval.json to write: every model's figures",
             "per_class": "per-class F1 of every model (JSON)",
             "plot": "accuracy against size, one point per model (JSON)",
+            "predictions": "each test row's label from every model measured here (JSONL: id, label, majority, tfidf_lr, nlm)",
         },
         optional_inputs={"mlm_eval": "the MLM's eval.json (the `mlm` evaluation), put in the same table", "mlm_per_class": "the MLM's per-class F1"},
     ),

@@ -1,6 +1,6 @@
 """EdgeIntent's pipeline parts (stages/tasks/registry.py: PIPELINE_PARTS): what the generic stages
-(stages/pipeline/) call for it. Its gate (gate.py) and split rule (split.py) run through them, and its MLM trains and is
-quantized through them; its import and the scoring of every model side by side are still its own
+(stages/pipeline/) call for it. Its gate (gate.py) and split rule (split.py) run through them, and its MLM is
+quantized through them (it trains through model.py's parts, the training recipe alone); its import and the scoring of every model side by side are still its own
 stages (docs/intent.md). Its board parts are in task.py."""
 
 from __future__ import annotations
@@ -11,57 +11,24 @@ from typing import Any
 from stages.core import params as P
 from stages.core.errors import SLMBenchError
 from stages.core.params import IntentMLMParams, IntentRecipe, Params
-from stages.core.records import write_rows  # noqa: F401 (the interface's row writer)
-from stages.tasks.intent.prompt import answer_text, chat_messages
-from stages.tasks.intent.rows import draw, read_labels
-from stages.tasks.intent.rows import read_intent_jsonl as read_rows  # noqa: F401 (the interface's row reader)
+from stages.tasks.intent.model import NAME, TITLE, answer, mlm_key, prompt, read_rows, recipe, resolve, train_figures, train_rows, write_rows  # noqa: F401 (the interface's parts)
+from stages.tasks.intent.rows import read_labels
 
-NAME = "intent"
-TITLE = "EdgeIntent"
-PARAMS_KEY = "intent"  # its settings: intent.datasets.<name>, intent.mlm
+PARAMS_KEY = "intent"  # its settings: intent.datasets.<name>, intent.mlm (training), intent.mlm_scoring
 METRICS = ("accuracy",)  # what score_row gives; macro F1 and the out-of-scope figures are its evaluate stage's
 PRIMARY = "accuracy"  # the metric the quantize gate compares
 GATE_DECODING = "constrained"  # the gate's answers: one label of the set
 AGREEMENT = "exact"  # a row agrees when the GGUF gives the merged model's label
 
 
-def recipe(p: Params, name: str) -> IntentRecipe:
-    return P.intent_recipe(p, name)
-
-
 def mlm(p: Params, name: str) -> IntentMLMParams:
-    """One setting for every dataset's MLM (`intent.mlm`); `name`: the dataset it trains on."""
+    """Every dataset's MLM as quantize and evaluate read it: its training recipe (`intent.mlm`) and
+    how it is quantized and scored (`intent.mlm_scoring`); `name`: the dataset."""
     return P.intent_mlm(p)
-
-
-def mlm_key(name: str) -> str:
-    return "intent.mlm"
-
-
-def resolve(rows: list[dict[str, Any]], p: Params, source: Path | None) -> list[dict[str, Any]]:
-    """Its rows as they are: each already holds what prompt, answer and constraint read."""
-    return rows
 
 
 def bootstrap(p: Params) -> tuple[int, int]:
     return p.intent.bootstrap_samples, p.intent.bootstrap_seed
-
-
-def train_rows(rows: list[dict[str, Any]], cfg: IntentMLMParams) -> list[dict[str, Any]]:
-    """About `train_rows` rows, the same number from each in-scope class, and every out-of-scope row (rows.draw), drawn with `seed`."""
-    return draw(rows, cfg.train_rows, cfg.seed)
-
-
-def train_figures(picked: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"classes": len({r["label"] for r in picked})}
-
-
-def prompt(row: dict[str, Any]) -> list[dict[str, str]]:
-    return chat_messages(row["text"])
-
-
-def answer(row: dict[str, Any]) -> str:
-    return answer_text(row["label"])
 
 
 def constraint(r: IntentRecipe, source: Path | None) -> dict[str, list[str]]:

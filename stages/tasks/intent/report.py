@@ -22,7 +22,7 @@ def report_lines(p: Params, root: Path) -> list[str]:
         "the machine that ran the stage; accuracy and macro F1 with 95% bootstrap intervals over rows. Size counts the files a "
         "deployment needs (for the NLM: model.onnx and nlm.json, everything the browser loads beyond the runtime; for the MLM, "
         "SmolLM2-135M with LoRA answering under a label-set grammar: its GGUF file). RSS is the scoring process's peak while answering "
-        "one query at a time. By default the MLM trains on about `intent.mlm.train_rows` rows and is scored on about `intent.mlm.test_rows` test rows, the same number from each class (its n and train rows columns).",
+        "one query at a time. By default the MLM trains on about `intent.mlm.train_rows` rows and is scored on about `intent.mlm_scoring.test_rows` test rows, the same number from each class (its n and train rows columns).",
         "",
     ]
     for name in p.intent.datasets:
