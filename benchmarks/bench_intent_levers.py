@@ -135,7 +135,7 @@ def main() -> None:
     result = {
         **provenance("bench_intent_levers.py"),
         "dataset": a.dataset,
-        "recipe": {k: v for k, v in raw["intent"]["mlm"].items()} | common,
+        "recipe": dict(raw["intent"]["mlm"]) | common,
         "note": "every run in this one process, one after another on this machine; accuracy on every test row (Q8_0, label-constrained); "
         "against_recipe.accuracy is lever minus recipe on the same rows",
         "runs": runs,
